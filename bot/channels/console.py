@@ -1,0 +1,93 @@
+"""The terminal chat: the same engine and database, with numbered buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from bot.app import App
+from bot.engine.codes import issue_code
+from bot.engine.events import Event
+from bot.storage.db import transaction
+from bot.storage.models import Course, OutboxItem
+
+CONSOLE_CHAT_ID = -1
+DEMO_PROGRAM = "demo"
+
+Print = Callable[[str], None]
+
+
+class ConsoleChat:
+    def __init__(self, app: App, write: Print = print, chat_id: int = CONSOLE_CHAT_ID) -> None:
+        self.app = app
+        self.write = write
+        self.chat_id = chat_id
+        self.buttons: list[dict[str, str]] = []
+
+    def make_demo_code(self) -> str:
+        with transaction(self.app.db) as session:
+            issued = issue_code(session, self.app.engine.clock.now(), program=DEMO_PROGRAM, label=None,
+                                ttl_days=self.app.settings.code_ttl_days, actor="console")
+        return issued.code
+
+    def send(self, line: str) -> None:
+        """Handle one typed line: a button number or label, a command, or text."""
+        event = self._event_for(line)
+        self.app.handle(event)
+        self.run_timers()
+        self.flush()
+
+    def _event_for(self, line: str) -> Event:
+        language = self.app.settings.locale
+        typed = line.strip()
+        if typed.isdigit() and 1 <= int(typed) <= len(self.buttons):
+            return Event.button(self.chat_id, self.buttons[int(typed) - 1]["data"], language=language)
+        for button in self.buttons:
+            if button["text"].casefold() == typed.casefold():
+                return Event.button(self.chat_id, button["data"], language=language)
+        return Event.message(self.chat_id, line, language=language)
+
+    def run_timers(self) -> None:
+        """Let due check-ins and reminders happen while the terminal is open."""
+        now = self.app.engine.clock.now()
+        with transaction(self.app.db) as session:
+            due = session.exec(
+                select(Course.id).where(Course.chat_id == self.chat_id, col(Course.due_at) <= now)
+            ).all()
+        for course_id in due:
+            if course_id is not None:
+                self.app.handle(Event.timer(course_id))
+
+    def flush(self) -> None:
+        """Print what the engine has queued for this chat, in order."""
+        with transaction(self.app.db) as session:
+            rows = session.exec(
+                select(OutboxItem)
+                .where(OutboxItem.chat_id == self.chat_id, col(OutboxItem.sent_at).is_(None))
+                .order_by(col(OutboxItem.id))
+            ).all()
+            for row in rows:
+                self._show(row)
+                row.sent_at = datetime.now(UTC)
+
+    def _show(self, row: OutboxItem) -> None:
+        payload = row.payload
+        if row.kind == "text":
+            self.write("")
+            self.write(str(payload["text"]))
+            buttons = [b for line in payload.get("buttons", []) for b in line]
+            if buttons:
+                self.buttons = buttons
+                for number, button in enumerate(buttons, start=1):
+                    self.write(f"  [{number}] {button['text']}")
+        elif row.kind in ("photo", "document") and row.image is not None:
+            name = payload.get("filename") or f"guidebot-chart-{row.id}.png"
+            path = Path.cwd() / str(name)
+            path.write_bytes(row.image)
+            self.write("")
+            self.write(f"{payload.get('caption', '')} [{path}]")
+        elif row.kind == "callback" and payload.get("text"):
+            self.write(f"({payload['text']})")

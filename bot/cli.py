@@ -1,0 +1,201 @@
+"""The `guidebot` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bot.config import Settings, get_settings
+
+app = typer.Typer(help="guidebot: guided self-help courses over Telegram.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+codes_app = typer.Typer(help="Access codes.", no_args_is_help=True)
+dialogs_app = typer.Typer(help="Dialog files: check and draw them.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(codes_app, name="codes")
+app.add_typer(dialogs_app, name="dialogs")
+app.add_typer(db_app, name="db")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    from pydantic import ValidationError
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"GUIDEBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+                             for e in exc.errors())
+        raise fail(f"guidebot: bad setting: {problems}") from None
+
+
+def load_app(settings: Settings) -> Any:
+    from bot.app import build_app
+    from bot.dialogs.load import DialogsInvalid
+
+    try:
+        return build_app(settings)
+    except DialogsInvalid as exc:
+        raise fail(f"guidebot: the dialog files have problems, so nothing was started:\n{exc}") from None
+
+
+# -- running -------------------------------------------------------------------
+
+
+@app.command()
+def run() -> None:
+    """Start the Telegram bot (or the terminal chat when no token is set)."""
+    settings = settings_or_exit()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not settings.telegram_token:
+        typer.echo("No GUIDEBOT_TELEGRAM_TOKEN is set, so here is the course in the terminal instead.")
+        _chat(settings, None)
+        return
+    from bot.channels.telegram.runner import run_bot
+
+    run_bot(settings)
+
+
+@app.command()
+def chat(code: Annotated[str | None, typer.Option(help="An access code; a demo code is made if left out.")] = None
+         ) -> None:
+    """Take a course in the terminal, on the same engine and database."""
+    _chat(settings_or_exit(), code)
+
+
+def _chat(settings: Settings, code: str | None) -> None:
+    from bot.channels.console import ConsoleChat
+
+    console = ConsoleChat(load_app(settings))
+    if code is None:
+        code = console.make_demo_code()
+        typer.echo(f"Demo code for the demo program: {code}")
+    typer.echo("Answer by typing; pick a button by its number. /help lists commands. Ctrl-D to stop.")
+    console.send(f"/start {code}")
+    while True:
+        try:
+            line = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            typer.echo("")
+            return
+        if line.strip():
+            console.send(line)
+
+
+# -- codes and cases -----------------------------------------------------------
+
+
+@codes_app.command("new")
+def codes_new(
+    program: Annotated[str, typer.Option(help="The program id, e.g. depression.")],
+    label: Annotated[str | None, typer.Option(help="The case label; made up if left out.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Make a single-use access code."""
+    from bot.engine.codes import issue_code
+    from bot.links import deep_link
+    from bot.storage.db import transaction
+
+    settings = settings_or_exit()
+    application = load_app(settings)
+    if program not in application.dialogs.current.dialogs.programs:
+        known = ", ".join(sorted(application.dialogs.current.dialogs.programs))
+        raise fail(f"guidebot: unknown program '{program}' (known: {known})")
+    try:
+        with transaction(application.db) as session:
+            issued = issue_code(session, application.engine.clock.now(), program=program, label=label,
+                                ttl_days=settings.code_ttl_days)
+    except ValueError as exc:
+        raise fail(f"guidebot: {exc}") from None
+    link = deep_link(settings, issued.code)
+    if as_json:
+        typer.echo(json.dumps({"code": issued.code, "label": issued.label, "program": issued.program,
+                               "expires_at": issued.expires_at.isoformat(), "link": link}))
+    else:
+        typer.echo(f"Code: {issued.code}\nLabel: {issued.label}\nProgram: {issued.program}\n"
+                   f"Expires: {issued.expires_at:%Y-%m-%d}" + (f"\nLink: {link}" if link else ""))
+
+
+@app.command()
+def cases(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List every course with its state and latest scores."""
+    from bot.clinicians.caseload import case_rows
+    from bot.storage.db import transaction
+
+    application = load_app(settings_or_exit())
+    with transaction(application.db) as session:
+        rows = case_rows(session)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("No courses yet.")
+    for row in rows:
+        typer.echo(f"{row['label']:<10} {row['program']:<11} {row['state']:<12} week {row['week']}  "
+                   f"PHQ-9 {row['phq9'] if row['phq9'] is not None else '-':>2}  "
+                   f"GAD-7 {row['gad7'] if row['gad7'] is not None else '-':>2}  "
+                   f"next {row['next_checkin'] or '-'}")
+
+
+# -- dialogs -------------------------------------------------------------------
+
+
+@dialogs_app.command("check")
+def dialogs_check(directory: Annotated[Path | None, typer.Argument(help="Defaults to GUIDEBOT_DIALOGS_DIR.")] = None
+                  ) -> None:
+    """Validate every dialog file; exit non-zero naming file, line and problem."""
+    from bot.dialogs.load import DialogsInvalid, load_dialogs
+
+    root = directory or settings_or_exit().dialogs_dir
+    try:
+        dialogs = load_dialogs(root)
+    except DialogsInvalid as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        raise fail(f"{len(exc.problems)} problem(s) found in {root}") from None
+    typer.echo(f"OK: {len(dialogs.flows)} flows, {len(dialogs.programs)} programs, "
+               f"{len(dialogs.instruments)} instruments, {sum(len(t) for t in dialogs.texts.values())} texts "
+               f"in {root}")
+
+
+@dialogs_app.command("graph")
+def dialogs_graph(directory: Annotated[Path | None, typer.Argument(help="Defaults to GUIDEBOT_DIALOGS_DIR.")] = None
+                  ) -> None:
+    """Print the life cycle and the flows as Mermaid diagrams."""
+    from bot.dialogs.graph import flows_mermaid
+    from bot.dialogs.load import DialogsInvalid, load_dialogs
+    from state_machines.course import mermaid
+
+    root = directory or settings_or_exit().dialogs_dir
+    try:
+        dialogs = load_dialogs(root)
+    except DialogsInvalid as exc:
+        raise fail(str(exc)) from None
+    typer.echo(mermaid())
+    typer.echo(flows_mermaid(dialogs))
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Bring the database schema up to date."""
+    from bot.storage.db import migrate
+
+    settings = settings_or_exit()
+    migrate(settings.database_url)
+    typer.echo("Database is up to date.")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

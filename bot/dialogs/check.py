@@ -1,0 +1,156 @@
+"""The checks that need the whole dialog set: graph, texts and templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import TemplateError, TemplateSyntaxError
+
+from bot.dialogs.context import build_context, sample_facts
+from bot.dialogs.model import LOCALES, DialogSet, Flow
+from bot.dialogs.render import Renderer
+from bot.dialogs.system import ACTIONS, REQUIRED_FLOWS, REQUIRED_SIGNALS, SYSTEM_TEXTS
+
+if TYPE_CHECKING:
+    from bot.dialogs.load import TextTable, _Reader
+
+
+def check_semantics(reader: _Reader, dialogs: DialogSet, texts: TextTable) -> None:
+    _check_texts_match(reader, texts)
+    for flow in dialogs.flows.values():
+        _check_flow(reader, dialogs, flow)
+    for name in REQUIRED_FLOWS:
+        if name not in dialogs.flows:
+            reader.fail(Path(dialogs.source) / "flows", 0, f"the '{name}' flow is missing")
+    for name in REQUIRED_SIGNALS:
+        if name not in dialogs.escalation.signals:
+            reader.fail(Path(dialogs.source) / "escalation.yaml", 1, f"signal '{name}' is missing")
+    _check_programs(reader, dialogs)
+    if not reader.problems:
+        _check_templates(reader, dialogs, texts)
+
+
+def _check_texts_match(reader: _Reader, texts: TextTable) -> None:
+    for loc in LOCALES:
+        if loc not in texts:
+            return
+    for loc in LOCALES:
+        entries, lines, files, _main = texts[loc]
+        for other in LOCALES:
+            if other == loc:
+                continue
+            for key in entries:
+                if key not in texts[other][0]:
+                    reader.fail(files[key], lines[key], f"text '{key}' has no '{other}' version")
+    for key in SYSTEM_TEXTS:
+        for loc in LOCALES:
+            entries, _lines, _files, main = texts[loc]
+            if key not in entries:
+                reader.fail(main, 1, f"text '{key}' is used by the bot but missing")
+
+
+def _flow_path(dialogs: DialogSet, flow: Flow) -> Path:
+    return Path(flow.file)
+
+
+def _check_flow(reader: _Reader, dialogs: DialogSet, flow: Flow) -> None:
+    path = _flow_path(dialogs, flow)
+    texts = dialogs.texts
+    edges: dict[str, list[str]] = {}
+    for step in flow.steps.values():
+        targets: list[tuple[str, str]] = []
+        following = flow.following(step)
+        if step.kind == "ask" and step.choices:
+            for choice in step.choices:
+                targets.append((choice.next or following or "", f"choice '{choice.value}'"))
+                _need_text(reader, path, step.line, texts, choice.text)
+                if choice.flag and choice.flag not in dialogs.escalation.signals:
+                    reader.fail(path, step.line, f"step '{step.id}': unknown signal '{choice.flag}'")
+        elif step.kind == "branch":
+            targets.extend((b.next, "branch") for b in step.branches)
+            if following:
+                targets.append((following, "next"))
+        elif following:
+            targets.append((following, "next"))
+        if step.next and step.next not in flow.steps:
+            reader.fail(path, step.line, f"step '{step.id}': next '{step.next}' does not exist")
+        for target, what in targets:
+            if target and target not in flow.steps and target != step.next:
+                reader.fail(path, step.line, f"step '{step.id}': {what} goes to '{target}', which does not exist")
+        edges[step.id] = [t for t, _ in targets if t in flow.steps]
+        if step.text:
+            _need_text(reader, path, step.line, texts, step.text)
+        if step.kind == "measure":
+            for name in step.measure or ():
+                if name not in dialogs.instruments:
+                    reader.fail(path, step.line, f"step '{step.id}': unknown instrument '{name}'")
+        if step.kind == "do" and step.action not in ACTIONS:
+            reader.fail(path, step.line, f"step '{step.id}': unknown action '{step.action}' (known: {', '.join(ACTIONS)})")
+    _check_reachable(reader, path, flow, edges)
+
+
+def _check_reachable(reader: _Reader, path: Path, flow: Flow, edges: dict[str, list[str]]) -> None:
+    if flow.start not in flow.steps:
+        return
+    seen = {flow.start}
+    todo = [flow.start]
+    while todo:
+        for target in edges.get(todo.pop(), []):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    for step in flow.steps.values():
+        if step.id not in seen:
+            reader.fail(path, step.line, f"step '{step.id}' cannot be reached from '{flow.start}'")
+    ends = {s for s in flow.steps if not edges.get(s) and flow.following(flow.steps[s]) is None}
+    can_end = set(ends)
+    changed = True
+    while changed:
+        changed = False
+        for source, targets in edges.items():
+            if source not in can_end and any(t in can_end for t in targets):
+                can_end.add(source)
+                changed = True
+    for step in flow.steps.values():
+        if step.id in seen and step.id not in can_end:
+            reader.fail(path, step.line, f"step '{step.id}' is a dead end: the flow can never finish from it")
+
+
+def _need_text(reader: _Reader, path: Path, line: int, texts: dict[str, dict[str, str]], key: str) -> None:
+    for loc in LOCALES:
+        if key not in texts.get(loc, {}):
+            reader.fail(path, line, f"text '{key}' is missing in {loc}.yaml")
+
+
+def _check_programs(reader: _Reader, dialogs: DialogSet) -> None:
+    needed = max((n for w in dialogs.schedule.weeks.values() for n in (*w.review_parts, *w.next_parts)), default=0)
+    for program in dialogs.programs.values():
+        if len(program.parts) < needed:
+            reader.fail(
+                Path(dialogs.source) / "programs" / f"{program.id}.yaml",
+                1,
+                f"program '{program.id}' has {len(program.parts)} parts; the schedule uses {needed}",
+            )
+
+
+def _check_templates(reader: _Reader, dialogs: DialogSet, texts: TextTable) -> None:
+    renderer = Renderer(dialogs.texts)
+    program = next(iter(dialogs.programs))
+    for loc in LOCALES:
+        entries, lines, files, _main = texts[loc]
+        context = build_context(dialogs, sample_facts(dialogs, program), loc)
+        for key in entries:
+            extra: dict[str, Any] = SYSTEM_TEXTS.get(key, {})
+            try:
+                renderer.template(loc, key)
+            except TemplateSyntaxError as exc:
+                line = lines[key] + max((exc.lineno or 1) - 1, 0)
+                reader.fail(files[key], line, f"text '{key}': template error: {exc.message}")
+                continue
+            try:
+                renderer.render(loc, key, {**context, **extra})
+            except TemplateError as exc:
+                reader.fail(files[key], lines[key], f"text '{key}': cannot render with sample data: {exc}")
+            except Exception as exc:  # noqa: BLE001 (any failure of an admin's template)
+                reader.fail(files[key], lines[key], f"text '{key}': fails with sample data: {type(exc).__name__}: {exc}")

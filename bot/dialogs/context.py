@@ -1,0 +1,174 @@
+"""What a dialog template can see. The engine and the checker build it alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.dialogs.model import DialogSet, Instrument, Part, Program
+
+
+@dataclass
+class CourseFacts:
+    """Plain facts about one course, read from storage by the engine."""
+
+    label: str
+    program: str
+    week: int
+    answers: dict[str, Any] = field(default_factory=dict)
+    week_answers: dict[str, Any] = field(default_factory=dict)
+    scores: dict[str, dict[int, int | None]] = field(default_factory=dict)  # instrument -> week -> total
+    checkin_day: int | None = None
+    checkin_time: str | None = None
+    next_checkin: str | None = None
+    checkins_done: int = 0
+    state: str = "intake"
+
+
+def part_view(part: Part, locale: str) -> dict[str, Any]:
+    return {
+        "number": part.number,
+        "title": part.title[locale],
+        "about": part.about[locale],
+        "homework": part.homework[locale],
+    }
+
+
+def program_view(program: Program, locale: str) -> dict[str, Any]:
+    return {
+        "id": program.id,
+        "title": program.title[locale],
+        "summary": program.summary[locale],
+        "parts": [part_view(p, locale) for p in program.parts],
+    }
+
+
+def score_view(instrument: Instrument, total: int | None, locale: str) -> dict[str, Any] | None:
+    if total is None:
+        return None
+    band = instrument.band(total)
+    return {
+        "name": instrument.name,
+        "total": total,
+        "max": instrument.max_total,
+        "band": band.key,
+        "band_label": band.label[locale],
+    }
+
+
+def outcome(dialogs: DialogSet, scores: Mapping[str, Mapping[int, int | None]]) -> dict[str, Any]:
+    """Before/after with the NHS Talking Therapies definitions (see PRACTICE.md)."""
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for name, by_week in scores.items():
+        totals = [(w, t) for w, t in sorted(by_week.items()) if t is not None]
+        if len(totals) >= 2:
+            first[name], last[name] = totals[0][1], totals[-1][1]
+    if not first:
+        return {"available": False}
+    instruments = {n: dialogs.instruments[n] for n in first if n in dialogs.instruments}
+    change = {n: last[n] - first[n] for n in instruments}
+    improved = any(-change[n] >= i.reliable_change for n, i in instruments.items())
+    worsened = any(change[n] >= i.reliable_change for n, i in instruments.items())
+    case_before = any(first[n] >= i.caseness for n, i in instruments.items())
+    case_after = any(last[n] >= i.caseness for n, i in instruments.items())
+    recovery = case_before and not case_after
+    return {
+        "available": True,
+        "before": first,
+        "after": last,
+        "change": change,
+        "caseness_before": case_before,
+        "caseness_after": case_after,
+        "recovery": recovery,
+        "reliable_improvement": improved and not worsened,
+        "reliable_deterioration": worsened,
+        "reliable_recovery": recovery and improved and not worsened,
+    }
+
+
+def _parts(program: Program, numbers: Iterable[int], locale: str) -> list[dict[str, Any]]:
+    return [part_view(program.parts[n - 1], locale) for n in numbers if 0 < n <= len(program.parts)]
+
+
+def build_context(dialogs: DialogSet, facts: CourseFacts, locale: str, **extra: Any) -> dict[str, Any]:
+    program = dialogs.programs[facts.program]
+    week = dialogs.schedule.weeks.get(facts.week) or dialogs.schedule.weeks[dialogs.schedule.last_week]
+    latest: dict[str, Any] = {}
+    baseline: dict[str, Any] = {}
+    for name, instrument in dialogs.instruments.items():
+        totals = [(w, t) for w, t in sorted(facts.scores.get(name, {}).items()) if t is not None]
+        latest[name] = score_view(instrument, totals[-1][1], locale) if totals else None
+        baseline[name] = score_view(instrument, totals[0][1], locale) if totals else None
+    weekday = (
+        dialogs.text(locale, f"weekday.{facts.checkin_day}") if facts.checkin_day is not None else None
+    )
+    context: dict[str, Any] = {
+        "locale": locale,
+        "label": facts.label,
+        "week": facts.week,
+        "last_week": dialogs.schedule.last_week,
+        "state": facts.state,
+        "program": program_view(program, locale),
+        "review_parts": _parts(program, week.review_parts, locale),
+        "next_parts": _parts(program, week.next_parts, locale),
+        "answers": _all_answers(dialogs, facts.answers),
+        "week_answers": _all_answers(dialogs, facts.week_answers),
+        "scores": latest,
+        "baseline": baseline,
+        "outcome": outcome(dialogs, facts.scores),
+        "checkin_day": weekday,
+        "checkin_time": facts.checkin_time,
+        "next_checkin": facts.next_checkin,
+        "checkins_done": facts.checkins_done,
+    }
+    context.update(extra)
+    return context
+
+
+def store_keys(dialogs: DialogSet) -> dict[str, str]:
+    """Every answer key a flow stores, with the input kind that fills it."""
+    keys: dict[str, str] = {}
+    for flow in dialogs.flows.values():
+        for step in flow.steps.values():
+            if step.store:
+                keys[step.store] = step.input
+    return keys
+
+
+def _all_answers(dialogs: DialogSet, answers: Mapping[str, Any]) -> dict[str, Any]:
+    known: dict[str, Any] = dict.fromkeys(store_keys(dialogs))
+    known.update(answers)
+    return known
+
+
+def sample_facts(dialogs: DialogSet, program: str) -> CourseFacts:
+    """Made-up data that fills every field a template may use."""
+    samples: dict[str, Any] = {}
+    for flow in dialogs.flows.values():
+        for step in flow.steps.values():
+            if not step.store:
+                continue
+            if step.choices:
+                samples[step.store] = step.choices[0].value
+            elif step.input == "number":
+                samples[step.store] = step.minimum or 0
+            elif step.input == "time":
+                samples[step.store] = "18:00"
+            else:
+                samples[step.store] = "Eksempeltekst / sample text"
+    scores = {name: {1: 14, 2: 11, 6: 6} for name in dialogs.instruments}
+    return CourseFacts(
+        label="DEMO-1",
+        program=program,
+        week=2,
+        answers=samples,
+        week_answers=samples,
+        scores=scores,
+        checkin_day=3,
+        checkin_time="18:00",
+        next_checkin="torsdag 15. januar kl. 18:00",
+        checkins_done=2,
+        state="checkin",
+    )

@@ -1,0 +1,419 @@
+"""Read the dialog directory into a DialogSet, or say exactly what is wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.dialogs.model import (
+    LOCALES,
+    Band,
+    Branch,
+    Choice,
+    DialogSet,
+    EscalationRules,
+    Flow,
+    Instrument,
+    Item,
+    Localized,
+    Option,
+    Part,
+    Program,
+    Schedule,
+    SignalRule,
+    Step,
+    Week,
+)
+from bot.dialogs.yamlfile import ListNode, Node, YamlError, load
+
+STEP_KINDS = ("say", "ask", "measure", "do", "branch")
+INPUTS = ("text", "choice", "number", "time")
+LEVELS = ("urgent", "high", "notice")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class DialogsInvalid(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class _Reader:
+    """Collects problems while turning YAML nodes into model objects."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def name(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
+    def fail(self, path: Path, line: int, message: str) -> None:
+        self.problems.append(Problem(self.name(path), line, message))
+
+    def read(self, path: Path) -> Node | None:
+        try:
+            data = load(path)
+        except YamlError as exc:
+            self.fail(path, exc.line, exc.message)
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            self.fail(path, 1, f"cannot read: {exc}")
+            return None
+        if not isinstance(data, Node):
+            self.fail(path, 1, "the file must hold a mapping")
+            return None
+        return data
+
+    def localized(self, path: Path, node: Node, key: str) -> Localized:
+        value = node.get(key)
+        line = node.line_of(key)
+        if not isinstance(value, Node):
+            self.fail(path, line, f"'{key}' must have a text for each of {', '.join(LOCALES)}")
+            return {loc: "" for loc in LOCALES}
+        for loc in LOCALES:
+            if not isinstance(value.get(loc), str) or not value[loc].strip():
+                self.fail(path, value.line_of(loc), f"'{key}' has no '{loc}' text")
+        return {loc: str(value.get(loc, "")) for loc in LOCALES}
+
+    def integer(self, path: Path, node: Node, key: str, default: int | None = None) -> int:
+        value = node.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(path, node.line_of(key), f"'{key}' must be a whole number")
+            return 0
+        return value
+
+
+def load_dialogs(root: Path) -> DialogSet:
+    """Load and validate every dialog file under `root`; raise DialogsInvalid."""
+    from bot.dialogs.check import check_semantics
+
+    reader = _Reader(root)
+    if not root.is_dir():
+        raise DialogsInvalid([Problem(str(root), 0, "dialogs directory not found")])
+    instruments = _instruments(reader, root / "instruments")
+    programs = _programs(reader, root / "programs")
+    flows = _flows(reader, root / "flows")
+    texts = _texts(reader, root / "texts")
+    schedule = _schedule(reader, root / "schedule.yaml", instruments, flows)
+    escalation = _escalation(reader, root / "escalation.yaml")
+    if reader.problems:
+        raise DialogsInvalid(reader.problems)
+    dialogs = DialogSet(
+        flows=flows,
+        programs=programs,
+        instruments=instruments,
+        schedule=schedule,
+        escalation=escalation,
+        texts={loc: table[0] for loc, table in texts.items()},
+        source=str(root),
+    )
+    check_semantics(reader, dialogs, texts)
+    if reader.problems:
+        raise DialogsInvalid(reader.problems)
+    return dialogs
+
+
+def _yaml_files(reader: _Reader, folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        reader.fail(folder, 0, "folder is missing")
+        return []
+    return sorted(folder.glob("*.yaml"))
+
+
+def _instruments(reader: _Reader, folder: Path) -> dict[str, Instrument]:
+    result: dict[str, Instrument] = {}
+    for path in _yaml_files(reader, folder):
+        node = reader.read(path)
+        if node is None:
+            continue
+        ident = str(node.get("id", path.stem))
+        options = tuple(
+            Option(reader.integer(path, o, "value"), reader.localized(path, o, "label"))
+            for o in _nodes(reader, path, node, "options")
+        )
+        items = tuple(
+            Item(str(i.get("key", "")), reader.localized(path, i, "text"), bool(i.get("risk", False)))
+            for i in _nodes(reader, path, node, "items")
+        )
+        bands = tuple(
+            Band(reader.integer(path, b, "max"), str(b.get("key", "")), reader.localized(path, b, "label"))
+            for b in _nodes(reader, path, node, "bands")
+        )
+        if not options or not items or not bands:
+            continue
+        result[ident] = Instrument(
+            id=ident,
+            name=str(node.get("name", ident)),
+            stem=reader.localized(path, node, "stem"),
+            options=options,
+            items=items,
+            bands=bands,
+            caseness=reader.integer(path, node, "caseness"),
+            reliable_change=reader.integer(path, node, "reliable_change"),
+        )
+    return result
+
+
+def _programs(reader: _Reader, folder: Path) -> dict[str, Program]:
+    result: dict[str, Program] = {}
+    for path in _yaml_files(reader, folder):
+        node = reader.read(path)
+        if node is None:
+            continue
+        ident = str(node.get("id", path.stem))
+        parts = tuple(
+            Part(
+                number=index + 1,
+                title=reader.localized(path, p, "title"),
+                about=reader.localized(path, p, "about"),
+                homework=reader.localized(path, p, "homework"),
+            )
+            for index, p in enumerate(_nodes(reader, path, node, "parts"))
+        )
+        if not parts:
+            continue
+        result[ident] = Program(
+            id=ident,
+            title=reader.localized(path, node, "title"),
+            summary=reader.localized(path, node, "summary"),
+            parts=parts,
+        )
+    return result
+
+
+def _nodes(reader: _Reader, path: Path, node: Node, key: str) -> list[Node]:
+    value = node.get(key)
+    if not isinstance(value, ListNode) or not value:
+        reader.fail(path, node.line_of(key), f"'{key}' must be a non-empty list")
+        return []
+    good = [v for v in value if isinstance(v, Node)]
+    if len(good) != len(value):
+        reader.fail(path, value.line, f"every entry of '{key}' must be a mapping")
+    return good
+
+
+def _flows(reader: _Reader, folder: Path) -> dict[str, Flow]:
+    result: dict[str, Flow] = {}
+    for path in _yaml_files(reader, folder):
+        node = reader.read(path)
+        if node is None:
+            continue
+        ident = str(node.get("id", path.stem))
+        steps_node = node.get("steps")
+        if not isinstance(steps_node, Node) or not steps_node:
+            reader.fail(path, node.line_of("steps"), "'steps' must be a mapping of step ids")
+            continue
+        steps: dict[str, Step] = {}
+        for step_id, step_node in steps_node.items():
+            line = steps_node.line_of(step_id)
+            if not isinstance(step_node, Node):
+                reader.fail(path, line, f"step '{step_id}' must be a mapping")
+                continue
+            step = _step(reader, path, step_id, step_node)
+            if step is not None:
+                steps[step_id] = step
+        start = str(node.get("start", next(iter(steps_node))))
+        result[ident] = Flow(id=ident, start=start, steps=steps, file=reader.name(path))
+        if start not in steps_node:
+            reader.fail(path, node.line_of("start"), f"start step '{start}' does not exist")
+    return result
+
+
+def _step(reader: _Reader, path: Path, step_id: str, node: Node) -> Step | None:
+    kinds = [k for k in STEP_KINDS if k in node]
+    if len(kinds) != 1:
+        reader.fail(path, node.line, f"step '{step_id}' needs exactly one of: {', '.join(STEP_KINDS)}")
+        return None
+    kind = kinds[0]
+    known = {*STEP_KINDS, "input", "choices", "store", "next", "image", "min", "max"}
+    for key in node:
+        if key not in known:
+            reader.fail(path, node.line_of(key), f"step '{step_id}': unknown field '{key}'")
+    choices = tuple(_choice(reader, path, step_id, c) for c in node.get("choices") or [])
+    value = node[kind]
+    measure: tuple[str, ...] | None = None
+    if kind == "measure":
+        if value == "scheduled":
+            measure = None
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            measure = tuple(value)
+        else:
+            reader.fail(path, node.line_of(kind), f"step '{step_id}': measure is 'scheduled' or a list of instruments")
+    branches: tuple[Branch, ...] = ()
+    if kind == "branch":
+        if not isinstance(value, list) or not all(isinstance(b, Node) and "when" in b and "next" in b for b in value):
+            reader.fail(path, node.line_of(kind), f"step '{step_id}': branch is a list of {{when, next}}")
+        else:
+            branches = tuple(Branch(str(b["when"]), str(b["next"])) for b in value)
+    input_kind = str(node.get("input", "choice" if choices else "text"))
+    if input_kind not in INPUTS:
+        reader.fail(path, node.line_of("input"), f"step '{step_id}': input must be one of {', '.join(INPUTS)}")
+    if input_kind == "choice" and not choices:
+        reader.fail(path, node.line, f"step '{step_id}': a choice question needs choices")
+    return Step(
+        id=step_id,
+        kind=kind,
+        text=str(value) if kind in ("say", "ask") else None,
+        input=input_kind,
+        choices=choices,
+        store=str(node["store"]) if "store" in node else None,
+        measure=measure,
+        action=str(value) if kind == "do" else None,
+        branches=branches,
+        next=str(node["next"]) if "next" in node else None,
+        image=str(node["image"]) if "image" in node else None,
+        minimum=node.get("min") if isinstance(node.get("min"), int) else None,
+        maximum=node.get("max") if isinstance(node.get("max"), int) else None,
+        line=node.line,
+    )
+
+
+def _choice(reader: _Reader, path: Path, step_id: str, node: Any) -> Choice:
+    if not isinstance(node, Node) or "value" not in node or "text" not in node:
+        line = node.line if isinstance(node, Node) else 0
+        reader.fail(path, line, f"step '{step_id}': each choice needs 'value' and 'text'")
+        return Choice(value="", text="")
+    return Choice(
+        value=str(node["value"]),
+        text=str(node["text"]),
+        next=str(node["next"]) if "next" in node else None,
+        flag=str(node["flag"]) if "flag" in node else None,
+    )
+
+
+TextTable = dict[str, tuple[dict[str, str], dict[str, int], dict[str, Path], Path]]
+
+
+def _texts(reader: _Reader, folder: Path) -> TextTable:
+    """Texts per locale: `nb.yaml` plus any `<topic>.nb.yaml` beside it."""
+    result: TextTable = {}
+    for loc in LOCALES:
+        main = folder / f"{loc}.yaml"
+        if not main.exists():
+            reader.fail(main, 0, f"the '{loc}' text file is missing")
+            continue
+        entries: dict[str, str] = {}
+        lines: dict[str, int] = {}
+        files: dict[str, Path] = {}
+        for path in [main, *sorted(folder.glob(f"*.{loc}.yaml"))]:
+            node = reader.read(path)
+            if node is None:
+                continue
+            found: dict[str, str] = {}
+            found_lines: dict[str, int] = {}
+            _flatten(reader, path, node, "", found, found_lines)
+            for key in found:
+                if key in entries:
+                    reader.fail(path, found_lines[key], f"text '{key}' is also in {files[key].name}")
+                files[key] = path
+            entries.update(found)
+            lines.update(found_lines)
+        result[loc] = (entries, lines, files, main)
+    return result
+
+
+def _flatten(reader: _Reader, path: Path, node: Node, prefix: str, out: dict[str, str], lines: dict[str, int]) -> None:
+    for key, value in node.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, Node):
+            _flatten(reader, path, value, full + ".", out, lines)
+        elif isinstance(value, str):
+            out[full] = value
+            lines[full] = node.line_of(key)
+        else:
+            reader.fail(path, node.line_of(key), f"text '{full}' must be text")
+
+
+def _schedule(reader: _Reader, path: Path, instruments: dict[str, Instrument], flows: dict[str, Flow]) -> Schedule:
+    node = reader.read(path)
+    empty = Schedule(weeks={1: Week(1, "intake", ())})
+    if node is None:
+        return empty
+    weeks: dict[int, Week] = {}
+    for week_node in _nodes(reader, path, node, "weeks"):
+        number = reader.integer(path, week_node, "week")
+        names = week_node.get("instruments", [])
+        if not isinstance(names, list):
+            reader.fail(path, week_node.line_of("instruments"), "'instruments' must be a list")
+            names = []
+        for name in names:
+            if name not in instruments:
+                reader.fail(path, week_node.line_of("instruments"), f"week {number}: unknown instrument '{name}'")
+        flow = str(week_node.get("flow", ""))
+        if flow not in flows:
+            reader.fail(path, week_node.line_of("flow"), f"week {number}: unknown flow '{flow}'")
+        weeks[number] = Week(
+            number=number,
+            flow=flow,
+            instruments=tuple(str(n) for n in names),
+            review_parts=tuple(week_node.get("review_parts") or ()),
+            next_parts=tuple(week_node.get("next_parts") or ()),
+        )
+    if sorted(weeks) != list(range(1, len(weeks) + 1)):
+        reader.fail(path, node.line_of("weeks"), "weeks must be numbered 1, 2, 3 … without gaps")
+    risk_item = str(node.get("risk_item", "phq9.self_harm"))
+    instrument_id, _, item_key = risk_item.partition(".")
+    if instrument_id not in instruments or item_key not in {i.key for i in instruments[instrument_id].items}:
+        reader.fail(path, node.line_of("risk_item"), f"risk_item '{risk_item}' is not an instrument item")
+    hours = node.get("reminder_hours", [24, 72])
+    return Schedule(
+        weeks=weeks or empty.weeks,
+        reminder_hours=tuple(int(h) for h in hours),
+        missed_weeks_to_dropout=reader.integer(path, node, "missed_weeks_to_dropout", 2),
+        min_days_between_checkins=reader.integer(path, node, "min_days_between_checkins", 4),
+        first_checkin_min_days=reader.integer(path, node, "first_checkin_min_days", 3),
+        risk_item=risk_item,
+    )
+
+
+def _escalation(reader: _Reader, path: Path) -> EscalationRules:
+    node = reader.read(path)
+    if node is None:
+        return EscalationRules(signals={})
+    signals: dict[str, SignalRule] = {}
+    signals_node = node.get("signals")
+    if not isinstance(signals_node, Node):
+        reader.fail(path, node.line_of("signals"), "'signals' must be a mapping")
+        return EscalationRules(signals={})
+    for name, rule in signals_node.items():
+        if not isinstance(rule, Node):
+            reader.fail(path, signals_node.line_of(name), f"signal '{name}' must be a mapping")
+            continue
+        level = str(rule.get("level", ""))
+        if level not in LEVELS:
+            reader.fail(path, rule.line_of("level"), f"signal '{name}': level must be one of {', '.join(LEVELS)}")
+        phrases: dict[str, tuple[str, ...]] = {}
+        phrase_node = rule.get("phrases")
+        if phrase_node is not None:
+            if not isinstance(phrase_node, Node):
+                reader.fail(path, rule.line_of("phrases"), f"signal '{name}': phrases are listed per locale")
+            else:
+                for loc, words in phrase_node.items():
+                    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+                        reader.fail(path, phrase_node.line_of(loc), f"signal '{name}': phrases.{loc} must be a list of texts")
+                        continue
+                    phrases[loc] = tuple(words)
+        thresholds_node = rule.get("thresholds") or {}
+        thresholds = {str(k): int(v) for k, v in thresholds_node.items()} if isinstance(thresholds_node, dict) else {}
+        signals[str(name)] = SignalRule(
+            name=str(name),
+            level=level,
+            phrases=phrases,
+            thresholds=thresholds,
+            tell_user=bool(rule.get("tell_user", level != "notice")),
+        )
+    return EscalationRules(signals=signals, dedupe_hours=reader.integer(path, node, "dedupe_hours", 24))

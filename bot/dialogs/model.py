@@ -1,0 +1,172 @@
+"""The validated, immutable form of the dialog files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+LOCALES = ("nb", "en")
+
+Localized = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    text: str
+    next: str | None = None
+    flag: str | None = None
+
+
+@dataclass(frozen=True)
+class Branch:
+    when: str
+    next: str
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    kind: str  # say | ask | measure | do | branch
+    text: str | None = None
+    input: str = "text"
+    choices: tuple[Choice, ...] = ()
+    store: str | None = None
+    measure: tuple[str, ...] | None = None  # None: the week's schedule
+    action: str | None = None
+    branches: tuple[Branch, ...] = ()
+    next: str | None = None
+    image: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    start: str
+    steps: dict[str, Step]
+    file: str = ""
+
+    def following(self, step: Step) -> str | None:
+        """The step after `step`: its own `next`, or the one below it in the file."""
+        if step.next:
+            return step.next
+        ids = list(self.steps)
+        position = ids.index(step.id)
+        return ids[position + 1] if position + 1 < len(ids) else None
+
+
+@dataclass(frozen=True)
+class Option:
+    value: int
+    label: Localized
+
+
+@dataclass(frozen=True)
+class Band:
+    max: int
+    key: str
+    label: Localized
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    text: Localized
+    risk: bool = False
+
+
+@dataclass(frozen=True)
+class Instrument:
+    id: str
+    name: str
+    stem: Localized
+    options: tuple[Option, ...]
+    items: tuple[Item, ...]
+    bands: tuple[Band, ...]
+    caseness: int
+    reliable_change: int
+
+    @property
+    def max_total(self) -> int:
+        return max(o.value for o in self.options) * len(self.items)
+
+    def band(self, total: int) -> Band:
+        for band in self.bands:
+            if total <= band.max:
+                return band
+        return self.bands[-1]
+
+    def item(self, key: str) -> Item:
+        return next(i for i in self.items if i.key == key)
+
+
+@dataclass(frozen=True)
+class Part:
+    number: int
+    title: Localized
+    about: Localized
+    homework: Localized
+
+
+@dataclass(frozen=True)
+class Program:
+    id: str
+    title: Localized
+    summary: Localized
+    parts: tuple[Part, ...]
+
+
+@dataclass(frozen=True)
+class Week:
+    number: int
+    flow: str
+    instruments: tuple[str, ...]
+    review_parts: tuple[int, ...] = ()
+    next_parts: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Schedule:
+    weeks: dict[int, Week]
+    reminder_hours: tuple[int, ...] = (24, 72)
+    missed_weeks_to_dropout: int = 2
+    min_days_between_checkins: int = 4
+    first_checkin_min_days: int = 3
+    risk_item: str = "phq9.self_harm"
+
+    @property
+    def last_week(self) -> int:
+        return max(self.weeks)
+
+
+@dataclass(frozen=True)
+class SignalRule:
+    name: str
+    level: str
+    phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    thresholds: dict[str, int] = field(default_factory=dict)
+    tell_user: bool = True
+
+
+@dataclass(frozen=True)
+class EscalationRules:
+    signals: dict[str, SignalRule]
+    dedupe_hours: int = 24
+
+
+@dataclass(frozen=True)
+class DialogSet:
+    flows: dict[str, Flow]
+    programs: dict[str, Program]
+    instruments: dict[str, Instrument]
+    schedule: Schedule
+    escalation: EscalationRules
+    texts: dict[str, dict[str, str]]  # locale -> key -> template source
+    source: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, locale: str, key: str) -> str:
+        return self.texts[locale][key]

@@ -1,0 +1,48 @@
+"""Dialog text as sandboxed Jinja2 templates, compiled once per dialog set."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import StrictUndefined, Template
+from jinja2.sandbox import SandboxedEnvironment
+
+
+def make_environment() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    return env
+
+
+class Renderer:
+    """Renders text keys for a locale; templates are compiled on first use."""
+
+    def __init__(self, texts: Mapping[str, Mapping[str, str]]) -> None:
+        self._texts = texts
+        self._env = make_environment()
+        self._cache: dict[tuple[str, str], Template] = {}
+
+    def has(self, locale: str, key: str) -> bool:
+        return key in self._texts.get(locale, {})
+
+    def template(self, locale: str, key: str) -> Template:
+        cached = self._cache.get((locale, key))
+        if cached is None:
+            cached = self._env.from_string(self._texts[locale][key])
+            self._cache[(locale, key)] = cached
+        return cached
+
+    def render(self, locale: str, key: str, context: Mapping[str, Any]) -> str:
+        return self.template(locale, key).render(context).strip()
+
+    def render_source(self, source: str, context: Mapping[str, Any]) -> str:
+        return self._env.from_string(source).render(context).strip()
+
+    def condition(self, expression: str, context: Mapping[str, Any]) -> bool:
+        return bool(self._env.compile_expression(expression)(**context))

@@ -1,0 +1,304 @@
+"""Running a dialog flow: say, ask, measure, act and branch, step by step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+
+from bot.dialogs.model import Choice, Instrument, Step
+from bot.engine.alerts import raise_signal
+from bot.engine.outgoing import Buttons
+from bot.engine.schedule import parse_time
+from bot.engine.turn import Turn
+from bot.storage.models import Score
+
+MAX_STEPS_PER_TURN = 200
+
+
+def start_flow(turn: Turn, flow_id: str) -> None:
+    assert turn.course is not None
+    flow = turn.dialogs.flows[flow_id]
+    turn.course.flow = flow_id
+    turn.course.step = flow.start
+    turn.set_scratch("measure", None)
+    run(turn)
+
+
+def run(turn: Turn) -> None:
+    """Advance through steps that need no answer, then ask the next question."""
+    for _ in range(MAX_STEPS_PER_TURN):
+        step = turn.step()
+        if step is None:
+            return
+        if step.kind == "say":
+            _say(turn, step)
+            advance(turn, step)
+        elif step.kind == "ask":
+            ask(turn, step)
+            return
+        elif step.kind == "measure":
+            if _measure_next(turn, step):
+                return
+        elif step.kind == "do":
+            flow_before = turn.course.flow if turn.course else None
+            turn.engine.act(turn, step.action or "")
+            if turn.course is None or turn.course.flow != flow_before or turn.course.step != step.id:
+                continue
+            advance(turn, step)
+        elif step.kind == "branch":
+            context = turn.context()
+            target = next((b.next for b in step.branches if turn.renderer.condition(b.when, context)), None)
+            flow = turn.flow()
+            assert flow is not None
+            goto(turn, target or flow.following(step))
+    raise RuntimeError("a flow ran too many steps in one turn")
+
+
+def goto(turn: Turn, step_id: str | None) -> None:
+    assert turn.course is not None
+    turn.course.step = step_id
+    if step_id is None:
+        turn.course.flow = None
+
+
+def advance(turn: Turn, step: Step, choice: Choice | None = None) -> None:
+    flow = turn.flow()
+    assert flow is not None
+    target = choice.next if choice is not None and choice.next else flow.following(step)
+    goto(turn, target)
+
+
+def _say(turn: Turn, step: Step) -> None:
+    assert step.text is not None
+    turn.say(step.text)
+    if step.image == "chart":
+        turn.engine.act(turn, "send_chart")
+
+
+# -- questions -----------------------------------------------------------------
+
+
+def choice_buttons(turn: Turn, labels: list[str]) -> Buttons:
+    assert turn.course is not None
+    seq = turn.course.ask_seq
+    return [[{"text": label, "data": f"s:{seq}:{index}"}] for index, label in enumerate(labels)]
+
+
+def _choice_labels(turn: Turn, step: Step) -> list[str]:
+    return [turn.text(c.text) for c in step.choices]
+
+
+def ask(turn: Turn, step: Step, *, again: bool = False) -> None:
+    """Send the question of an `ask` step; a new question invalidates old buttons."""
+    assert turn.course is not None and step.text is not None
+    if not again:
+        turn.course.ask_seq += 1
+    buttons = choice_buttons(turn, _choice_labels(turn, step)) if step.choices else None
+    turn.say(step.text, buttons=buttons)
+
+
+def reask(turn: Turn) -> None:
+    """Repeat whatever the course is waiting for, with its buttons."""
+    step = turn.step()
+    if step is None:
+        return
+    if step.kind == "ask":
+        ask(turn, step, again=True)
+    elif step.kind == "measure":
+        _ask_item(turn, again=True)
+
+
+def answer(turn: Turn, *, text: str | None = None, button: int | None = None) -> bool:
+    """Apply an answer to the current step; False if it did not fit (re-asked)."""
+    step = turn.step()
+    if step is None:
+        return False
+    if step.kind == "measure":
+        return _answer_item(turn, step, text=text, button=button)
+    if step.kind != "ask":
+        return False
+    if step.choices:
+        choice = _pick(turn, step.choices, text, button)
+        if choice is None and step.input == "time" and text is not None and parse_time(text):
+            choice = Choice(value=str(parse_time(text)), text="")
+        if choice is None:
+            _reask_choice(turn, _choice_labels(turn, step))
+            ask(turn, step, again=True)
+            return False
+        value: Any = choice.value
+    else:
+        chosen = _typed_value(turn, step, text)
+        if chosen is None:
+            return False
+        value = chosen
+        choice = None
+    if step.store:
+        turn.store(step.store, value)
+    if choice is not None and choice.flag:
+        raise_signal(turn, choice.flag, f"{step.id}={choice.value}")
+    advance(turn, step, choice)
+    run(turn)
+    return True
+
+
+def _pick(turn: Turn, choices: tuple[Choice, ...], text: str | None, button: int | None) -> Choice | None:
+    if button is not None:
+        return choices[button] if 0 <= button < len(choices) else None
+    if text is None:
+        return None
+    typed = text.strip().casefold()
+    if typed.isdigit() and 1 <= int(typed) <= len(choices):
+        return choices[int(typed) - 1]
+    for choice in choices:
+        if turn.text(choice.text).casefold() == typed or choice.value.casefold() == typed:
+            return choice
+    return None
+
+
+def _reask_choice(turn: Turn, labels: list[str]) -> None:
+    turn.say("common.reask_choice", options=labels)
+
+
+def _typed_value(turn: Turn, step: Step, text: str | None) -> Any:
+    if text is None or not text.strip():
+        ask(turn, step, again=True)
+        return None
+    if step.input == "number":
+        cleaned = text.strip()
+        low, high = step.minimum or 0, step.maximum if step.maximum is not None else 10**6
+        if cleaned.lstrip("-").isdigit() and low <= int(cleaned) <= high:
+            return int(cleaned)
+        turn.say("common.reask_number", min=low, max=high)
+        return None
+    if step.input == "time":
+        parsed = parse_time(text)
+        if parsed is None:
+            turn.say("common.reask_time")
+        return parsed
+    return turn.engine.clean_text(turn, text)
+
+
+# -- instruments -------------------------------------------------------------
+
+
+def _queue_for(turn: Turn, step: Step) -> list[list[str]]:
+    assert turn.course is not None
+    schedule = turn.dialogs.schedule
+    if step.measure is not None:
+        names = list(step.measure)
+    else:
+        week = schedule.weeks.get(turn.course.week) or schedule.weeks[schedule.last_week]
+        names = list(week.instruments)
+    queue = [[name, item.key] for name in names for item in turn.dialogs.instruments[name].items]
+    risk_instrument, _, risk_key = schedule.risk_item.partition(".")
+    if [risk_instrument, risk_key] not in queue:
+        queue.append([risk_instrument, risk_key])
+    return queue
+
+
+def _measure_state(turn: Turn) -> dict[str, Any] | None:
+    assert turn.course is not None
+    state = turn.course.scratch.get("measure")
+    return dict(state) if isinstance(state, dict) else None
+
+
+def _measure_next(turn: Turn, step: Step) -> bool:
+    """Ask the next item; True if waiting for an answer, False when finished."""
+    state = _measure_state(turn)
+    if state is None:
+        state = {"step": step.id, "queue": _queue_for(turn, step), "pos": 0, "values": {}}
+        turn.set_scratch("measure", state)
+    if state["pos"] < len(state["queue"]):
+        _ask_item(turn)
+        return True
+    _finish_measure(turn, state)
+    turn.set_scratch("measure", None)
+    advance(turn, step)
+    return False
+
+
+def _current_item(turn: Turn) -> tuple[Instrument, str, int, int] | None:
+    state = _measure_state(turn)
+    if state is None or state["pos"] >= len(state["queue"]):
+        return None
+    name, key = state["queue"][state["pos"]]
+    of_instrument = [q for q in state["queue"] if q[0] == name]
+    return turn.dialogs.instruments[name], key, of_instrument.index([name, key]) + 1, len(of_instrument)
+
+
+def _ask_item(turn: Turn, *, again: bool = False) -> None:
+    current = _current_item(turn)
+    if current is None:
+        return
+    instrument, key, number, count = current
+    assert turn.course is not None
+    if not again:
+        turn.course.ask_seq += 1
+    locale = turn.locale
+    labels = [o.label[locale] for o in instrument.options]
+    buttons = choice_buttons(turn, labels)
+    item = instrument.item(key)
+    values = {
+        "stem": instrument.stem[locale],
+        "item": item.text[locale],
+        "instrument": instrument.name,
+        "number": number,
+        "count": count,
+    }
+    only_risk = count == 1 and len(instrument.items) > 1
+    turn.say("measure.risk_only" if only_risk else "measure.item", buttons=buttons, **values)
+
+
+def _answer_item(turn: Turn, step: Step, *, text: str | None, button: int | None) -> bool:
+    current = _current_item(turn)
+    if current is None:
+        return False
+    instrument, key, _number, _count = current
+    locale = turn.locale
+    option = None
+    if button is not None and 0 <= button < len(instrument.options):
+        option = instrument.options[button]
+    elif text is not None:
+        typed = text.strip().casefold()
+        for candidate in instrument.options:
+            if typed in (str(candidate.value), candidate.label[locale].casefold()):
+                option = candidate
+    if option is None:
+        _reask_choice(turn, [o.label[locale] for o in instrument.options])
+        _ask_item(turn, again=True)
+        return False
+    state = _measure_state(turn)
+    assert state is not None
+    values = dict(state["values"])
+    values[instrument.id] = {**values.get(instrument.id, {}), key: option.value}
+    state["values"] = values
+    state["pos"] += 1
+    turn.set_scratch("measure", state)
+    item = instrument.item(key)
+    if item.risk and option.value >= 1:
+        number = [i.key for i in instrument.items].index(key) + 1
+        raise_signal(turn, "risk_answer", f"{instrument.name} item {number} = {option.value}")
+    run(turn)
+    return True
+
+
+def _finish_measure(turn: Turn, state: dict[str, Any]) -> None:
+    assert turn.course is not None and turn.course.id is not None
+    for name, values in state["values"].items():
+        instrument = turn.dialogs.instruments[name]
+        complete = len(values) == len(instrument.items)
+        total = sum(values.values()) if complete else None
+        existing = turn.session.exec(
+            select(Score).where(Score.course_id == turn.course.id, Score.week == turn.course.week,
+                                Score.instrument == name)
+        ).first()
+        score = existing or Score(course_id=turn.course.id, week=turn.course.week, instrument=name)
+        score.items = dict(values)
+        score.total = total
+        score.band = instrument.band(total).key if total is not None else None
+        score.created_at = turn.now
+        turn.session.add(score)
+        if total is not None:
+            turn.forget_facts()
+            turn.engine.check_scores(turn, instrument, total)

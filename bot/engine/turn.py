@@ -1,0 +1,116 @@
+"""Everything one event's handling needs, inside one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
+
+from bot.dialogs.context import CourseFacts, build_context
+from bot.dialogs.model import DialogSet, Flow, Step
+from bot.dialogs.render import Renderer
+from bot.engine.events import Event
+from bot.engine.facts import load_facts
+from bot.engine.outgoing import Buttons, Outbox
+from bot.storage.models import Answer, Course
+
+if TYPE_CHECKING:
+    from bot.engine.core import Engine
+
+
+def telegram_locale(code: str | None, default: str) -> str:
+    if not code:
+        return default
+    base = code.lower().split("-")[0]
+    if base in ("nb", "nn", "no"):
+        return "nb"
+    if base == "en":
+        return "en"
+    return default
+
+
+@dataclass
+class Turn:
+    engine: Engine
+    session: Session
+    event: Event
+    now: datetime
+    dialogs: DialogSet
+    renderer: Renderer
+    course: Course | None = None
+    out: Outbox = field(init=False)
+    told_crisis: bool = False
+    _facts: CourseFacts | None = None
+
+    def __post_init__(self) -> None:
+        self.out = Outbox(self.session, self.now)
+
+    @property
+    def locale(self) -> str:
+        if self.course is not None:
+            return self.course.locale
+        return telegram_locale(self.event.language, self.engine.config.locale)
+
+    @property
+    def chat_id(self) -> int:
+        if self.course is not None and self.course.chat_id is not None:
+            return self.course.chat_id
+        return self.event.chat_id
+
+    # -- facts and rendering -------------------------------------------------
+
+    def facts(self) -> CourseFacts:
+        assert self.course is not None
+        if self._facts is None:
+            self._facts = load_facts(self.session, self.course, self.engine.next_checkin_text(self))
+        return self._facts
+
+    def forget_facts(self) -> None:
+        self._facts = None
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        if self.course is None:
+            return {"locale": self.locale, **extra}
+        return build_context(self.dialogs, self.facts(), self.locale, **extra)
+
+    def text(self, key: str, **extra: Any) -> str:
+        return self.renderer.render(self.locale, key, self.context(**extra))
+
+    def say(self, key: str, *, buttons: Buttons | None = None, **extra: Any) -> None:
+        self.send(self.text(key, **extra), buttons=buttons)
+
+    def send(self, text: str, *, buttons: Buttons | None = None) -> None:
+        course_id = self.course.id if self.course is not None else None
+        self.out.text(self.chat_id, text, buttons=buttons, course_id=course_id)
+
+    # -- course state --------------------------------------------------------
+
+    def flow(self) -> Flow | None:
+        if self.course is None or self.course.flow is None:
+            return None
+        return self.dialogs.flows.get(self.course.flow)
+
+    def step(self) -> Step | None:
+        flow = self.flow()
+        if flow is None or self.course is None or self.course.step is None:
+            return None
+        return flow.steps.get(self.course.step)
+
+    def set_scratch(self, key: str, value: Any) -> None:
+        assert self.course is not None
+        scratch = dict(self.course.scratch)
+        if value is None:
+            scratch.pop(key, None)
+        else:
+            scratch[key] = value
+        self.course.scratch = scratch
+
+    def store(self, key: str, value: Any) -> None:
+        assert self.course is not None and self.course.id is not None
+        self.session.add(Answer(course_id=self.course.id, week=self.course.week, flow=self.course.flow or "",
+                                key=key, value=value, created_at=self.now))
+        if self._facts is not None:
+            self._facts.answers[key] = value
+            self._facts.week_answers[key] = value

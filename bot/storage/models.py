@@ -1,0 +1,174 @@
+"""The tables. Users are known by their access code's label, never by name."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.storage.types import UTCDateTime
+
+
+def _utc(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+class Clinician(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_type=BigInteger, unique=True, index=True)
+    name: str
+    is_admin: bool = False
+    active: bool = True
+    created_at: datetime = _utc()
+
+
+class AccessCode(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(unique=True, index=True)
+    program: str
+    label: str = Field(unique=True, index=True)
+    clinician_id: int | None = Field(default=None, foreign_key="clinician.id")
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    redeemed_at: datetime | None = _utc(default=None)
+
+
+class Course(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    label: str = Field(unique=True, index=True)
+    program: str
+    chat_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    clinician_id: int | None = Field(default=None, foreign_key="clinician.id")
+    locale: str = "nb"
+    timezone: str = "Europe/Oslo"
+    state: str = Field(default="intake", index=True)
+    paused_from: str | None = None
+    flow: str | None = None
+    step: str | None = None
+    ask_seq: int = 0
+    item_index: int = 0
+    week: int = 1
+    missed_weeks: int = 0
+    reminders_sent: int = 0
+    checkin_weekday: int | None = None
+    checkin_time: str | None = None
+    due_at: datetime | None = _utc(default=None, index=True)
+    due_kind: str | None = None
+    unreachable: bool = False
+    started_at: datetime = _utc()
+    last_activity_at: datetime = _utc()
+    last_checkin_at: datetime | None = _utc(default=None)
+    finished_at: datetime | None = _utc(default=None)
+    next_step_of_care: str | None = None
+    scratch: dict[str, Any] = _json(dict)
+
+
+class Answer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id", index=True)
+    week: int
+    flow: str
+    key: str
+    value: Any = Field(sa_column=Column(JSON, nullable=True))
+    created_at: datetime = _utc()
+
+
+class Score(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("course_id", "week", "instrument"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id", index=True)
+    week: int
+    instrument: str
+    total: int | None = None
+    band: str | None = None
+    items: dict[str, int] = _json(dict)
+    created_at: datetime = _utc()
+
+
+class Alert(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int | None = Field(default=None, foreign_key="course.id", index=True)
+    label: str
+    signal: str
+    level: str
+    evidence: list[str] = _json(list)
+    week: int
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    acknowledged_at: datetime | None = _utc(default=None)
+    acknowledged_by: int | None = Field(default=None, foreign_key="clinician.id")
+    resend_count: int = 0
+    next_resend_at: datetime | None = _utc(default=None, index=True)
+    admins_notified: bool = False
+
+
+class InboxItem(SQLModel, table=True):
+    """A received update, stored before it is acknowledged to Telegram."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_pending", "processed_at", "chat_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    payload: dict[str, Any] = _json(dict)
+    received_at: datetime = _utc()
+    processed_at: datetime | None = _utc(default=None)
+    attempts: int = 0
+
+
+class OutboxItem(SQLModel, table=True):
+    """A message committed for delivery; the sender delivers it at least once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "chat_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    kind: str = "text"
+    payload: dict[str, Any] = _json(dict)
+    image: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    course_id: int | None = Field(default=None, index=True)
+    alert_id: int | None = None
+    created_at: datetime = _utc()
+    not_before: datetime | None = _utc(default=None)
+    attempts: int = 0
+    sent_at: datetime | None = _utc(default=None)
+    failed: str | None = None
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class CodeAttempt(SQLModel, table=True):
+    """A failed code redemption, by a hashed chat key, for the lockout."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_key: str = Field(index=True)
+    at: datetime = _utc()
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc()
+    actor: str
+    action: str = Field(index=True)
+    subject: str | None = None
+    detail: dict[str, Any] = _json(dict)
+
+
+class Invite(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True)
+    created_by: int = Field(foreign_key="clinician.id")
+    name: str
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(default=None)

@@ -1,0 +1,28 @@
+"""Test doubles; ``FakeTelegram`` is a fake Telegram Bot API server (see telegram_server)."""
+
+from __future__ import annotations
+
+from .chats import FakeChat, FakeGroup, FakeUser
+from .faults import Fault, FaultInjector
+from .records import Call, CallbackAnswer, Edit, SentMessage, UploadedFile, WaitTimeout
+from .telegram_server import BOT_ID, BOT_USERNAME, TOKEN, FakeTelegram
+from .validation import ApiError
+
+__all__ = [
+    "BOT_ID",
+    "BOT_USERNAME",
+    "TOKEN",
+    "ApiError",
+    "Call",
+    "CallbackAnswer",
+    "Edit",
+    "FakeChat",
+    "FakeGroup",
+    "FakeTelegram",
+    "FakeUser",
+    "Fault",
+    "FaultInjector",
+    "SentMessage",
+    "UploadedFile",
+    "WaitTimeout",
+]
