@@ -68,7 +68,7 @@ class FakeChat:
         self._last_message_id += 1
         return self._last_message_id
 
-    # -- what the bot sent ---------------------------------------------------------
+    # -- what the bot sent -----------------------------------------------------
 
     def last(self) -> SentMessage:
         if not self.messages:
@@ -139,7 +139,7 @@ class FakeChat:
             )
         return found
 
-    # -- what users send -----------------------------------------------------------
+    # -- what users send -------------------------------------------------------
 
     async def _send_as(self, user: FakeUser, content: dict[str, Any]) -> int:
         message = {

@@ -226,7 +226,7 @@ class FakeTelegram:
             }.items()
         }
 
-    # -- lifecycle -----------------------------------------------------------------------
+    # -- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
         app = web.Application(client_max_size=50 * 1024 * 1024)
@@ -265,7 +265,7 @@ class FakeTelegram:
             raise RuntimeError("FakeTelegram is not started")
         return f"http://127.0.0.1:{self.port}/bot"
 
-    # -- chats -----------------------------------------------------------------------------
+    # -- chats -----------------------------------------------------------------
 
     def user(self, user_id: int, language_code: str = "nb") -> FakeUser:
         """The user with this id (created on first use; private chat id == user id)."""
@@ -325,7 +325,7 @@ class FakeTelegram:
     def unanswered_callback_queries(self) -> list[str]:
         return list(self._open_queries)
 
-    # -- updates -----------------------------------------------------------------------------
+    # -- updates ---------------------------------------------------------------
 
     def open_callback_query(self, user: FakeUser) -> str:
         query_id = f"{user.user_id}-{next(self._query_ids)}"
@@ -391,7 +391,7 @@ class FakeTelegram:
             if u["update_id"] >= offset or u["update_id"] in self._sticky
         ]
 
-    # -- waiting -------------------------------------------------------------------------------
+    # -- waiting ---------------------------------------------------------------
 
     async def _notify(self) -> None:
         async with self._changed:
@@ -400,7 +400,8 @@ class FakeTelegram:
     async def wait_quietly(
         self, condition: Callable[[], object], timeout: float
     ) -> bool:
-        """Wait (no polling) until condition() is true; False on timeout."""
+        """Wait until condition() is true; False on timeout. No sleeping: the condition
+        is re-checked whenever the server records a call or delivers an update."""
         try:
             async with asyncio.timeout(timeout), self._changed:
                 await self._changed.wait_for(condition)
@@ -453,7 +454,7 @@ class FakeTelegram:
             raise WaitTimeout(f"no matching {method or ''} call within {timeout}s")
         return found
 
-    # -- HTTP ------------------------------------------------------------------------------------
+    # -- HTTP ------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["method"]
@@ -508,7 +509,7 @@ class FakeTelegram:
         if not fault.deliver:
             raise ApiError(504, "Gateway Timeout")
 
-    # -- helpers for handlers ----------------------------------------------------------------------
+    # -- helpers for handlers --------------------------------------------------
 
     def _chat(self, params: Params) -> FakeChat:
         chat_id = params.get("chat_id")
@@ -616,7 +617,7 @@ class FakeTelegram:
         )
         return message.raw
 
-    # -- Bot API methods ------------------------------------------------------------------------------
+    # -- Bot API methods -------------------------------------------------------
 
     async def _get_me(self, params: Params) -> Any:
         return self.bot_user | {
