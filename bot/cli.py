@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.clinicians.cli import clinicians_app, escalation_app
 from bot.config import Settings, get_settings
 
 app = typer.Typer(help="guidebot: guided self-help courses over Telegram.", no_args_is_help=True,
@@ -20,6 +21,8 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(codes_app, name="codes")
 app.add_typer(dialogs_app, name="dialogs")
 app.add_typer(db_app, name="db")
+app.add_typer(clinicians_app, name="clinicians")
+app.add_typer(escalation_app, name="escalation")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -24,7 +24,7 @@ def raise_signal(turn: Turn, signal: str, evidence: str) -> Alert | None:
     rule = turn.dialogs.escalation.signals.get(signal)
     if rule is None:
         return None
-    if rule.tell_user and not turn.told_crisis and turn.event.kind != "timer":
+    if rule.tell_user and not turn.told_crisis and turn.event.kind not in ("timer", "blocked"):
         turn.told_crisis = True
         turn.say("safety.crisis")
     course = turn.course

@@ -51,6 +51,9 @@ class Engine:
         if event.kind == "timer":
             lifecycle.on_timer(turn)
             return turn
+        if event.kind == "blocked":
+            lifecycle.on_blocked(turn)
+            return turn
         if self.clinician_handler is not None and self.clinician_handler(turn):
             return turn
         if event.is_group:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-EventKind = Literal["text", "button", "command", "timer", "unsupported", "edited"]
+EventKind = Literal["text", "button", "command", "timer", "unsupported", "edited", "blocked"]
 
 
 @dataclass(frozen=True)

@@ -376,6 +376,17 @@ COMMANDS: dict[str, Callable[[Turn], None]] = {
 }
 
 
+def on_blocked(turn: Turn) -> None:
+    """Telegram said the user blocked the bot: stop sending, tell the clinicians."""
+    course = turn.engine.course_for_chat(turn.session, turn.event.chat_id)
+    if course is None or course.unreachable:
+        return
+    turn.course = course
+    course.unreachable = True
+    audit(turn.session, turn.now, "engine", "user_unreachable", course.label)
+    raise_signal(turn, "unreachable", "blocked the bot")
+
+
 # -- alerts nobody has acknowledged ------------------------------------------
 
 

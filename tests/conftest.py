@@ -1,0 +1,120 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), settings, clock and app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+from bot.app import App, build_app
+from bot.clock import FakeClock
+from bot.config import DEFAULT_DIALOGS_DIR, Settings
+from bot.storage.db import migrate
+
+POSTGRES_ADMIN_URL = os.environ.get("GUIDEBOT_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
+IN_CI = bool(os.environ.get("CI"))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating each time is slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session.
+
+    Mandatory in CI; elsewhere the PostgreSQL tests skip, saying why.
+    """
+    name = f"guidebot_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 (any reason PostgreSQL is not there)
+        admin.dispose()
+        message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {type(exc).__name__}"
+        if IN_CI:
+            pytest.fail(message + " (mandatory in CI)")
+        pytest.skip(message + " (set GUIDEBOT_TEST_POSTGRES_URL; mandatory in CI)")
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    migrate(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs on both backends."""
+    if request.param == "sqlite":
+        path = tmp_path / "guidebot.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """SQLite only, for tests that are not about storage."""
+    path = tmp_path / "guidebot.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "dialogs_dir": DEFAULT_DIALOGS_DIR,
+        "timezone": "Europe/Oslo",
+        "locale": "nb",
+        "clinician_chat_id": -1001,
+        "bot_username": "guidebot_test_bot",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    return make_settings(sqlite_url)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FakeClock) -> Iterator[App]:
+    application = build_app(settings, clock, run_migrations=False)
+    yield application
+    application.db.dispose()
+
+
+@pytest.fixture
+def any_db_app(database_url: str, clock: FakeClock) -> Iterator[App]:
+    """The app on SQLite and on PostgreSQL."""
+    application = build_app(make_settings(database_url), clock, run_migrations=False)
+    yield application
+    application.db.dispose()

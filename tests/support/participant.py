@@ -1,0 +1,144 @@
+"""A user who talks to the engine directly, and reads what it queues for them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.app import App
+from bot.engine.codes import issue_code
+from bot.engine.events import Event
+from bot.storage.db import transaction
+from bot.storage.models import Alert, Answer, Course, OutboxItem, Score
+
+
+class Sent:
+    def __init__(self, row: OutboxItem) -> None:
+        self.kind = row.kind
+        self.chat_id = row.chat_id
+        self.text: str = str(row.payload.get("text") or row.payload.get("caption") or "")
+        self.buttons: list[dict[str, str]] = [b for line in row.payload.get("buttons", []) for b in line]
+        self.image = row.image
+        self.payload = row.payload
+
+    def labels(self) -> list[str]:
+        return [b["text"] for b in self.buttons]
+
+    def __repr__(self) -> str:
+        return f"Sent({self.kind}, {self.text[:60]!r}, {self.labels()})"
+
+
+class Participant:
+    def __init__(self, app: App, chat_id: int = 1001, language: str | None = "nb") -> None:
+        self.app = app
+        self.chat_id = chat_id
+        self.language = language
+        self.inbox: list[Sent] = []
+
+    # -- acting ----------------------------------------------------------------
+
+    def send(self, text: str) -> list[Sent]:
+        self.app.handle(Event.message(self.chat_id, text, language=self.language))
+        return self.receive()
+
+    def press(self, label: str) -> list[Sent]:
+        message = self.last_with_buttons()
+        matches = [b for b in message.buttons if b["text"] == label]
+        assert matches, f"no button {label!r} in {message.labels()}"
+        self.app.handle(Event.button(self.chat_id, matches[0]["data"], callback_id="cb", message_id=1,
+                                     language=self.language))
+        return self.receive()
+
+    def press_index(self, index: int) -> list[Sent]:
+        message = self.last_with_buttons()
+        self.app.handle(Event.button(self.chat_id, message.buttons[index]["data"], callback_id="cb",
+                                     message_id=1, language=self.language))
+        return self.receive()
+
+    def press_data(self, data: str) -> list[Sent]:
+        self.app.handle(Event.button(self.chat_id, data, callback_id="cb", message_id=1, language=self.language))
+        return self.receive()
+
+    def start_with_new_code(self, program: str = "depression", label: str = "K-1001") -> list[Sent]:
+        with transaction(self.app.db) as session:
+            issued = issue_code(session, self.app.engine.clock.now(), program=program, label=label, ttl_days=30)
+        return self.send(f"/start {issued.code}")
+
+    # -- reading ---------------------------------------------------------------
+
+    def receive(self) -> list[Sent]:
+        """Everything queued for this chat since the last call, marked delivered."""
+        with transaction(self.app.db) as session:
+            rows = session.exec(
+                select(OutboxItem)
+                .where(OutboxItem.chat_id == self.chat_id, col(OutboxItem.sent_at).is_(None))
+                .order_by(col(OutboxItem.id))
+            ).all()
+            new = [Sent(r) for r in rows if r.kind in ("text", "photo", "document")]
+            for row in rows:
+                row.sent_at = datetime.now(UTC)
+        self.inbox.extend(new)
+        return new
+
+    def last(self) -> Sent:
+        return self.inbox[-1]
+
+    def last_with_buttons(self) -> Sent:
+        return next(m for m in reversed(self.inbox) if m.buttons)
+
+    def texts(self) -> list[str]:
+        return [m.text for m in self.inbox]
+
+    # -- stored facts ----------------------------------------------------------
+
+    def course(self) -> Course:
+        with transaction(self.app.db) as session:
+            course = session.exec(select(Course).where(Course.chat_id == self.chat_id)
+                                  .order_by(col(Course.id).desc())).first()
+            assert course is not None
+            return course
+
+    def answers(self) -> dict[str, Any]:
+        course = self.course()
+        with transaction(self.app.db) as session:
+            rows = session.exec(select(Answer).where(Answer.course_id == course.id).order_by(col(Answer.id))).all()
+            return {r.key: r.value for r in rows}
+
+    def answer_rows(self) -> list[Answer]:
+        course = self.course()
+        with transaction(self.app.db) as session:
+            return list(session.exec(select(Answer).where(Answer.course_id == course.id)
+                                     .order_by(col(Answer.id))).all())
+
+    def scores(self) -> dict[tuple[str, int], int | None]:
+        course = self.course()
+        with transaction(self.app.db) as session:
+            rows = session.exec(select(Score).where(Score.course_id == course.id)).all()
+            return {(r.instrument, r.week): r.total for r in rows}
+
+    def alerts(self) -> list[Alert]:
+        course = self.course()
+        with transaction(self.app.db) as session:
+            return list(session.exec(select(Alert).where(Alert.course_id == course.id)
+                                     .order_by(col(Alert.id))).all())
+
+
+def run_due_timers(app: App) -> int:
+    """Feed every due course and alert into the engine, as the scheduler does."""
+    from bot.scheduler import due_events
+
+    count = 0
+    with transaction(app.db) as session:
+        events = due_events(session, app.engine.clock.now())
+    for event in events:
+        app.handle(event)
+        count += 1
+    return count
+
+
+def team_messages(app: App, chat_id: int) -> list[Sent]:
+    with transaction(app.db) as session:
+        rows = session.exec(select(OutboxItem).where(OutboxItem.chat_id == chat_id).order_by(col(OutboxItem.id))).all()
+        return [Sent(r) for r in rows]
