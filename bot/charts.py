@@ -9,9 +9,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
-from bot.dialogs.model import DialogSet  # noqa: E402
+from bot.dialogs.model import DialogSet
 
 _BAND_COLOURS = ("#e8f5e9", "#fffde7", "#fff3e0", "#fbe9e7", "#ffebee")
 _LINE_COLOURS = {"phq9": "#1565c0", "gad7": "#6a1b9a"}
@@ -35,7 +35,7 @@ def score_chart(dialogs: DialogSet, scores: Mapping[str, Mapping[int, int | None
         instrument = dialogs.instruments[name]
         low = 0
         for band, colour in zip(instrument.bands, _BAND_COLOURS, strict=False):
-            axes.axhspan(low - 0.5 if low == 0 else low - 0.5, band.max + 0.5, color=colour, zorder=0)
+            axes.axhspan(low - 0.5, band.max + 0.5, color=colour, zorder=0)
             axes.text(weeks[-1] + 0.45, (low + band.max) / 2, band.label[locale], va="center", ha="right",
                       fontsize=7, color="#555555")
             low = band.max + 1

@@ -40,7 +40,7 @@ def postgres_url() -> Iterator[str]:
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 (any reason PostgreSQL is not there)
+    except Exception as exc:
         admin.dispose()
         message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {type(exc).__name__}"
         if IN_CI:

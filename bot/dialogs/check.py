@@ -86,7 +86,8 @@ def _check_flow(reader: _Reader, dialogs: DialogSet, flow: Flow) -> None:
                 if name not in dialogs.instruments:
                     reader.fail(path, step.line, f"step '{step.id}': unknown instrument '{name}'")
         if step.kind == "do" and step.action not in ACTIONS:
-            reader.fail(path, step.line, f"step '{step.id}': unknown action '{step.action}' (known: {', '.join(ACTIONS)})")
+            known = ", ".join(ACTIONS)
+            reader.fail(path, step.line, f"step '{step.id}': unknown action '{step.action}' (known: {known})")
     _check_reachable(reader, path, flow, edges)
 
 
@@ -153,4 +154,5 @@ def _check_templates(reader: _Reader, dialogs: DialogSet, texts: TextTable) -> N
             except TemplateError as exc:
                 reader.fail(files[key], lines[key], f"text '{key}': cannot render with sample data: {exc}")
             except Exception as exc:  # noqa: BLE001 (any failure of an admin's template)
-                reader.fail(files[key], lines[key], f"text '{key}': fails with sample data: {type(exc).__name__}: {exc}")
+                problem = f"{type(exc).__name__}: {exc}"
+                reader.fail(files[key], lines[key], f"text '{key}': fails with sample data: {problem}")

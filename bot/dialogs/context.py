@@ -158,7 +158,7 @@ def sample_facts(dialogs: DialogSet, program: str) -> CourseFacts:
                 samples[step.store] = "18:00"
             else:
                 samples[step.store] = "Eksempeltekst / sample text"
-    scores = {name: {1: 14, 2: 11, 6: 6} for name in dialogs.instruments}
+    scores: dict[str, dict[int, int | None]] = {name: {1: 14, 2: 11, 6: 6} for name in dialogs.instruments}
     return CourseFacts(
         label="DEMO-1",
         program=program,

@@ -326,7 +326,8 @@ def _texts(reader: _Reader, folder: Path) -> TextTable:
     return result
 
 
-def _flatten(reader: _Reader, path: Path, node: Node, prefix: str, out: dict[str, str], lines: dict[str, int]) -> None:
+def _flatten(reader: _Reader, path: Path, node: Node, prefix: str, out: dict[str, str],
+             lines: dict[str, int]) -> None:
     for key, value in node.items():
         full = f"{prefix}{key}"
         if isinstance(value, Node):
@@ -404,7 +405,8 @@ def _escalation(reader: _Reader, path: Path) -> EscalationRules:
             else:
                 for loc, words in phrase_node.items():
                     if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
-                        reader.fail(path, phrase_node.line_of(loc), f"signal '{name}': phrases.{loc} must be a list of texts")
+                        message = f"signal '{name}': phrases.{loc} must be a list of texts"
+                        reader.fail(path, phrase_node.line_of(loc), message)
                         continue
                     phrases[loc] = tuple(words)
         thresholds_node = rule.get("thresholds") or {}

@@ -9,7 +9,7 @@ from sqlmodel import col, delete, select, update
 
 from bot.engine.codes import audit
 from bot.engine.turn import Turn
-from bot.storage.models import AccessCode, Alert, Answer, AuditEntry, Course, InboxItem, OutboxItem, Score
+from bot.storage.models import AccessCode, Alert, Answer, AuditEntry, InboxItem, OutboxItem, Score
 
 
 def _iso(value: Any) -> Any:
@@ -62,9 +62,9 @@ def on_delete_button(turn: Turn, rest: str) -> None:
     assert course is not None
     choice, _, seq = rest.partition(":")
     if seq != str(course.ask_seq):
-        turn.engine._stale(turn)  # noqa: SLF001
+        turn.engine._stale(turn)
         return
-    turn.engine._ack_button(turn)  # noqa: SLF001
+    turn.engine._ack_button(turn)
     if choice == "y":
         erase(turn)
         turn.course = None

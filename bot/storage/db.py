@@ -52,9 +52,8 @@ def _configure_sqlite(engine: Engine) -> None:
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: everything in it commits together or not at all."""
-    with Session(engine, expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
 
 
 def alembic_config(url: str) -> Config:
