@@ -34,9 +34,10 @@ class App:
             self.engine.handle(session, event)
 
 
-def build_app(settings: Settings, clock: Clock | None = None, *, run_migrations: bool = True) -> App:
+def build_app(settings: Settings, clock: Clock | None = None, *, run_migrations: bool = True,
+              dialogs: DialogStore | None = None) -> App:
     """Load dialogs (refusing broken ones), migrate the database, build the engine."""
-    dialogs = DialogStore(settings.dialogs_dir)
+    dialogs = dialogs or DialogStore(settings.dialogs_dir)
     if run_migrations:
         migrate(settings.database_url)
     db = make_engine(settings.database_url)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.clinicians.cli import clinicians_app, escalation_app
-from bot.config import Settings, get_settings
+from bot.config import Settings
 
 app = typer.Typer(help="guidebot: guided self-help courses over Telegram.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -34,7 +34,7 @@ def settings_or_exit() -> Settings:
     from pydantic import ValidationError
 
     try:
-        return get_settings()
+        return Settings()
     except ValidationError as exc:
         problems = "; ".join(f"GUIDEBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
                              for e in exc.errors())

@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from bot.app import App, build_app
 from bot.clock import FakeClock
 from bot.config import DEFAULT_DIALOGS_DIR, Settings
+from bot.dialogs.store import DialogStore
 from bot.storage.db import migrate
 
 POSTGRES_ADMIN_URL = os.environ.get("GUIDEBOT_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
@@ -105,16 +106,22 @@ def settings(sqlite_url: str) -> Settings:
     return make_settings(sqlite_url)
 
 
+@pytest.fixture(scope="session")
+def shipped_dialogs() -> DialogStore:
+    """The shipped dialog files, loaded and checked once for the whole run."""
+    return DialogStore(DEFAULT_DIALOGS_DIR)
+
+
 @pytest.fixture
-def app(settings: Settings, clock: FakeClock) -> Iterator[App]:
-    application = build_app(settings, clock, run_migrations=False)
+def app(settings: Settings, clock: FakeClock, shipped_dialogs: DialogStore) -> Iterator[App]:
+    application = build_app(settings, clock, run_migrations=False, dialogs=shipped_dialogs)
     yield application
     application.db.dispose()
 
 
 @pytest.fixture
-def any_db_app(database_url: str, clock: FakeClock) -> Iterator[App]:
+def any_db_app(database_url: str, clock: FakeClock, shipped_dialogs: DialogStore) -> Iterator[App]:
     """The app on SQLite and on PostgreSQL."""
-    application = build_app(make_settings(database_url), clock, run_migrations=False)
+    application = build_app(make_settings(database_url), clock, run_migrations=False, dialogs=shipped_dialogs)
     yield application
     application.db.dispose()

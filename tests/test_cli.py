@@ -1,0 +1,97 @@
+"""The `guidebot` command as an admin and a newcomer use it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app as cli
+from bot.engine.codes import ALPHABET, normalize
+
+GUIDEBOT = str(Path(sys.executable).parent / "guidebot")
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)
+    values = {"GUIDEBOT_DATABASE_URL": sqlite_url, "GUIDEBOT_BOT_USERNAME": "guidebot_test_bot"}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("GUIDEBOT_TELEGRAM_TOKEN", raising=False)
+    return values
+
+
+def test_codes_new_json_gives_a_readable_single_use_code(env: dict[str, str]) -> None:
+    result = runner.invoke(cli, ["codes", "new", "--program", "sleep", "--label", "K-0042", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["label"] == "K-0042" and data["program"] == "sleep"
+    raw = normalize(data["code"])
+    assert len(raw) == 9 and set(raw) <= set(ALPHABET)
+    assert not set(raw) & set("0O1IL")
+    assert data["link"] == f"https://t.me/guidebot_test_bot?start={raw}"
+    again = runner.invoke(cli, ["codes", "new", "--program", "sleep", "--label", "K-0042"])
+    assert again.exit_code == 1 and "already in use" in again.output
+
+
+def test_codes_new_refuses_an_unknown_program(env: dict[str, str]) -> None:
+    result = runner.invoke(cli, ["codes", "new", "--program", "astrology", "--label", "K-1"])
+    assert result.exit_code == 1
+    assert "unknown program 'astrology'" in result.output and "depression" in result.output
+
+
+def test_cases_json_lists_every_course(env: dict[str, str]) -> None:
+    code = json.loads(runner.invoke(cli, ["codes", "new", "--program", "demo", "--json"]).output)["code"]
+    chat = subprocess.run([GUIDEBOT, "chat", "--code", code], input="1\n3\n2\n" + "0\n" * 16,
+                          capture_output=True, text=True, timeout=60, env={**os.environ, **env}, check=False)
+    assert chat.returncode == 0, chat.stderr
+    result = runner.invoke(cli, ["cases", "--json"])
+    assert result.exit_code == 0, result.output
+    [case] = json.loads(result.output)
+    assert set(case) >= {"label", "program", "state", "week", "next_checkin", "phq9", "gad7"}
+    assert case["program"] == "demo" and case["state"] == "intake" and case["phq9"] == 0 and case["gad7"] == 0
+
+
+def test_chat_without_a_code_starts_a_demo_course(env: dict[str, str]) -> None:
+    chat = subprocess.run([GUIDEBOT, "chat"], input="1\n", capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **env}, check=False)
+    assert chat.returncode == 0, chat.stderr
+    assert "Demo code for the demo program" in chat.stdout
+    assert "Kom i gang: mestring i hverdagen" in chat.stdout
+    assert "[1] Ja, vi fortsetter" in chat.stdout
+    assert "Hvor gammel er du?" in chat.stdout
+
+
+def test_run_without_a_token_says_so_and_opens_the_terminal_chat(env: dict[str, str]) -> None:
+    run = subprocess.run([GUIDEBOT, "run"], input="", capture_output=True, text=True, timeout=60,
+                         env={**os.environ, **env}, check=False)
+    assert run.returncode == 0, run.stderr
+    first = run.stdout.splitlines()[0]
+    assert "GUIDEBOT_TELEGRAM_TOKEN" in first
+    assert "Velkommen!" in run.stdout
+
+
+def test_a_bad_setting_is_one_clear_line(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GUIDEBOT_LOCALE", "de")
+    result = runner.invoke(cli, ["cases"])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("guidebot: bad setting: GUIDEBOT_LOCALE")
+    assert "Traceback" not in result.output
+
+
+def test_broken_dialogs_are_refused_at_start_up(env: dict[str, str], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "dialogs"
+    broken.mkdir()
+    (broken / "schedule.yaml").write_text("weeks: [\n", encoding="utf-8")
+    monkeypatch.setenv("GUIDEBOT_DIALOGS_DIR", str(broken))
+    result = runner.invoke(cli, ["cases"])
+    assert result.exit_code == 1
+    assert "the dialog files have problems" in result.output and "schedule.yaml:" in result.output
