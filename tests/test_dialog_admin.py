@@ -97,3 +97,27 @@ def test_a_new_program_needs_only_a_file(dialogs_dir: Path, admin_app: Callable[
     user = Participant(app)
     user.start_with_new_code("grief", "K-7000")
     assert "Sorg og savn" in user.inbox[0].text
+
+
+def test_a_branch_step_routes_by_condition(dialogs_dir: Path, admin_app: Callable[[], App]) -> None:
+    flow = dialogs_dir / "flows/intake.yaml"
+    edit(flow, "  selfhelp:\n", "  route:\n    branch:\n      - {when: \"answers.impact == 'much'\", next: program}\n"
+                                "  selfhelp:\n")
+    app = admin_app()
+    user = Participant(app)
+    user.start_with_new_code()
+    user.press("Ja, vi fortsetter")
+    user.press("30–49")
+    user.press("Mye")
+    assert not any("Veiledet selvhjelp betyr" in t for t in user.texts())
+    assert any("Programmet har 6 deler" in t for t in user.texts())
+
+
+def test_a_broken_branch_condition_is_refused(dialogs_dir: Path) -> None:
+    from bot.dialogs.load import DialogsInvalid, load_dialogs
+
+    edit(dialogs_dir / "flows/intake.yaml", "  selfhelp:\n",
+         "  route:\n    branch:\n      - {when: \"answers.impact ==\", next: program}\n  selfhelp:\n")
+    with pytest.raises(DialogsInvalid) as caught:
+        load_dialogs(dialogs_dir)
+    assert "step 'route': condition fails" in str(caught.value)

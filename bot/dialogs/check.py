@@ -29,6 +29,7 @@ def check_semantics(reader: _Reader, dialogs: DialogSet, texts: TextTable) -> No
     _check_programs(reader, dialogs)
     if not reader.problems:
         _check_templates(reader, dialogs, texts)
+        _check_conditions(reader, dialogs)
 
 
 def _check_texts_match(reader: _Reader, texts: TextTable) -> None:
@@ -133,6 +134,20 @@ def _check_programs(reader: _Reader, dialogs: DialogSet) -> None:
                 1,
                 f"program '{program.id}' has {len(program.parts)} parts; the schedule uses {needed}",
             )
+
+
+def _check_conditions(reader: _Reader, dialogs: DialogSet) -> None:
+    renderer = Renderer(dialogs.texts)
+    program = next(iter(dialogs.programs))
+    context = build_context(dialogs, sample_facts(dialogs, program), LOCALES[0])
+    for flow in dialogs.flows.values():
+        for step in flow.steps.values():
+            for branch in step.branches:
+                try:
+                    renderer.condition(branch.when, context)
+                except Exception as exc:  # noqa: BLE001 (any failure of an admin's condition)
+                    problem = f"{type(exc).__name__}: {exc}"
+                    reader.fail(Path(flow.file), step.line, f"step '{step.id}': condition fails: {problem}")
 
 
 def _check_templates(reader: _Reader, dialogs: DialogSet, texts: TextTable) -> None:
