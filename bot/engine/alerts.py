@@ -6,6 +6,7 @@ the answer that raised it, so nothing can lose it between the two.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,8 @@ from bot.engine.codes import audit
 from bot.engine.outgoing import Buttons, Outbox
 from bot.engine.turn import Turn
 from bot.storage.models import Alert, Clinician, Course
+
+log = logging.getLogger(__name__)
 
 LEVEL_ORDER = {"urgent": 0, "high": 1, "notice": 2}
 
@@ -118,5 +121,8 @@ def notify_clinicians(session: Session, out: Outbox, turn: Turn, alert: Alert, k
     locale = turn.engine.config.locale
     text = turn.renderer.render(locale, key, {"alert": alert_view(turn, alert)})
     buttons = alert_buttons(turn, alert)
-    for chat in alert_recipients(session, turn, alert, admins=admins):
+    chats = alert_recipients(session, turn, alert, admins=admins)
+    if not chats:
+        log.warning("alert %s has nobody to go to: set GUIDEBOT_CLINICIAN_CHAT_ID", alert.id)
+    for chat in chats:
         out.text(chat, text, buttons=buttons, alert_id=alert.id)

@@ -205,6 +205,9 @@ class Engine:
         if failed_attempts(turn.session, chat_id, since) >= config.lockout_attempts:
             turn.say("start.locked", minutes=config.lockout_minutes)
             return
+        if not looks_like_code(text):
+            turn.say("start.ask_code")
+            return
         code = find_redeemable(turn.session, text, turn.now)
         if code is None:
             turn.session.add(CodeAttempt(chat_key=chat_key(chat_id), at=turn.now))
