@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.clinicians.cli import clinicians_app, escalation_app
+from bot.clinicians.cli import clinicians_app, escalation_app, report
 from bot.config import Settings
 
 app = typer.Typer(help="guidebot: guided self-help courses over Telegram.", no_args_is_help=True,
@@ -23,6 +23,7 @@ app.add_typer(dialogs_app, name="dialogs")
 app.add_typer(db_app, name="db")
 app.add_typer(clinicians_app, name="clinicians")
 app.add_typer(escalation_app, name="escalation")
+app.command()(report)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

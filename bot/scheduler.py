@@ -5,16 +5,18 @@ It keeps no job list in memory, so a restart loses nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from bot.clinicians.expiry import close_expired
 from bot.engine.events import Event
 from bot.storage.models import Alert, Course
 from state_machines.course import RUNNING
 
 
-def due_events(session: Session, now: datetime, limit: int = 500) -> list[Event]:
+def due_events(session: Session, now: datetime, limit: int = 500, *, course_ttl_days: int = 365) -> list[Event]:
+    close_expired(session, now, timedelta(days=course_ttl_days), limit)
     courses = session.exec(
         select(Course.id)
         .where(col(Course.due_at) <= now, col(Course.state).in_(RUNNING))

@@ -1,42 +1,141 @@
-"""The caseload: every course with where it stands and its latest scores."""
+"""The caseload: every course with where it stands, its scores and its open alerts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.storage.models import Course, Score
+from bot.engine.alerts import LEVEL_ORDER
+from bot.storage.models import Alert, Answer, Course, Score
+
+# Answers to "did you do the homework?" that count as doing it.
+HOMEWORK_DONE = ("yes", "partly")
 
 
-def latest_totals(session: Session, course_ids: list[int]) -> dict[int, dict[str, int | None]]:
-    """course id -> instrument -> the latest complete total."""
-    result: dict[int, dict[str, int | None]] = {cid: {} for cid in course_ids}
-    if not course_ids:
-        return result
-    query = (
-        select(Score)
-        .where(col(Score.course_id).in_(course_ids), col(Score.total).is_not(None))
-        .order_by(col(Score.week))
-    )
-    for score in session.exec(query).all():
-        result[score.course_id][score.instrument] = score.total
+@dataclass(frozen=True)
+class ScoreSeries:
+    """One instrument's complete totals, in week order."""
+
+    points: tuple[tuple[int, int], ...]
+
+    @property
+    def first(self) -> int:
+        return self.points[0][1]
+
+    @property
+    def latest(self) -> int:
+        return self.points[-1][1]
+
+    @property
+    def previous(self) -> int | None:
+        return self.points[-2][1] if len(self.points) > 1 else None
+
+    @property
+    def arrow(self) -> str | None:
+        """↑ rose, ↓ fell, → unchanged since the measurement before; None with one measurement."""
+        if self.previous is None:
+            return None
+        if self.latest > self.previous:
+            return "↑"
+        return "↓" if self.latest < self.previous else "→"
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    course: Course
+    scores: dict[str, ScoreSeries] = field(default_factory=dict)
+    homework_done: int = 0
+    homework_total: int = 0
+    open_alerts: tuple[Alert, ...] = ()
+
+    @property
+    def most_urgent(self) -> int:
+        """Sort key: the most urgent open alert first, cases without alerts last."""
+        return min((LEVEL_ORDER.get(a.level, 9) for a in self.open_alerts), default=10)
+
+
+def score_series(session: Session, course_ids: Sequence[int]) -> dict[int, dict[str, ScoreSeries]]:
+    """course id -> instrument -> complete totals by week."""
+    points: dict[int, dict[str, list[tuple[int, int]]]] = {cid: {} for cid in course_ids}
+    if course_ids:
+        query = (
+            select(Score)
+            .where(col(Score.course_id).in_(course_ids), col(Score.total).is_not(None))
+            .order_by(col(Score.week))
+        )
+        for score in session.exec(query).all():
+            assert score.total is not None
+            points[score.course_id].setdefault(score.instrument, []).append((score.week, score.total))
+    return {cid: {name: ScoreSeries(tuple(p)) for name, p in by.items()} for cid, by in points.items()}
+
+
+def _homework(session: Session, course_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    counts = {cid: (0, 0) for cid in course_ids}
+    if course_ids:
+        query = select(Answer).where(col(Answer.course_id).in_(course_ids), Answer.key == "homework_done")
+        for answer in session.exec(query).all():
+            done, total = counts[answer.course_id]
+            counts[answer.course_id] = (done + (answer.value in HOMEWORK_DONE), total + 1)
+    return counts
+
+
+def open_alerts(session: Session, course_ids: Sequence[int] | None = None) -> list[Alert]:
+    """Unacknowledged alerts, the most urgent and then the oldest first."""
+    query = select(Alert).where(col(Alert.acknowledged_at).is_(None))
+    if course_ids is not None:
+        query = query.where(col(Alert.course_id).in_(course_ids))
+    alerts = session.exec(query.order_by(col(Alert.created_at), col(Alert.id))).all()
+    return sorted(alerts, key=lambda a: LEVEL_ORDER.get(a.level, 9))
+
+
+def summarize(session: Session, courses: Sequence[Course]) -> list[CaseSummary]:
+    ids = [c.id for c in courses if c.id is not None]
+    series = score_series(session, ids)
+    homework = _homework(session, ids)
+    alerts: dict[int, list[Alert]] = {cid: [] for cid in ids}
+    for alert in open_alerts(session, ids):
+        if alert.course_id is not None:
+            alerts[alert.course_id].append(alert)
+    result: list[CaseSummary] = []
+    for course in courses:
+        assert course.id is not None
+        done, total = homework[course.id]
+        result.append(CaseSummary(course, series[course.id], done, total, tuple(alerts[course.id])))
     return result
 
 
+def caseload(session: Session, clinician_id: int | None) -> list[CaseSummary]:
+    """Open courses (one clinician's, or everyone's with None), open alerts first."""
+    query = select(Course).where(Course.state != "closed")
+    if clinician_id is not None:
+        query = query.where(Course.clinician_id == clinician_id)
+    courses = session.exec(query.order_by(col(Course.label))).all()
+    return sorted(summarize(session, courses), key=lambda s: s.most_urgent)
+
+
 def case_rows(session: Session) -> list[dict[str, Any]]:
+    """Every course, for `guidebot cases`."""
     courses = session.exec(select(Course).order_by(col(Course.id))).all()
-    totals = latest_totals(session, [c.id for c in courses if c.id is not None])
     rows: list[dict[str, Any]] = []
-    for course in courses:
-        assert course.id is not None
+    for summary in summarize(session, courses):
+        course = summary.course
+        phq9, gad7 = summary.scores.get("phq9"), summary.scores.get("gad7")
         rows.append({
             "label": course.label,
             "program": course.program,
             "state": course.state,
             "week": course.week,
             "next_checkin": course.due_at.isoformat() if course.due_at and course.due_kind == "checkin" else None,
-            "phq9": totals[course.id].get("phq9"),
-            "gad7": totals[course.id].get("gad7"),
+            "last_checkin": course.last_checkin_at.isoformat() if course.last_checkin_at else None,
+            "phq9": phq9.latest if phq9 else None,
+            "phq9_trend": phq9.arrow if phq9 else None,
+            "gad7": gad7.latest if gad7 else None,
+            "gad7_trend": gad7.arrow if gad7 else None,
+            "homework_done": summary.homework_done,
+            "homework_checkins": summary.homework_total,
+            "open_alerts": len(summary.open_alerts),
         })
     return rows

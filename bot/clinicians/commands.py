@@ -1,13 +1,58 @@
-"""Clinician commands in Telegram. Anyone else gets 'not available'."""
+"""Clinician commands in Telegram. Anyone else gets 'not available'.
+
+The engine offers every event here first. A clinician's command, an alert or
+close button, or a message in a group is handled here; everything else goes on
+to the engine. The refusal is the same whatever the arguments, so it tells
+nobody whether a case label exists.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot.clinicians import alerts, care
+from bot.clinicians.cases import case_of_alert, show_case, show_cases
+from bot.clinicians.desk import Desk, active_clinician
+from bot.clinicians.invites import PREFIX, invite_command, redeem_invite
+from bot.clinicians.newcode import new_code
+from bot.engine.codes import audit, looks_like_code
 from bot.engine.turn import Turn
+from bot.storage.models import Course
 
 if TYPE_CHECKING:
     from bot.engine.core import Engine
+
+Command = Callable[[Desk, str], None]
+
+
+def _case(desk: Desk, args: str) -> None:
+    course = care.find_case(desk, args, "case")
+    if course is not None:
+        show_case(desk, course)
+
+
+COMMANDS: dict[str, Command] = {
+    "newcode": new_code,
+    "cases": show_cases,
+    "case": _case,
+    "alerts": lambda desk, _args: alerts.list_alerts(desk),
+    "ack": alerts.ack_command,
+    "pause": care.pause_case,
+    "resume": care.resume_case,
+    "checkin": care.checkin_case,
+    "close": care.close_case,
+    "invite": invite_command,
+}
+# Users have these too, without arguments; with a label they are a clinician's.
+SHARED_WITH_USERS = ("pause", "resume", "checkin")
+# What works in the clinicians' team chat; the rest only in a private chat.
+TEAM_COMMANDS = ("alerts", "ack")
+BUTTON_PREFIXES = ("a:", "c:")
+
+
+def is_clinician_command(command: str, args: str) -> bool:
+    return command in COMMANDS and (command not in SHARED_WITH_USERS or bool(args.strip()))
 
 
 class ClinicianCommands:
@@ -17,4 +62,82 @@ class ClinicianCommands:
         self.engine = engine
 
     def __call__(self, turn: Turn) -> bool:
-        return False
+        event = turn.event
+        clinician = active_clinician(turn.session, event.from_id)
+        if event.kind == "button" and event.data.startswith(BUTTON_PREFIXES):
+            if clinician is None:
+                _refuse(turn, event.data.split(":", 1)[0])
+            else:
+                self._button(Desk(turn, clinician))
+            return True
+        if event.is_group:
+            if clinician is None:
+                return False
+            self._group(Desk(turn, clinician))
+            return True
+        if event.kind == "command" and event.command == "start" and event.args.startswith(PREFIX):
+            redeem_invite(turn, event.args.removeprefix(PREFIX).strip())
+            return True
+        if event.kind == "command" and is_clinician_command(event.command, event.args):
+            if clinician is None:
+                _refuse(turn, event.command)
+            else:
+                COMMANDS[event.command](Desk(turn, clinician), event.args)
+            return True
+        return clinician is not None and self._clinician_default(Desk(turn, clinician))
+
+    def _clinician_default(self, desk: Desk) -> bool:
+        """A clinician with no course of their own gets their help, not the user's intake."""
+        event = desk.turn.event
+        if self.engine.course_for_chat(desk.session, event.chat_id) is not None:
+            return False
+        if event.kind == "command" and event.command == "start" and event.args:
+            return False
+        if event.kind == "text" and looks_like_code(event.text):
+            return False
+        if event.kind not in ("command", "text"):
+            return False
+        desk.reply("clinician.help")
+        return True
+
+    def _group(self, desk: Desk) -> None:
+        """In a group, only the team chat's alert commands; chatter is left alone."""
+        event = desk.turn.event
+        if event.kind != "command" or not (event.command in COMMANDS or event.command == "help"):
+            return
+        if event.command in TEAM_COMMANDS and event.chat_id == self.engine.config.clinician_chat_id:
+            COMMANDS[event.command](desk, event.args)
+        else:
+            desk.reply("clinician.private_only")
+
+    def _button(self, desk: Desk) -> None:
+        event = desk.turn.event
+        parts = event.data.split(":")
+        notice = desk.text("common.stale_button")
+        if len(parts) == 3 and parts[:2] == ["a", "ack"] and parts[2].isdigit():
+            notice = alerts.ack_button(desk, int(parts[2]))
+        elif len(parts) == 3 and parts[:2] == ["a", "case"] and parts[2].isdigit():
+            course = case_of_alert(desk, int(parts[2]))
+            if course is not None:
+                show_case(desk, course, chat_id=event.from_id)
+                notice = desk.text("clinician.case.sent_privately") if event.is_group else ""
+        elif len(parts) == 4 and parts[:2] == ["c", "close"] and parts[2].isdigit() and parts[3] in care.NEXT_STEPS:
+            course = desk.session.get(Course, int(parts[2]), with_for_update=True)
+            if course is not None:
+                care.close_with(desk, course, parts[3])
+                notice = ""
+                if event.message_id is not None:
+                    desk.turn.out.clear_buttons(event.chat_id, event.message_id,
+                                                desk.text(f"clinician.next_step.{parts[3]}"))
+        if event.callback_id:
+            desk.turn.out.answer_callback(event.chat_id, event.callback_id, notice)
+
+
+def _refuse(turn: Turn, what: str) -> None:
+    """The same 'not available' for every refused command or button, whatever its arguments."""
+    audit(turn.session, turn.now, "anonymous", "clinician_command_refused", None, command=what)
+    event = turn.event
+    if event.kind == "button" and event.callback_id:
+        turn.out.answer_callback(event.chat_id, event.callback_id, turn.text("clinician.not_available"))
+    else:
+        turn.say("clinician.not_available")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.clinicians.text_samples import CLINICIAN_TEXTS
+
 _ALERT = {
     "alert": {
         "id": 7,
@@ -99,6 +101,7 @@ SYSTEM_TEXTS: dict[str, dict[str, Any]] = {
     **{f"weekday.{n}": {} for n in range(7)},
     **{f"month.{n}": {} for n in range(1, 13)},
     **{f"commands.{name}": {} for name in USER_COMMANDS},
+    **CLINICIAN_TEXTS,
 }
 
 ACTIONS = (

@@ -1,0 +1,61 @@
+"""/cases and /case: the caseload at a glance, and one case in full."""
+
+from __future__ import annotations
+
+from bot.charts import score_chart
+from bot.clinicians.caseload import ScoreSeries, caseload, summarize
+from bot.clinicians.desk import Desk, split_message
+from bot.clinicians.facts import alert_facts, case_facts, shown_answers
+from bot.clinicians.notes import draft_note
+from bot.storage.models import Alert, Course
+
+ALL = ("all", "alle")
+
+
+def show_cases(desk: Desk, args: str) -> None:
+    """The clinician's own open cases, or the whole team's with `/cases all`."""
+    everyone = args.strip().lower() in ALL
+    summaries = caseload(desk.session, None if everyone else desk.clinician.id)
+    desk.audit("cases_viewed", None, scope="all" if everyone else "own", count=len(summaries))
+    if not summaries:
+        desk.reply("clinician.cases.none_all" if everyone else "clinician.cases.none")
+        return
+    rows = [desk.text("clinician.cases.row", case=case_facts(desk, s)) for s in summaries]
+    header = desk.text("clinician.cases.header", count=len(rows), everyone=everyone)
+    desk.send("\n\n".join([header, *rows]))
+
+
+def show_case(desk: Desk, course: Course, *, chat_id: int | None = None) -> None:
+    """Everything about one case: the course so far, a chart, the answers and a draft note."""
+    summary = summarize(desk.session, [course])[0]
+    target = desk.chat_id if chat_id is None else chat_id
+    facts = case_facts(desk, summary)
+    alerts = [alert_facts(desk, a) for a in summary.open_alerts]
+    desk.send(desk.text("clinician.case.summary", case=facts, alerts=alerts), chat_id=target)
+    chart = _chart(desk, course, summary.scores)
+    if chart is not None:
+        desk.turn.out.photo(target, chart, desk.text("clinician.case.chart_caption", case=facts))
+    answers = shown_answers(desk, course)
+    if answers:
+        desk.send(desk.text("clinician.case.answers", case=facts, answers=answers), chat_id=target)
+    note = draft_note(desk, summary)
+    for piece in split_message(note):
+        desk.turn.out.text(target, piece)
+    desk.audit("case_viewed", course.label)
+
+
+def _chart(desk: Desk, course: Course, scores: dict[str, ScoreSeries]) -> bytes | None:
+    by_week = {name: dict(series.points) for name, series in scores.items()}
+    texts = {
+        "title": desk.text("clinician.case.chart_title", label=course.label),
+        "week": desk.text("chart.week"),
+        "total": desk.text("chart.total"),
+    }
+    return score_chart(desk.turn.dialogs, by_week, desk.locale, texts)
+
+
+def case_of_alert(desk: Desk, alert_id: int) -> Course | None:
+    alert = desk.session.get(Alert, alert_id)
+    if alert is None or alert.course_id is None:
+        return None
+    return desk.session.get(Course, alert.course_id)

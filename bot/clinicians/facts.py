@@ -1,0 +1,140 @@
+"""Plain values about a case for the clinician texts: labels, dates, scores, answers.
+
+Only the case label identifies anyone; users' names are never stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import TemplateError
+from sqlmodel import col, select
+
+from bot.clinicians.caseload import CaseSummary
+from bot.clinicians.desk import Desk
+from bot.dialogs.context import store_keys
+from bot.dialogs.model import DialogSet
+from bot.storage.models import Alert, Answer, Clinician, Course
+
+# What the clinician sees of a user's answers, in this order.
+SHOWN_ANSWERS = (
+    "homework_done",
+    "homework_what",
+    "homework_times",
+    "homework_relevant",
+    "homework_useful",
+    "homework_hard",
+    "homework_own",
+    "homework_managed",
+    "wants_call",
+    "goals",
+    "week_goals",
+    "warning_signs",
+    "worse_plan",
+)
+
+
+def instrument_order(dialogs: DialogSet) -> list[str]:
+    """Instruments in the order the schedule asks them (PHQ-9 before GAD-7)."""
+    scheduled = [name for week in dialogs.schedule.weeks.values() for name in week.instruments]
+    return list(dict.fromkeys([*scheduled, *dialogs.instruments]))
+
+
+def program_title(desk: Desk, program: str) -> str:
+    found = desk.turn.dialogs.programs.get(program)
+    return found.title[desk.locale] if found is not None else program
+
+
+def signal_name(desk: Desk, signal: str) -> str:
+    key = f"signal.{signal}"
+    return desk.text(key) if desk.turn.renderer.has(desk.locale, key) else signal
+
+
+def case_facts(desk: Desk, summary: CaseSummary) -> dict[str, Any]:
+    course = summary.course
+    dialogs = desk.turn.dialogs
+    scores = []
+    for name in instrument_order(dialogs):
+        series = summary.scores.get(name)
+        if series is None or name not in dialogs.instruments:
+            continue
+        instrument = dialogs.instruments[name]
+        scores.append({
+            "name": instrument.name,
+            "latest": series.latest,
+            "first": series.first,
+            "arrow": series.arrow,
+            "band": instrument.band(series.latest).label[desk.locale],
+            "history": " → ".join(str(total) for _week, total in series.points),
+        })
+    return {
+        "label": course.label,
+        "program": program_title(desk, course.program),
+        "state": course.state,
+        "state_name": desk.text(f"clinician.state.{course.state}"),
+        "week": course.week,
+        "last_week": dialogs.schedule.last_week,
+        "started": desk.format_time(course.started_at),
+        "last_activity": desk.format_time(course.last_activity_at),
+        "last_checkin": desk.format_time(course.last_checkin_at),
+        "next_checkin": desk.format_time(course.due_at) if course.due_kind == "checkin" else None,
+        "checkins": int(course.scratch.get("checkins_done", 0)),
+        "scores": scores,
+        "homework_done": summary.homework_done,
+        "homework_total": summary.homework_total,
+        "open_alerts": len(summary.open_alerts),
+        "alert_names": [signal_name(desk, a.signal) for a in summary.open_alerts],
+        "unreachable": course.unreachable,
+        "next_step": desk.text(f"clinician.next_step.{course.next_step_of_care}")
+        if course.next_step_of_care
+        else None,
+    }
+
+
+def latest_answers(desk: Desk, course: Course) -> dict[str, tuple[int, Any]]:
+    """answer key -> (week, value) of the newest answer."""
+    rows = desk.session.exec(
+        select(Answer).where(Answer.course_id == course.id).order_by(col(Answer.id))
+    ).all()
+    return {row.key: (row.week, row.value) for row in rows}
+
+
+def answer_text(desk: Desk, key: str, value: Any) -> str:
+    """A stored answer as the clinician reads it: a choice's words, or what the user wrote."""
+    if store_keys(desk.turn.dialogs).get(key) == "choice":
+        for flow in desk.turn.dialogs.flows.values():
+            for step in flow.steps.values():
+                for choice in step.choices if step.store == key else ():
+                    if choice.value == str(value):
+                        try:
+                            return desk.text(choice.text)
+                        except TemplateError:
+                            return str(value)
+    return str(value)
+
+
+def shown_answers(desk: Desk, course: Course) -> list[dict[str, Any]]:
+    answers = latest_answers(desk, course)
+    return [
+        {"label": desk.text(f"clinician.answer.{key}"), "week": answers[key][0],
+         "value": answer_text(desk, key, answers[key][1])}
+        for key in SHOWN_ANSWERS
+        if key in answers and answers[key][1] not in (None, "")
+    ]
+
+
+def alert_facts(desk: Desk, alert: Alert) -> dict[str, Any]:
+    by = desk.session.get(Clinician, alert.acknowledged_by) if alert.acknowledged_by is not None else None
+    return {
+        "id": alert.id,
+        "label": alert.label,
+        "name": signal_name(desk, alert.signal),
+        "level": alert.level,
+        "level_name": desk.text(f"clinician.level.{alert.level}"),
+        "resends": alert.resend_count,
+        "week": alert.week,
+        "evidence": "; ".join(alert.evidence),
+        "time": desk.format_time(alert.created_at),
+        "acknowledged_by": by.name if by is not None else None,
+        "acknowledged_at": desk.format_time(alert.acknowledged_at),
+    }

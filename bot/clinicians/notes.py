@@ -1,0 +1,71 @@
+"""A draft note for the record, under AKTUELT / VURDERING / TILTAK, ready to paste.
+
+It is built from stored data only: the course, the scores with the NHS Talking
+Therapies change definitions, the signals and the user's own plan. It grades
+no risk; the clinician reads it over and writes the assessment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.clinicians.caseload import CaseSummary
+from bot.clinicians.desk import Desk
+from bot.clinicians.facts import alert_facts, answer_text, case_facts, instrument_order, latest_answers
+from bot.dialogs.context import outcome
+from bot.storage.models import Alert
+
+NOTE_ANSWERS = ("homework_done", "homework_what", "homework_managed", "homework_hard", "goals", "week_goals",
+                "warning_signs", "worse_plan")
+
+
+def _change(desk: Desk, name: str, first: int, latest: int, points: int) -> str:
+    """'improved', 'deteriorated', 'unchanged' (within measurement error) or 'single' (one measurement)."""
+    if points < 2:
+        return "single"
+    reliable = desk.turn.dialogs.instruments[name].reliable_change
+    if first - latest >= reliable:
+        return "improved"
+    return "deteriorated" if latest - first >= reliable else "unchanged"
+
+
+def note_facts(desk: Desk, summary: CaseSummary) -> dict[str, Any]:
+    course = summary.course
+    dialogs = desk.turn.dialogs
+    answers = latest_answers(desk, course)
+    scores = []
+    for name in instrument_order(dialogs):
+        series = summary.scores.get(name)
+        if series is None or name not in dialogs.instruments:
+            continue
+        instrument = dialogs.instruments[name]
+        scores.append({
+            "name": instrument.name,
+            "first": series.first,
+            "latest": series.latest,
+            "band": instrument.band(series.latest).label[desk.locale],
+            "change": _change(desk, name, series.first, series.latest, len(series.points)),
+            "history": " → ".join(str(total) for _week, total in series.points),
+        })
+    result = outcome(dialogs, {name: dict(s.points) for name, s in summary.scores.items()})
+    alerts = desk.session.exec(
+        select(Alert).where(Alert.course_id == course.id).order_by(col(Alert.created_at), col(Alert.id))
+    ).all()
+    return {
+        "case": case_facts(desk, summary),
+        "answers": {key: answer_text(desk, key, answers[key][1]) if key in answers and answers[key][1] else None
+                    for key in NOTE_ANSWERS},
+        "scores": scores,
+        "recovery": bool(result.get("recovery")),
+        "reliable_recovery": bool(result.get("reliable_recovery")),
+        "caseness_before": bool(result.get("caseness_before")),
+        "caseness_after": bool(result.get("caseness_after")),
+        "signals": [alert_facts(desk, a) for a in alerts],
+        "open_signals": len(summary.open_alerts),
+    }
+
+
+def draft_note(desk: Desk, summary: CaseSummary) -> str:
+    return desk.text("clinician.note", note=note_facts(desk, summary))
