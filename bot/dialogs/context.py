@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.dialogs.model import DialogSet, Instrument, Part, Program
+
+
+class Lazy(Mapping[str, Any]):
+    """A mapping computed on first use, so a text that needs no answers costs no query."""
+
+    def __init__(self, make: Callable[[], Mapping[str, Any]]) -> None:
+        self._make = make
+        self._data: Mapping[str, Any] | None = None
+
+    def _loaded(self) -> Mapping[str, Any]:
+        if self._data is None:
+            self._data = self._make()
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._loaded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
 
 
 @dataclass
@@ -16,9 +38,9 @@ class CourseFacts:
     label: str
     program: str
     week: int
-    answers: dict[str, Any] = field(default_factory=dict)
-    week_answers: dict[str, Any] = field(default_factory=dict)
-    scores: dict[str, dict[int, int | None]] = field(default_factory=dict)  # instrument -> week -> total
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    week_answers: Mapping[str, Any] = field(default_factory=dict)
+    scores: Mapping[str, Mapping[int, int | None]] = field(default_factory=dict)  # instrument -> week -> total
     checkin_day: int | None = None
     checkin_time: str | None = None
     next_checkin: str | None = None
@@ -95,15 +117,17 @@ def _parts(program: Program, numbers: Iterable[int], locale: str) -> list[dict[s
 def build_context(dialogs: DialogSet, facts: CourseFacts, locale: str, **extra: Any) -> dict[str, Any]:
     program = dialogs.programs[facts.program]
     week = dialogs.schedule.weeks.get(facts.week) or dialogs.schedule.weeks[dialogs.schedule.last_week]
-    latest: dict[str, Any] = {}
-    baseline: dict[str, Any] = {}
-    for name, instrument in dialogs.instruments.items():
-        totals = [(w, t) for w, t in sorted(facts.scores.get(name, {}).items()) if t is not None]
-        latest[name] = score_view(instrument, totals[-1][1], locale) if totals else None
-        baseline[name] = score_view(instrument, totals[0][1], locale) if totals else None
     weekday = (
         dialogs.text(locale, f"weekday.{facts.checkin_day}") if facts.checkin_day is not None else None
     )
+
+    def scores_at(pick: Callable[[list[tuple[int, int]]], tuple[int, int]]) -> dict[str, Any]:
+        views: dict[str, Any] = {}
+        for name, instrument in dialogs.instruments.items():
+            totals = [(w, t) for w, t in sorted(facts.scores.get(name, {}).items()) if t is not None]
+            views[name] = score_view(instrument, pick(totals)[1], locale) if totals else None
+        return views
+
     context: dict[str, Any] = {
         "locale": locale,
         "label": facts.label,
@@ -113,11 +137,11 @@ def build_context(dialogs: DialogSet, facts: CourseFacts, locale: str, **extra: 
         "program": program_view(program, locale),
         "review_parts": _parts(program, week.review_parts, locale),
         "next_parts": _parts(program, week.next_parts, locale),
-        "answers": _all_answers(dialogs, facts.answers),
-        "week_answers": _all_answers(dialogs, facts.week_answers),
-        "scores": latest,
-        "baseline": baseline,
-        "outcome": outcome(dialogs, facts.scores),
+        "answers": Lazy(lambda: _all_answers(dialogs, facts.answers)),
+        "week_answers": Lazy(lambda: _all_answers(dialogs, facts.week_answers)),
+        "scores": Lazy(lambda: scores_at(lambda totals: totals[-1])),
+        "baseline": Lazy(lambda: scores_at(lambda totals: totals[0])),
+        "outcome": Lazy(lambda: outcome(dialogs, facts.scores)),
         "checkin_day": weekday,
         "checkin_time": facts.checkin_time,
         "next_checkin": facts.next_checkin,

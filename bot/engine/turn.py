@@ -111,6 +111,4 @@ class Turn:
         assert self.course is not None and self.course.id is not None
         self.session.add(Answer(course_id=self.course.id, week=self.course.week, flow=self.course.flow or "",
                                 key=key, value=value, created_at=self.now))
-        if self._facts is not None:
-            self._facts.answers[key] = value
-            self._facts.week_answers[key] = value
+        self.forget_facts()

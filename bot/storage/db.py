@@ -10,7 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -22,7 +22,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             connect_args={"timeout": 30, "check_same_thread": False},
-            poolclass=NullPool if ":memory:" not in url else None,
+            poolclass=QueuePool,
+            pool_size=8,
+            max_overflow=8,
         )
         _configure_sqlite(engine)
         return engine
