@@ -210,8 +210,8 @@ class Engine:
             return
         code = find_redeemable(turn.session, text, turn.now)
         if code is None:
-            turn.session.add(CodeAttempt(chat_key=chat_key(chat_id), at=turn.now))
             attempts = failed_attempts(turn.session, chat_id, since) + 1
+            turn.session.add(CodeAttempt(chat_key=chat_key(chat_id), at=turn.now))
             if attempts >= config.lockout_attempts:
                 audit(turn.session, turn.now, "engine", "code_lockout", None, chat=chat_key(chat_id))
                 turn.say("start.locked", minutes=config.lockout_minutes)
