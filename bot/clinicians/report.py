@@ -91,9 +91,6 @@ class ProgramOutcomes:
         }
 
 
-COLUMNS = tuple(ProgramOutcomes(ALL).row())
-
-
 def _mean(values: list[int]) -> float | None:
     return round(statistics.fmean(values), 2) if values else None
 

@@ -1,0 +1,167 @@
+"""`guidebot report` on a seeded database gives the figures worked out by hand below.
+
+NHS Talking Therapies definitions (PRACTICE.md): caseness PHQ-9 >= 10 or GAD-7 >= 8;
+reliable change PHQ-9 6, GAD-7 4; finished treatment = at least 2 sessions; first
+and last complete scores.
+
+depression (started since 2026-01-01):
+  A  PHQ 14 -> 8,  GAD 9 -> 5   completed   case at start, not at end: recovered;
+                                            -6/-4: reliable improvement -> reliable recovery
+  B  PHQ 12 -> 11, GAD 10 -> 9  completed   case at start and end; no reliable change
+  C  PHQ 9 -> 2,   GAD 5 -> 2   active      not a case at start; -7: reliable improvement
+  D  PHQ 15,       GAD 12       dropped out one session: not finished treatment
+  E  PHQ 11 -> 18, GAD 7 -> 7   closed after dropping out; case at start and end; +7: deterioration
+  finished 4 (A B C E); at caseness 3 (A B E)
+  recovery 1/3, reliable improvement 2/4 (A C), reliable recovery 1/3
+  mean change PHQ-9 (-6 -1 -7 +7)/4 = -1.75, GAD-7 (-4 -1 -3 +0)/4 = -2.0
+  urgent alerts acknowledged after 10 and 30 minutes, one open: median 20 (2/3)
+anxiety:
+  F  PHQ 6 -> 4,   GAD 12 -> 6  completed   case at start (GAD), not at end; -6 GAD: reliable recovery
+  G  started 2025-11-01, before --since: left out
+  urgent alert acknowledged after 5 minutes; a high alert (100 minutes) does not count
+all: started 6, completed 3, dropped out 2, finished 5, at caseness 4
+  recovery 2/4, reliable improvement 3/5, reliable recovery 2/4
+  mean change PHQ-9 -9/5 = -1.8, GAD-7 -14/5 = -2.8; median to acknowledge of 10, 30, 5 = 10 (3/4)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import build_app
+from bot.storage.db import transaction
+from bot.storage.models import Alert, Course, Score
+from tests.conftest import make_settings
+from tests.support.cli import guidebot, use_database
+from tests.support.clinician import audit_actions
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+COURSES: dict[str, dict[str, Any]] = {
+    "A": {"program": "depression", "phq9": {1: 14, 6: 8}, "gad7": {1: 9, 6: 5}, "state": "completed"},
+    "B": {"program": "depression", "phq9": {1: 12, 3: 13, 6: 11}, "gad7": {1: 10, 6: 9}, "state": "completed"},
+    "C": {"program": "depression", "phq9": {1: 9, 2: 2}, "gad7": {1: 5, 2: 2}, "state": "active"},
+    "D": {"program": "depression", "phq9": {1: 15, 2: None}, "gad7": {1: 12}, "state": "dropped_out"},
+    "E": {"program": "depression", "phq9": {1: 11, 4: 18}, "gad7": {1: 7, 4: 7}, "state": "closed",
+          "closed_from": "dropped_out"},
+    "F": {"program": "anxiety", "phq9": {1: 6, 6: 4}, "gad7": {1: 12, 6: 6}, "state": "completed"},
+    "G": {"program": "anxiety", "phq9": {1: 20, 6: 2}, "gad7": {1: 15, 6: 1}, "state": "completed",
+          "started": datetime(2025, 11, 1, 9, 0, tzinfo=UTC)},
+}
+# (case, level, minutes to acknowledge or None)
+ALERTS = [("A", "urgent", 10), ("B", "urgent", 30), ("E", "urgent", None), ("F", "urgent", 5),
+          ("F", "high", 100)]
+
+
+def _seed(database_url: str) -> None:
+    application = build_app(make_settings(database_url), run_migrations=False)
+    with transaction(application.db) as session:
+        ids: dict[str, int] = {}
+        for number, (label, spec) in enumerate(COURSES.items()):
+            started = spec.get("started", START)
+            course = Course(label=f"K-{label}", program=spec["program"], chat_id=5000 + number,
+                            state=spec["state"], started_at=started, last_activity_at=started,
+                            finished_at=started + timedelta(days=42) if spec["state"] == "completed" else None,
+                            scratch={"closed_from": spec["closed_from"]} if "closed_from" in spec else {})
+            session.add(course)
+            session.flush()
+            assert course.id is not None
+            ids[label] = course.id
+            for instrument in ("phq9", "gad7"):
+                for week, total in spec[instrument].items():
+                    session.add(Score(course_id=course.id, week=week, instrument=instrument, total=total,
+                                      created_at=started))
+        for label, level, minutes in ALERTS:
+            raised = START + timedelta(days=3)
+            session.add(Alert(course_id=ids[label], label=f"K-{label}", signal="risk_answer", level=level,
+                              week=2, created_at=raised, updated_at=raised,
+                              acknowledged_at=raised + timedelta(minutes=minutes) if minutes is not None else None))
+    application.db.dispose()
+
+
+@pytest.fixture
+def seeded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> str:
+    use_database(monkeypatch, tmp_path, database_url)
+    _seed(database_url)
+    return database_url
+
+
+def _rows(*args: str) -> dict[str, dict[str, Any]]:
+    result = guidebot("report", "--json", *args)
+    assert result.exit_code == 0, result.output
+    return {row["program"]: row for row in json.loads(result.stdout)}
+
+
+def test_report_gives_the_figures_worked_out_by_hand(seeded: str) -> None:
+    rows = _rows("--since", "2026-01-01")
+    depression, anxiety, everyone = rows["depression"], rows["anxiety"], rows["all"]
+    assert depression == {
+        "program": "depression", "started": 5, "completed": 2, "dropped_out": 2, "finished_treatment": 4,
+        "phq9_mean_change": -1.75, "gad7_mean_change": -2.0, "at_caseness": 3,
+        "recovered": 1, "recovery_rate": 0.3333, "reliably_improved": 2, "reliable_improvement_rate": 0.5,
+        "reliably_recovered": 1, "reliable_recovery_rate": 0.3333,
+        "urgent_alerts": 3, "urgent_acknowledged": 2, "median_minutes_to_acknowledge": 20.0,
+    }
+    assert anxiety == {
+        "program": "anxiety", "started": 1, "completed": 1, "dropped_out": 0, "finished_treatment": 1,
+        "phq9_mean_change": -2.0, "gad7_mean_change": -6.0, "at_caseness": 1,
+        "recovered": 1, "recovery_rate": 1.0, "reliably_improved": 1, "reliable_improvement_rate": 1.0,
+        "reliably_recovered": 1, "reliable_recovery_rate": 1.0,
+        "urgent_alerts": 1, "urgent_acknowledged": 1, "median_minutes_to_acknowledge": 5.0,
+    }
+    assert everyone == {
+        "program": "all", "started": 6, "completed": 3, "dropped_out": 2, "finished_treatment": 5,
+        "phq9_mean_change": -1.8, "gad7_mean_change": -2.8, "at_caseness": 4,
+        "recovered": 2, "recovery_rate": 0.5, "reliably_improved": 3, "reliable_improvement_rate": 0.6,
+        "reliably_recovered": 2, "reliable_recovery_rate": 0.5,
+        "urgent_alerts": 4, "urgent_acknowledged": 3, "median_minutes_to_acknowledge": 10.0,
+    }
+
+
+def test_report_for_one_program_and_all_time(seeded: str) -> None:
+    rows = _rows("--program", "anxiety")
+    assert list(rows) == ["anxiety", "all"]
+    assert rows["anxiety"]["started"] == 2 and rows["anxiety"]["reliably_recovered"] == 2
+    assert rows["all"]["started"] == 2
+
+
+def test_report_table_csv_and_png(seeded: str, tmp_path: Path) -> None:
+    csv_path, png_path = tmp_path / "report.csv", tmp_path / "report.png"
+    result = guidebot("report", "--since", "2026-01-01", "--csv", str(csv_path), "--png", str(png_path))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["program", "started", "completed"]
+    depression = next(line for line in lines if line.startswith("depression"))
+    assert "33% (1/3)" in depression and "50% (2/4)" in depression and "20 min (2/3)" in depression
+    assert "-1.8" in depression
+    with csv_path.open(encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    assert [row["program"] for row in table] == ["anxiety", "depression", "all"]
+    assert table[1]["recovery_rate"] == "0.3333" and table[2]["median_minutes_to_acknowledge"] == "10.0"
+    assert png_path.read_bytes().startswith(b"\x89PNG")
+
+    application = build_app(make_settings(seeded), run_migrations=False)
+    exported = [a for a in audit_actions(application) if a.action == "report_exported"]
+    application.db.dispose()
+    assert [(e.actor, e.detail) for e in exported] == [
+        ("cli", {"program": None, "since": "2026-01-01", "csv": True, "png": True})
+    ]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--since", "31.01.2026"], "guidebot: --since must be a date like 2026-01-31, not '31.01.2026'"),
+    (["--program", "astrology"], "guidebot: unknown program 'astrology' (known: anxiety, demo, depression, "
+                                 "sleep, stress, worry)"),
+    (["--csv", "/nonexistent/dir/report.csv"], "guidebot: cannot write /nonexistent/dir/report.csv: "
+                                               "No such file or directory"),
+])
+def test_report_bad_input_is_one_clear_line(seeded: str, args: list[str], message: str) -> None:
+    result = guidebot("report", *args)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == message
