@@ -35,7 +35,7 @@ def test_add_list_and_remove(sqlite_url: str) -> None:
         {"telegram_id": 501, "name": "Kari", "admin": False, "active": True},
     ]
     table = guidebot("clinicians", "list").stdout
-    assert "900  admin      active   Liv Leder" in table
+    assert "900             admin      active   Liv Leder" in table
 
     removed = guidebot("clinicians", "remove", "--telegram-id", "501")
     assert removed.exit_code == 0 and removed.stdout.strip() == "Removed Kari (Telegram id 501)."

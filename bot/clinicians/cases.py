@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.charts import score_chart
 from bot.clinicians.caseload import ScoreSeries, caseload, summarize
 from bot.clinicians.desk import Desk, split_message
-from bot.clinicians.facts import alert_facts, case_facts, shown_answers
+from bot.clinicians.facts import alert_facts, case_facts, instrument_order, shown_answers
 from bot.clinicians.notes import draft_note
 from bot.storage.models import Alert, Course
 
@@ -45,7 +45,7 @@ def show_case(desk: Desk, course: Course, *, chat_id: int | None = None) -> None
 
 
 def _chart(desk: Desk, course: Course, scores: dict[str, ScoreSeries]) -> bytes | None:
-    by_week = {name: dict(series.points) for name, series in scores.items()}
+    by_week = {name: dict(scores[name].points) for name in instrument_order(desk.turn.dialogs) if name in scores}
     texts = {
         "title": desk.text("clinician.case.chart_title", label=course.label),
         "week": desk.text("chart.week"),

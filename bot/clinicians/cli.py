@@ -73,7 +73,7 @@ def clinicians_list(as_json: Annotated[bool, typer.Option("--json", help="Print 
         typer.echo("No clinicians yet. Add one with: guidebot clinicians add --telegram-id ID --name NAME --admin")
     for row in rows:
         role = "admin" if row["admin"] else "clinician"
-        typer.echo(f"{row['telegram_id']:>14}  {role:<9}  {'active' if row['active'] else 'removed':<7}  "
+        typer.echo(f"{row['telegram_id']:<14}  {role:<9}  {'active' if row['active'] else 'removed':<7}  "
                    f"{row['name']}")
 
 
