@@ -27,7 +27,7 @@ def _outbox_after(app: App, last_id: int) -> list[Sent]:
 
 def _last_outbox_id(app: App) -> int:
     with transaction(app.db) as session:
-        return int(session.exec(select(func.coalesce(func.max(OutboxItem.id), 0))).one())
+        return session.exec(select(func.max(OutboxItem.id))).one() or 0
 
 
 def _in_checkin(app: App, clock: FakeClock, kari: Colleague, label: str = "K-3001") -> Participant:
