@@ -1,0 +1,79 @@
+"""The inbox table: each update is stored, once, before Telegram is told it arrived."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, bindparam, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from bot.channels.telegram.updates import Update, chat_id_of
+from bot.storage.models import InboxItem
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An inbox row waiting for the worker, with the update it holds."""
+
+    row_id: int
+    chat_id: int
+    update: Update
+
+
+def store_updates(session: Session, updates: list[Update], now: datetime) -> list[Stored]:
+    """Insert the updates not stored before (by update_id); returns the new rows in order."""
+    fresh = {int(update["update_id"]): update for update in updates}
+    if not fresh:
+        return []
+    values: list[dict[str, Any]] = [
+        {"update_id": update_id, "chat_id": chat_id_of(update), "payload": update, "received_at": now,
+         "attempts": 0}
+        for update_id, update in sorted(fresh.items())
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(InboxItem)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(col(InboxItem.id), col(InboxItem.chat_id), col(InboxItem.update_id))
+    )
+    inserted = session.execute(statement).all()
+    return sorted((Stored(int(row_id), int(chat_id), fresh[int(update_id)]) for row_id, chat_id, update_id in inserted),
+                  key=lambda stored: stored.row_id)
+
+
+def pending_rows(session: Session) -> list[Stored]:
+    """Stored updates not yet run through the engine, oldest first."""
+    rows = session.exec(
+        select(InboxItem.id, InboxItem.chat_id, InboxItem.payload)
+        .where(col(InboxItem.processed_at).is_(None))
+        .order_by(col(InboxItem.id))
+    ).all()
+    return [Stored(int(row_id), chat_id, dict(payload)) for row_id, chat_id, payload in rows if row_id is not None]
+
+
+_CLAIM = (
+    update(InboxItem)
+    .where(col(InboxItem.id) == bindparam("row_id"), col(InboxItem.processed_at).is_(None))
+    .values(processed_at=bindparam("now"), payload=bindparam("emptied", type_=JSON))
+)
+
+
+def claim(session: Session, row_id: int, now: datetime) -> bool:
+    """Mark the row processed, if nobody has; the caller's transaction makes it count
+    only together with what the engine did. The raw update (with its text) is not
+    kept, only its update_id, for deduplication."""
+    result = session.connection().execute(_CLAIM, {"row_id": row_id, "now": now, "emptied": {}})
+    return result.rowcount == 1
+
+
+def count_failure(session: Session, row_id: int) -> int:
+    row = session.get(InboxItem, row_id, with_for_update=True)
+    if row is None or row.processed_at is not None:
+        return 0
+    row.attempts += 1
+    return row.attempts

@@ -1,0 +1,96 @@
+"""The outbox table as the sender sees it: what is due, and what became of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, exists, or_, update
+from sqlmodel import Session, col, select
+
+from bot.storage.models import Course, OutboxItem
+
+BATCH = 500
+
+
+@dataclass
+class Pending:
+    """A row to deliver; for a button choice, the text of the message it belongs to."""
+
+    row: OutboxItem
+    original_text: str | None = None
+
+    @property
+    def row_id(self) -> int:
+        assert self.row.id is not None
+        return self.row.id
+
+
+@dataclass(frozen=True)
+class Delivered:
+    row_id: int
+    message_id: int | None
+    attempts: int
+
+
+def load_due(session: Session, after_id: int, now: datetime) -> list[Pending]:
+    """Rows due for delivery with an id above `after_id`, in id order.
+
+    Rows for a user who has blocked the bot (their course is unreachable) are set
+    aside instead: nothing more is sent to them until they write again.
+    """
+    sent_at, failed = col(OutboxItem.sent_at).is_(None), col(OutboxItem.failed).is_(None)
+    blocked = exists().where(col(Course.chat_id) == col(OutboxItem.chat_id), col(Course.unreachable).is_(True))
+    session.execute(
+        update(OutboxItem).where(col(OutboxItem.id) > after_id, sent_at, failed, blocked).values(failed="unreachable")
+    )
+    rows = session.exec(
+        select(OutboxItem)
+        .where(col(OutboxItem.id) > after_id, sent_at, failed,
+               or_(col(OutboxItem.not_before).is_(None), col(OutboxItem.not_before) <= now))
+        .order_by(col(OutboxItem.id))
+        .limit(BATCH)
+    ).all()
+    return [Pending(row, _original_text(session, row)) for row in rows]
+
+
+def _original_text(session: Session, row: OutboxItem) -> str | None:
+    if row.kind != "clear_buttons" or not row.payload.get("chosen"):
+        return None
+    original = session.exec(
+        select(OutboxItem).where(OutboxItem.chat_id == row.chat_id, OutboxItem.kind == "text",
+                                 OutboxItem.message_id == row.payload.get("message_id"))
+    ).first()
+    if original is None:
+        return None
+    return str(original.payload.get("text") or "") or None
+
+
+_MARK_SENT = (
+    update(OutboxItem)
+    .where(col(OutboxItem.id) == bindparam("row_id"))
+    .values(sent_at=bindparam("sent_at"), message_id=bindparam("message_id"), attempts=bindparam("attempts"))
+)
+
+
+def mark_sent(session: Session, delivered: list[Delivered], now: datetime) -> None:
+    """One executemany on the connection (the ORM's bulk update by key costs several times more)."""
+    session.connection().execute(
+        _MARK_SENT,
+        [{"row_id": d.row_id, "sent_at": now, "message_id": d.message_id, "attempts": d.attempts} for d in delivered],
+    )
+
+
+def mark_failed(session: Session, row_id: int, reason: str, attempts: int) -> None:
+    session.execute(
+        update(OutboxItem).where(col(OutboxItem.id) == row_id).values(failed=reason[:200], attempts=attempts)
+    )
+
+
+def drop_pending(session: Session, chat_id: int, reason: str) -> None:
+    """Set aside everything still waiting for this chat."""
+    session.execute(
+        update(OutboxItem)
+        .where(col(OutboxItem.chat_id) == chat_id, col(OutboxItem.sent_at).is_(None), col(OutboxItem.failed).is_(None))
+        .values(failed=reason)
+    )

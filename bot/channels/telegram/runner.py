@@ -1,0 +1,87 @@
+"""`guidebot run` with a token: the Telegram bot until SIGINT or SIGTERM; SIGHUP reloads the dialogs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+
+from telegram.error import InvalidToken
+
+from bot.app import App
+from bot.channels.telegram.runtime import SettingsProblem, TelegramBot
+from bot.channels.telegram.worker import Failpoint
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+FAILPOINT_ENV = "GUIDEBOT_FAILPOINT"
+BAD_TOKEN = ("guidebot: Telegram did not accept the bot token. Set GUIDEBOT_TELEGRAM_TOKEN to the token "  # noqa: S105
+             "@BotFather gave you.")
+NO_TOKEN = "guidebot: no bot token. Set GUIDEBOT_TELEGRAM_TOKEN to the token @BotFather gave you."  # noqa: S105
+
+
+def failpoint_from_env() -> Failpoint:
+    """For crash tests: GUIDEBOT_FAILPOINT=after_intake or after_commit kills the process
+    (SIGKILL, nothing cleaned up) the first time it passes that point."""
+    chosen = os.environ.get(FAILPOINT_ENV, "")
+
+    def failpoint(name: str) -> None:
+        if name == chosen:
+            log.warning("failpoint %s reached: killing the process", name)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return failpoint
+
+
+def run_bot(settings: Settings) -> None:
+    from bot.cli import fail, load_app
+
+    if not settings.telegram_token.strip():
+        raise fail(NO_TOKEN)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    app: App = load_app(settings)
+    try:
+        asyncio.run(serve(app, failpoint_from_env()))
+    except InvalidToken:
+        raise fail(BAD_TOKEN) from None
+    except SettingsProblem as exc:
+        raise fail(f"guidebot: {exc}") from None
+    finally:
+        app.db.dispose()
+
+
+async def serve(app: App, failpoint: Failpoint) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    runtime = TelegramBot(app, failpoint=failpoint)
+    reloads: set[asyncio.Task[bool]] = set()
+
+    def reload() -> None:
+        task = asyncio.create_task(runtime.reload_dialogs())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
+    starting = asyncio.create_task(runtime.start())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    try:
+        if not starting.done():
+            log.info("stopping before Telegram answered")
+            starting.cancel()
+        else:
+            starting.result()
+            ended = asyncio.create_task(runtime.stopped.wait())
+            await asyncio.wait({stopping, ended}, return_when=asyncio.FIRST_COMPLETED)
+            ended.cancel()
+        log.info("stopping")
+    finally:
+        stopping.cancel()
+        await runtime.stop()
+    if runtime.error is not None:
+        raise runtime.error
+    log.info("stopped")

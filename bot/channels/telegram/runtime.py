@@ -1,0 +1,207 @@
+"""The Telegram bot as one object to start and stop; `guidebot run` and the tests use it.
+
+Start: connect (getMe), queue the inbox rows left from a crash, start the
+housekeeping loop (timers, and the inbox and outbox rows nobody has picked up),
+register the command menus, then take updates by long polling or by webhook.
+Stop: take no more updates, let the turns being processed commit, give the sender
+a moment to deliver, tell Telegram what was stored, and close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+from telegram import Bot
+from telegram.error import InvalidToken, TelegramError
+
+from bot.app import App
+from bot.channels.telegram.activity import Activity
+from bot.channels.telegram.backoff import Backoff
+from bot.channels.telegram.commands import register_commands
+from bot.channels.telegram.database import Database
+from bot.channels.telegram.intake import Poller, WebhookServer
+from bot.channels.telegram.pacing import SendLimits
+from bot.channels.telegram.privacy import describe, protect_logs
+from bot.channels.telegram.sender import Sender
+from bot.channels.telegram.timers import Timers
+from bot.channels.telegram.transport import AiohttpRequest
+from bot.channels.telegram.updates import ALLOWED_UPDATES
+from bot.channels.telegram.worker import Failpoint, Worker
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SettingsProblem(Exception):
+    """A setting the bot cannot run with; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Fixed for production; tests and the benchmark change them."""
+
+    limits: SendLimits = field(default_factory=SendLimits)
+    backoff: Backoff = field(default_factory=Backoff)
+    poll_timeout: int = 30
+    send_concurrency: int = 8
+    read_timeout: float = 10.0
+    stop_grace: float = 3.0
+
+
+def no_failpoint(_name: str) -> None:
+    return None
+
+
+def make_bot(settings: Settings, tuning: Tuning) -> Bot:
+    """A python-telegram-bot Bot on the configured Bot API server (which may be self-hosted)."""
+    return Bot(
+        settings.telegram_token,
+        base_url=f"{settings.telegram_api_url.rstrip('/')}/bot",
+        request=AiohttpRequest(connections=tuning.send_concurrency + 2, timeout=tuning.read_timeout),
+        get_updates_request=AiohttpRequest(connections=1, timeout=tuning.read_timeout),
+    )
+
+
+class TelegramBot:
+    def __init__(self, app: App, *, tuning: Tuning | None = None, failpoint: Failpoint = no_failpoint) -> None:
+        self.app = app
+        self.settings = app.settings
+        self.tuning = tuning or Tuning()
+        self.failpoint = failpoint
+        self.bot = make_bot(self.settings, self.tuning)
+        self.db = Database(app.db, self.settings.workers)
+        self.activity = Activity()
+        self.sender = Sender(self.bot, app, self.db, self.activity, limits=self.tuning.limits,
+                             concurrency=self.tuning.send_concurrency, backoff=self.tuning.backoff)
+        self.timers = Timers(app, self.db, self.sender.wake)
+        self.worker: Worker | None = None
+        self.poller: Poller | None = None
+        self.webhook: WebhookServer | None = None
+        self.username = ""
+        self.stopped = asyncio.Event()
+        self.error: BaseException | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def uses_webhook(self) -> bool:
+        return bool(self.settings.webhook_url)
+
+    # -- starting ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        settings = self.settings
+        if self.uses_webhook and not settings.webhook_secret:
+            raise SettingsProblem("webhook mode needs a secret: set GUIDEBOT_WEBHOOK_SECRET "
+                                  "(1-256 characters A-Z, a-z, 0-9, _ and -)")
+        protect_logs(settings.telegram_token, settings.webhook_secret)
+        await self._connect()
+        self.worker = Worker(self.app, self.db, self.username, self.sender.wake, self.activity,
+                             concurrency=settings.workers, failpoint=self.failpoint)
+        await self.worker.load_pending()
+        await self.sender.scan()
+        self._spawn(self._housekeeping())
+        await register_commands(self.bot, self.app.dialogs.current.renderer, settings.locale)
+        now = self.app.engine.clock.now
+        if self.uses_webhook:
+            self.webhook = WebhookServer(self.db, self.worker, self.activity, now, secret=settings.webhook_secret,
+                                         listen=settings.listen, path=urlsplit(settings.webhook_url).path,
+                                         failpoint=self.failpoint)
+            await self.webhook.start()
+            await self.bot.set_webhook(settings.webhook_url, secret_token=settings.webhook_secret,
+                                       allowed_updates=list(ALLOWED_UPDATES))
+            log.info("receiving updates by webhook on %s:%s", self.webhook.host, self.webhook.port)
+        else:
+            await self.bot.delete_webhook()
+            self.poller = Poller(self.bot, self.db, self.worker, self.activity, now, timeout=self.tuning.poll_timeout,
+                                 backoff=self.tuning.backoff, failpoint=self.failpoint)
+            self._spawn(self.poller.run())
+            log.info("receiving updates by long polling as @%s", self.username)
+
+    async def _connect(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self.bot.initialize()
+            except InvalidToken:
+                raise
+            except TelegramError as exc:
+                failures += 1
+                log.warning("Telegram cannot be reached (%s); trying again", type(exc).__name__)
+                await asyncio.sleep(self.tuning.backoff.delay(failures))
+                continue
+            self.username = self.bot.username
+            return
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        error = None if task.cancelled() else task.exception()
+        if error is None:
+            return
+        self.error = error
+        if not isinstance(error, InvalidToken):
+            log.error("the bot stopped: %s", describe(error))
+        self.stopped.set()
+
+    async def _housekeeping(self) -> None:
+        """Timers, and rows nobody picked up, every scheduler interval."""
+        assert self.worker is not None
+        while True:
+            for step in (self.timers.run_due, self.worker.load_pending, self.sender.scan):
+                try:
+                    await step()
+                except Exception as exc:  # noqa: BLE001 (the database is away; the next round tries again)
+                    log.error("housekeeping failed: %s", describe(exc))
+            await asyncio.sleep(self.settings.scheduler_interval_seconds)
+
+    # -- while running -----------------------------------------------------------
+
+    async def settled(self, update_id: int = 0) -> None:
+        """Until update `update_id` is taken in, and everything taken in is processed and delivered."""
+        await self.activity.settled(update_id)
+
+    async def reload_dialogs(self) -> bool:
+        """SIGHUP: load the dialog files again; broken ones are refused and the old stay."""
+        if await asyncio.to_thread(self.app.dialogs.reload) is not None:
+            return False
+        await register_commands(self.bot, self.app.dialogs.current.renderer, self.settings.locale)
+        return True
+
+    # -- stopping ----------------------------------------------------------------
+
+    async def stop(self) -> None:
+        if self.webhook is not None:
+            await self.webhook.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.worker is not None:
+            await self.worker.stop()
+        await self.sender.stop(self.tuning.stop_grace)
+        if self.poller is not None:
+            await self.poller.confirm()
+        await self.bot.shutdown()
+        self.db.close()
+        self.stopped.set()
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        await self.stop()

@@ -1,0 +1,276 @@
+"""Delivers the outbox: each chat's rows in id order, at least once, within Telegram's limits.
+
+- Rows are loaded by id above the highest seen, whenever the worker, the timers or
+  the blocked-user handling committed new ones; a periodic scan catches the rest
+  (rows left from a crash, or written by another process).
+- 429: wait `retry_after` (this chat only), then the same row again.
+- 5xx, timeouts, network trouble: again, with growing pauses. Nothing is dropped.
+- Forbidden (the user blocked the bot): the chat's rows are set aside and the engine
+  hears of it, so the course is marked unreachable and the team told.
+- Bad Request: the row can never be sent, so it is set aside with the reason; for a
+  callback answer or a keyboard removal that just means there is nothing left to do.
+- A row is marked sent after Telegram accepted it (marks are written in batches);
+  a crash in between sends it again at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import enum
+import logging
+import warnings
+from contextlib import suppress
+from datetime import datetime, timedelta
+from functools import partial
+
+from sqlmodel import Session
+from telegram import Bot
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.app import App
+from bot.channels.telegram.activity import Activity
+from bot.channels.telegram.backoff import Backoff
+from bot.channels.telegram.database import Database
+from bot.channels.telegram.messages import parts_for
+from bot.channels.telegram.outbox import BATCH, Delivered, Pending, drop_pending, load_due, mark_failed, mark_sent
+from bot.channels.telegram.pacing import Pacer, SendLimits
+from bot.channels.telegram.privacy import describe
+from bot.engine.events import Event
+
+log = logging.getLogger(__name__)
+
+MAX_OTHER_ERRORS = 5
+MARK_EVERY = 0.02  # seconds
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    SET_ASIDE = "set aside"
+    BLOCKED = "blocked"
+    STOPPED = "stopped"
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Sender:
+    def __init__(self, bot: Bot, app: App, db: Database, activity: Activity, *, limits: SendLimits,
+                 concurrency: int, backoff: Backoff) -> None:
+        self.bot = bot
+        self.app = app
+        self.db = db
+        self.activity = activity
+        self.backoff = backoff
+        self._pacer = Pacer(limits)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._queues: dict[int, list[Pending]] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._known: set[int] = set()  # queued, being sent, or sent and not yet marked
+        self._highest = 0
+        self._wanted = False
+        self._loading: asyncio.Task[None] | None = None
+        self._marks: list[Delivered] = []
+        self._marking: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    # -- finding rows ------------------------------------------------------------
+
+    def wake(self) -> None:
+        """New rows were committed: load them (at once, or right after the load under way)."""
+        self._wanted = True
+        if self._loading is None and not self._stopping.is_set():
+            self._loading = asyncio.create_task(self._load_new(), name="load-outbox")
+            self.activity.track(self._loading)
+
+    async def _load_new(self) -> None:
+        try:
+            while self._wanted and not self._stopping.is_set():
+                self._wanted = False
+                try:
+                    self._enqueue(await self.db.run(lambda session: load_due(session, self._highest, self._now())))
+                except Exception as exc:  # noqa: BLE001 (the periodic scan finds them later)
+                    log.error("could not load messages to send: %s", describe(exc))
+        finally:
+            self._loading = None
+
+    async def scan(self) -> None:
+        """Queue every due row not queued yet."""
+        self._enqueue(await self.db.run(lambda session: load_due(session, 0, self._now())))
+
+    def _enqueue(self, batch: list[Pending]) -> None:
+        if len(batch) == BATCH:
+            self._wanted = True
+        for pending in batch:
+            row_id = pending.row_id
+            self._highest = max(self._highest, row_id)
+            if row_id in self._known or self._stopping.is_set():
+                continue
+            self._known.add(row_id)
+            chat_id = pending.row.chat_id
+            bisect.insort(self._queues.setdefault(chat_id, []), pending, key=lambda p: p.row_id)
+            if chat_id not in self._tasks:
+                task = self._tasks[chat_id] = asyncio.create_task(self._drain(chat_id), name=f"send-{chat_id}")
+                self.activity.track(task)
+
+    async def stop(self, grace: float) -> None:
+        """Give the chats being delivered `grace` seconds to finish, then stop."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks.values()), timeout=grace)
+        self._stopping.set()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        for task in (self._loading, self._marking):
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
+
+    # -- one chat ----------------------------------------------------------------
+
+    async def _drain(self, chat_id: int) -> None:
+        queue = self._queues[chat_id]
+        try:
+            while queue and not self._stopping.is_set():
+                outcome = await self._deliver(queue[0])
+                if outcome is Outcome.STOPPED:
+                    break
+                done = queue.pop(0)
+                if outcome is not Outcome.SENT:
+                    self._known.discard(done.row_id)
+                if outcome is Outcome.BLOCKED:
+                    self._known.difference_update(p.row_id for p in queue)
+                    queue.clear()
+        except Exception as exc:  # noqa: BLE001 (the database is away; the periodic scan starts it again)
+            log.error("delivery to a chat stopped: %s", describe(exc))
+        finally:
+            del self._tasks[chat_id]
+            self._known.difference_update(p.row_id for p in self._queues.pop(chat_id))
+
+    async def _deliver(self, pending: Pending) -> Outcome:
+        row = pending.row
+        row_id = pending.row_id
+        try:
+            parts = parts_for(pending)
+        except (KeyError, ValueError, TypeError) as exc:
+            log.error("outbox row %s is malformed (%s); set aside", row_id, describe(exc))
+            await self.db.run(lambda session: mark_failed(session, row_id, "malformed", 1))
+            return Outcome.SET_ASIDE
+        chat_id = row.chat_id
+        done, attempts, failures, message_id = 0, 0, 0, None
+        while done < len(parts):
+            if self._stopping.is_set():
+                return Outcome.STOPPED
+            part = parts[done]
+            if part.is_message:
+                await self._pacer.wait_turn(chat_id)
+            attempts += 1
+            try:
+                async with self._slots:
+                    sent = await part.call(self.bot, chat_id)
+            except RetryAfter as exc:
+                seconds = retry_after_seconds(exc)
+                log.warning("outbox row %s: Telegram asks to wait %.0f s (flood control)", row_id, seconds)
+                await self._pause(seconds)
+                continue
+            except ChatMigrated as exc:
+                log.warning("outbox row %s: the group became supergroup %s; update GUIDEBOT_CLINICIAN_CHAT_ID "
+                            "if it is the team chat", row_id, exc.new_chat_id)
+                chat_id = int(exc.new_chat_id)
+                continue
+            except Forbidden:
+                return await self._blocked(pending, attempts)
+            except BadRequest as exc:
+                return await self._refused(pending, exc, attempts)
+            except (NetworkError, InvalidToken) as exc:
+                failures += 1
+                self._log_retry(row_id, exc, failures)
+            except TelegramError as exc:
+                failures += 1
+                self._log_retry(row_id, exc, failures)
+                if failures >= MAX_OTHER_ERRORS:
+                    await self.db.run(partial(mark_failed, row_id=row_id, reason=type(exc).__name__,
+                                              attempts=attempts))
+                    return Outcome.SET_ASIDE
+            else:
+                done += 1
+                message_id = sent if sent is not None else message_id
+                continue
+            await self._pause(self.backoff.delay(failures))
+        self._mark(Delivered(row_id, message_id, attempts))
+        return Outcome.SENT
+
+    def _log_retry(self, row_id: int, exc: TelegramError, failures: int) -> None:
+        level = logging.ERROR if isinstance(exc, InvalidToken) else logging.WARNING
+        log.log(level, "outbox row %s: %s (try %s); trying again", row_id, type(exc).__name__, failures)
+
+    async def _refused(self, pending: Pending, exc: BadRequest, attempts: int) -> Outcome:
+        row_id, kind = pending.row_id, pending.row.kind
+        if kind in ("callback", "clear_buttons"):
+            log.info("outbox row %s (%s): %s; nothing left to do", row_id, kind, exc.message)
+            self._mark(Delivered(row_id, None, attempts))
+            return Outcome.SENT
+        log.error("outbox row %s: Telegram refused it: %s; set aside", row_id, exc.message)
+        await self.db.run(lambda session: mark_failed(session, row_id, exc.message, attempts))
+        return Outcome.SET_ASIDE
+
+    async def _blocked(self, pending: Pending, attempts: int) -> Outcome:
+        chat_id = pending.row.chat_id
+        if chat_id < 0:
+            log.error("outbox row %s: the bot may not write to group chat %s; is it still a member?",
+                      pending.row_id, chat_id)
+        else:
+            log.info("outbox row %s: the user has blocked the bot; their messages are set aside", pending.row_id)
+        await self.db.run(lambda session: self._set_aside_blocked(session, pending, attempts))
+        self.wake()
+        return Outcome.BLOCKED
+
+    def _set_aside_blocked(self, session: Session, pending: Pending, attempts: int) -> None:
+        mark_failed(session, pending.row_id, "blocked", attempts)
+        drop_pending(session, pending.row.chat_id, "blocked")
+        self.app.engine.handle(session, Event("blocked", chat_id=pending.row.chat_id))
+
+    # -- marking rows sent, in batches -------------------------------------------
+
+    def _mark(self, delivered: Delivered) -> None:
+        self._marks.append(delivered)
+        if self._marking is None:
+            self._marking = asyncio.create_task(self._write_marks(), name="mark-sent")
+            self.activity.track(self._marking)
+
+    async def _write_marks(self) -> None:
+        try:
+            while self._marks:
+                await self._pause(MARK_EVERY)  # more marks gather meanwhile: one write for many rows
+                batch, self._marks = self._marks, []
+                try:
+                    await self.db.run(partial(mark_sent, delivered=batch, now=self._now()))
+                except Exception as exc:  # noqa: BLE001 (kept, and written with the next batch)
+                    log.error("could not mark %s messages sent: %s", len(batch), describe(exc))
+                    self._marks[:0] = batch
+                    await self._pause(1.0)
+                    if self._stopping.is_set():
+                        return
+                    continue
+                self._known.difference_update(d.row_id for d in batch)
+        finally:
+            self._marking = None
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self.app.engine.clock.now()
+
+    async def _pause(self, seconds: float) -> None:
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)

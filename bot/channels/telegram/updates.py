@@ -1,0 +1,108 @@
+"""Raw Bot API updates (the JSON as Telegram sends it) turned into engine events."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from bot.engine.events import Event
+
+Update = dict[str, Any]
+
+# Update kinds the bot asks Telegram for; everything else is never delivered.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+
+# Message content the engine cannot use; it answers with a kind "text only, please".
+UNSUPPORTED_CONTENT = (
+    "sticker", "photo", "voice", "video", "video_note", "audio", "document", "animation", "location",
+    "venue", "contact", "poll", "dice", "game", "story", "paid_media", "checklist",
+)
+
+
+def _message(update: Update) -> dict[str, Any] | None:
+    for key in ("message", "edited_message"):
+        value = update.get(key)
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def chat_id_of(update: Update) -> int:
+    """The chat an update belongs to, which decides its place in line; 0 if none."""
+    message = _message(update)
+    if message is None:
+        query = update.get("callback_query")
+        if isinstance(query, dict):
+            message = query.get("message") if isinstance(query.get("message"), dict) else None
+            if message is None:
+                return int(query.get("from", {}).get("id", 0))
+    if message is None:
+        member = update.get("my_chat_member")
+        message = member if isinstance(member, dict) else None
+    if message is None:
+        return 0
+    return int(message.get("chat", {}).get("id", 0))
+
+
+def _command_is_for_us(text: str, bot_username: str) -> bool:
+    """'/help@otherbot' in a group is for another bot; '/help' and '/help@us' are ours."""
+    head = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+    if not head.startswith("/") or "@" not in head:
+        return True
+    return head.split("@", 1)[1].lower() == bot_username.lower()
+
+
+def to_event(update: Update, bot_username: str) -> Event | None:
+    """The engine event for an update, or None for updates that need no answer."""
+    chat_id = chat_id_of(update)
+    if "callback_query" in update:
+        return _button(update["callback_query"], chat_id)
+    if "my_chat_member" in update:
+        return _membership(update["my_chat_member"], chat_id)
+    message = _message(update)
+    if message is None or not chat_id:
+        return None
+    sender = message.get("from") or {}
+    if sender.get("is_bot"):
+        return None
+    from_id = int(sender.get("id", chat_id))
+    language = sender.get("language_code")
+    is_group = message.get("chat", {}).get("type") != "private"
+    if "edited_message" in update:
+        event = Event("edited", chat_id, from_id, language=language)
+    elif isinstance(message.get("text"), str):
+        text: str = message["text"]
+        if not _command_is_for_us(text, bot_username):
+            return None
+        event = Event.message(chat_id, text, from_id=from_id, language=language)
+    elif any(key in message for key in UNSUPPORTED_CONTENT):
+        event = Event("unsupported", chat_id, from_id, language=language)
+    else:
+        return None  # service messages: members joining, pinned messages and the like
+    return replace(event, is_group=True) if is_group else event
+
+
+def _button(query: dict[str, Any], chat_id: int) -> Event | None:
+    data = query.get("data")
+    if not isinstance(data, str) or not chat_id:
+        return None
+    sender = query.get("from") or {}
+    message = query.get("message") if isinstance(query.get("message"), dict) else None
+    event = Event.button(
+        chat_id,
+        data,
+        from_id=int(sender.get("id", chat_id)),
+        callback_id=str(query["id"]),
+        message_id=int(message["message_id"]) if message is not None else None,
+        language=sender.get("language_code"),
+    )
+    is_group = message is not None and message.get("chat", {}).get("type") != "private"
+    return replace(event, is_group=True) if is_group else event
+
+
+def _membership(member: dict[str, Any], chat_id: int) -> Event | None:
+    """A user who blocks the bot in their private chat is unreachable from now on."""
+    private = member.get("chat", {}).get("type") == "private"
+    if private and member.get("new_chat_member", {}).get("status") == "kicked":
+        return Event("blocked", chat_id=chat_id)
+    return None
