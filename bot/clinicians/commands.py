@@ -17,6 +17,7 @@ from bot.clinicians.desk import Desk, active_clinician
 from bot.clinicians.invites import PREFIX, invite_command, redeem_invite
 from bot.clinicians.newcode import new_code
 from bot.engine.codes import audit, looks_like_code
+from bot.engine.events import Event
 from bot.engine.turn import Turn
 from bot.storage.models import Course
 
@@ -63,6 +64,8 @@ class ClinicianCommands:
 
     def __call__(self, turn: Turn) -> bool:
         event = turn.event
+        if turn.course is not None and not _may_be_for_clinicians(event):
+            return False
         clinician = active_clinician(turn.session, event.from_id)
         if event.kind == "button" and event.data.startswith(BUTTON_PREFIXES):
             if clinician is None:
@@ -89,7 +92,7 @@ class ClinicianCommands:
     def _clinician_default(self, desk: Desk) -> bool:
         """A clinician with no course of their own gets their help, not the user's intake."""
         event = desk.turn.event
-        if self.engine.course_for_chat(desk.session, event.chat_id) is not None:
+        if desk.turn.course is not None:
             return False
         if event.kind == "command" and event.command == "start" and event.args:
             return False
@@ -131,6 +134,19 @@ class ClinicianCommands:
                                                 desk.text(f"clinician.next_step.{parts[3]}"))
         if event.callback_id:
             desk.turn.out.answer_callback(event.chat_id, event.callback_id, notice)
+
+
+def _may_be_for_clinicians(event: Event) -> bool:
+    """Whether an event from someone on a course could still be a clinician's."""
+    if event.is_group:
+        return True
+    if event.kind == "button":
+        return event.data.startswith(BUTTON_PREFIXES)
+    if event.kind != "command":
+        return False
+    return is_clinician_command(event.command, event.args) or (
+        event.command == "start" and event.args.startswith(PREFIX)
+    )
 
 
 def _refuse(turn: Turn, what: str) -> None:

@@ -54,12 +54,13 @@ class Engine:
         if event.kind == "blocked":
             lifecycle.on_blocked(turn)
             return turn
+        if not event.is_group:
+            turn.course = self.course_for_chat(session, event.chat_id)
         if self.clinician_handler is not None and self.clinician_handler(turn):
             return turn
         if event.is_group:
             turn.say("common.groups")
             return turn
-        turn.course = self.course_for_chat(session, event.chat_id)
         if turn.course is not None:
             turn.course.last_activity_at = turn.now
         self._dispatch(turn)
