@@ -17,6 +17,7 @@ _ALERT = {
         "signal": "risk_answer",
         "signal_name": "Risikosvar",
         "level": "urgent",
+        "level_name": "haster",
         "evidence": ["PHQ-9 item 9 = 2"],
         "week": 3,
         "time": "2026-01-14 18:05",

@@ -83,6 +83,7 @@ def alert_view(turn: Turn, alert: Alert) -> dict[str, Any]:
         if turn.renderer.has(turn.engine.config.locale, f"signal.{alert.signal}")
         else alert.signal,
         "level": alert.level,
+        "level_name": turn.renderer.render(turn.engine.config.locale, f"clinician.level.{alert.level}", {}),
         "evidence": list(alert.evidence),
         "week": alert.week,
         "time": alert.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
