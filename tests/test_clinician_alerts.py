@@ -83,7 +83,8 @@ def test_an_unacknowledged_urgent_alert_is_resent_then_goes_to_admins_until_ackn
     assert run_due_timers(app) == 0
     clock.advance(minutes=1)
     assert run_due_timers(app) == 1
-    assert team_messages(app, TEAM)[-1].text.startswith("⏰ #") and "ikke kvittert ennå (1)" in team_messages(app, TEAM)[-1].text
+    resent = team_messages(app, TEAM)[-1].text
+    assert resent.startswith("⏰ #") and "ikke kvittert ennå (1)" in resent
     assert boss.receive() == []
 
     clock.advance(minutes=15)
