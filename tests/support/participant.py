@@ -131,7 +131,7 @@ def run_due_timers(app: App) -> int:
 
     count = 0
     with transaction(app.db) as session:
-        events = due_events(session, app.engine.clock.now())
+        events = due_events(session, app.engine.clock.now(), course_ttl_days=app.settings.course_ttl_days)
     for event in events:
         app.handle(event)
         count += 1
