@@ -63,6 +63,7 @@ class Engine:
             return turn
         if turn.course is not None:
             turn.course.last_activity_at = turn.now
+            turn.course.unreachable = False  # they wrote, so they no longer block the bot
         self._dispatch(turn)
         return turn
 
