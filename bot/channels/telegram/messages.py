@@ -37,8 +37,8 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     rest = text
     while utf16_len(rest) > limit:
         end = limit
-        while utf16_len(rest[:end]) > limit:
-            end -= utf16_len(rest[:end]) - limit
+        while (excess := utf16_len(rest[:end]) - limit) > 0:
+            end -= (excess + 1) // 2  # a character is one or two UTF-16 units
         cut = next((at for sep in ("\n\n", "\n", " ") if (at := rest.rfind(sep, 0, end)) > end // 2), end)
         pieces.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
