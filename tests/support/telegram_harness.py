@@ -41,6 +41,7 @@ FAST = Tuning(
     backoff=Backoff(first=0.02, cap=0.1),
     read_timeout=2.0,
     stop_grace=1.0,
+    mark_every=0.0,
 )
 
 

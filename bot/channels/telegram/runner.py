@@ -6,13 +6,15 @@ import asyncio
 import logging
 import os
 import signal
+from typing import TYPE_CHECKING
 
 from telegram.error import InvalidToken
 
-from bot.app import App
-from bot.channels.telegram.runtime import SettingsProblem, TelegramBot
-from bot.channels.telegram.worker import Failpoint
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.channels.telegram.worker import Failpoint
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +38,15 @@ def failpoint_from_env() -> Failpoint:
 
 
 def run_bot(settings: Settings) -> None:
-    from bot.cli import fail, load_app
+    """Start, or say in one line what to set. The database migration's own chatter is kept out."""
+    from bot.cli import fail
 
     if not settings.telegram_token.strip():
         raise fail(NO_TOKEN)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bot.channels.telegram.runtime import SettingsProblem
+    from bot.cli import load_app
+
     app: App = load_app(settings)
     try:
         asyncio.run(serve(app, failpoint_from_env()))
@@ -53,6 +59,8 @@ def run_bot(settings: Settings) -> None:
 
 
 async def serve(app: App, failpoint: Failpoint) -> None:
+    from bot.channels.telegram.runtime import TelegramBot
+
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -81,6 +89,7 @@ async def serve(app: App, failpoint: Failpoint) -> None:
         log.info("stopping")
     finally:
         stopping.cancel()
+        await asyncio.gather(*reloads, return_exceptions=True)
         await runtime.stop()
     if runtime.error is not None:
         raise runtime.error

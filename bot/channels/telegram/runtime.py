@@ -52,6 +52,7 @@ class Tuning:
     send_concurrency: int = 8
     read_timeout: float = 10.0
     stop_grace: float = 3.0
+    mark_every: float = 0.02  # seconds between writes of "sent" marks, so one write covers many
 
 
 def no_failpoint(_name: str) -> None:
@@ -74,11 +75,13 @@ class TelegramBot:
         self.settings = app.settings
         self.tuning = tuning or Tuning()
         self.failpoint = failpoint
+        protect_logs(self.settings.telegram_token, self.settings.webhook_secret)  # before the Bot logs its URL
         self.bot = make_bot(self.settings, self.tuning)
         self.db = Database(app.db, self.settings.workers)
         self.activity = Activity()
         self.sender = Sender(self.bot, app, self.db, self.activity, limits=self.tuning.limits,
-                             concurrency=self.tuning.send_concurrency, backoff=self.tuning.backoff)
+                             concurrency=self.tuning.send_concurrency, backoff=self.tuning.backoff,
+                             mark_every=self.tuning.mark_every)
         self.timers = Timers(app, self.db, self.sender.wake)
         self.worker: Worker | None = None
         self.poller: Poller | None = None
@@ -99,7 +102,6 @@ class TelegramBot:
         if self.uses_webhook and not settings.webhook_secret:
             raise SettingsProblem("webhook mode needs a secret: set GUIDEBOT_WEBHOOK_SECRET "
                                   "(1-256 characters A-Z, a-z, 0-9, _ and -)")
-        protect_logs(settings.telegram_token, settings.webhook_secret)
         await self._connect()
         self.worker = Worker(self.app, self.db, self.username, self.sender.wake, self.activity,
                              concurrency=settings.workers, failpoint=self.failpoint)

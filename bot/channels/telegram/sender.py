@@ -50,7 +50,6 @@ from bot.engine.events import Event
 log = logging.getLogger(__name__)
 
 MAX_OTHER_ERRORS = 5
-MARK_EVERY = 0.02  # seconds
 
 
 class Outcome(enum.Enum):
@@ -69,12 +68,13 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 
 class Sender:
     def __init__(self, bot: Bot, app: App, db: Database, activity: Activity, *, limits: SendLimits,
-                 concurrency: int, backoff: Backoff) -> None:
+                 concurrency: int, backoff: Backoff, mark_every: float) -> None:
         self.bot = bot
         self.app = app
         self.db = db
         self.activity = activity
         self.backoff = backoff
+        self.mark_every = mark_every
         self._pacer = Pacer(limits)
         self._slots = asyncio.Semaphore(concurrency)
         self._queues: dict[int, list[Pending]] = {}
@@ -251,7 +251,7 @@ class Sender:
     async def _write_marks(self) -> None:
         try:
             while self._marks:
-                await self._pause(MARK_EVERY)  # more marks gather meanwhile: one write for many rows
+                await self._pause(self.mark_every)  # more marks gather meanwhile: one write for many rows
                 batch, self._marks = self._marks, []
                 try:
                     await self.db.run(partial(mark_sent, delivered=batch, now=self._now()))
