@@ -10,6 +10,7 @@ from bot.app import App
 from bot.clock import FakeClock
 from tests.support.participant import Participant, run_due_timers
 
+INTAKE_AGREE = {"nb": "Jeg er med på det", "en": "I agree"}
 INTAKE_ANSWERS = {"nb": ("Ja, vi fortsetter", "30–49", "En del"), "en": ("Yes, let's go on", "30–49", "Quite a bit")}
 
 
@@ -67,6 +68,8 @@ def test_whole_course_in_six_weeks(any_db_app: App, clock: FakeClock, locale: st
     assert user.course().locale == locale
 
     do_intake(user, locale, phq=[2, 2, 2, 1, 1, 2, 1, 1, 0], gad=[2, 1, 2, 1, 1, 1, 1])
+    contract = next(m.text for m in user.inbox if m.labels() == [INTAKE_AGREE[locale]])
+    assert (" torsdag kl. 18:30" if locale == "nb" else " Thursday at 18:30") in contract
     course = user.course()
     assert course.state == "active" and course.week == 2
     assert course.checkin_weekday == 3 and course.checkin_time == "18:30"

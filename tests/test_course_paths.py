@@ -218,3 +218,13 @@ def test_checkin_command_starts_the_week_early(app: App) -> None:
     user.send("/checkin")
     assert user.course().state == "checkin"
     assert "uke 2" in user.texts()[-2]
+
+
+def test_risk_words_instead_of_an_answer_get_care_not_a_correction(app: App) -> None:
+    user = enrolled(app)
+    user.send("/checkin")
+    replies = user.send("jeg orker ikke å leve mer")
+    assert "113" in replies[0].text and "116 123" in replies[0].text
+    assert not any("fikk jeg ikke helt med meg" in m.text for m in replies)
+    assert replies[-1].labels()[0] == "Ikke i det hele tatt"
+    assert [a.signal for a in user.alerts()] == ["risk_words"]

@@ -157,7 +157,9 @@ def _pick(turn: Turn, choices: tuple[Choice, ...], text: str | None, button: int
 
 
 def _reask_choice(turn: Turn, labels: list[str]) -> None:
-    turn.say("common.reask_choice", options=labels)
+    """Say the answer did not fit; not after the crisis message, where it would jar."""
+    if not turn.told_crisis:
+        turn.say("common.reask_choice", options=labels)
 
 
 def _typed_value(turn: Turn, step: Step, text: str | None) -> Any:

@@ -178,6 +178,7 @@ def _schedule_checkins(turn: Turn) -> None:
     at = answers.get("checkin_time")
     if isinstance(at, str):
         course.checkin_time = at
+    turn.forget_facts()
 
 
 def _finish_intake(turn: Turn) -> None:
