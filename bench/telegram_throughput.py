@@ -8,7 +8,7 @@ which runs here together with the simulated users:
   again, for ROUNDS rounds;
 - echo bot: the same users each send a text and wait for the echo, ROUNDS times.
 
-Usage: .venv/bin/python -m bench.telegram_throughput [--users 200] [--rounds 5]
+Usage: .venv/bin/python -m bench.telegram_throughput [--users 200] [--rounds 5] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class EngineUser:
         self.send("/checkin")
 
 
-def prepare_database(url: str, users: int) -> None:
+def prepare_database(url: str, users: int, first: int = FIRST_USER) -> None:
     """USERS courses, each waiting for the answer to the first check-in question; that
     question is the only message not yet delivered, so the bot sends it when it starts.
 
@@ -103,20 +103,20 @@ def prepare_database(url: str, users: int) -> None:
     app = build_app(Settings(_env_file=None, database_url=url, clinician_chat_id=-1001),  # type: ignore[call-arg]
                     run_migrations=False)
     db = Database(app.db, 1)
-    EngineUser(app, db, FIRST_USER).to_checkin()
+    EngineUser(app, db, first).to_checkin()
 
     def copy_course(session: Any) -> None:
         now = app.engine.clock.now()
         session.execute(update(OutboxItem).values(sent_at=now))
-        template = session.exec(select(Course).where(Course.chat_id == FIRST_USER)).one()
+        template = session.exec(select(Course).where(Course.chat_id == first)).one()
         answers = session.exec(select(Answer).where(Answer.course_id == template.id)).all()
         scores = session.exec(select(Score).where(Score.course_id == template.id)).all()
-        question = session.exec(select(OutboxItem).where(OutboxItem.chat_id == FIRST_USER)
+        question = session.exec(select(OutboxItem).where(OutboxItem.chat_id == first)
                                 .order_by(col(OutboxItem.id).desc()).limit(1)).one()
         question.sent_at = None
         for n in range(1, users):
             course = Course(**template.model_dump(exclude={"id", "label", "chat_id"}),
-                            label=f"{template.label}-{n}", chat_id=FIRST_USER + n)
+                            label=f"{template.label}-{n}", chat_id=first + n)
             session.add(course)
             session.flush()
             for answer in answers:
@@ -124,7 +124,7 @@ def prepare_database(url: str, users: int) -> None:
             for score in scores:
                 session.add(Score(**score.model_dump(exclude={"id", "course_id"}), course_id=course.id))
             session.add(OutboxItem(**question.model_dump(exclude={"id", "chat_id", "course_id", "sent_at"}),
-                                   chat_id=FIRST_USER + n, course_id=course.id))
+                                   chat_id=first + n, course_id=course.id))
 
     db.run_now(copy_course)
     db.close()
@@ -202,16 +202,16 @@ async def stop_process(process: asyncio.subprocess.Process) -> None:
     await asyncio.wait_for(process.wait(), 30)
 
 
-async def full_bot(server: BenchServer, users: int, rounds: int, workdir: Path) -> Result:
-    url = f"sqlite:///{workdir / 'bench.db'}"
+async def full_bot(server: BenchServer, users: int, rounds: int, workdir: Path, first: int) -> Result:
+    url = f"sqlite:///{workdir / f'bench-{first}.db'}"
     began = time.perf_counter()
-    prepare_database(url, users)
+    prepare_database(url, users, first)
     print(f"set up {users} users in the middle of a check-in in {time.perf_counter() - began:.1f} s")
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("GUIDEBOT_")},
            "GUIDEBOT_TELEGRAM_TOKEN": server.token, "GUIDEBOT_TELEGRAM_API_URL": server.base_url.removesuffix("/bot"),
            "GUIDEBOT_DATABASE_URL": url, "GUIDEBOT_DIALOGS_DIR": str(DEFAULT_DIALOGS_DIR),
            "GUIDEBOT_CLINICIAN_CHAT_ID": "-1001", "GUIDEBOT_SCHEDULER_INTERVAL_SECONDS": "3600"}
-    chats = [FIRST_USER + n for n in range(users)]
+    chats = [first + n for n in range(users)]
     fakes = [server.user(chat_id) for chat_id in chats]
     process = await start_process("-m", "bench.full_bot", env=env)
     try:
@@ -228,8 +228,8 @@ async def full_bot(server: BenchServer, users: int, rounds: int, workdir: Path) 
         await stop_process(process)
 
 
-async def echo_bot(server: BenchServer, users: int, rounds: int) -> Result:
-    chats = [FIRST_USER + 100_000 + n for n in range(users)]
+async def echo_bot(server: BenchServer, users: int, rounds: int, first: int) -> Result:
+    chats = [first + n for n in range(users)]
     for chat_id in chats:
         server.user(chat_id)
     process = await start_process("-m", "bench.echo_bot", server.token, server.base_url, env=dict(os.environ))
@@ -247,20 +247,33 @@ async def echo_bot(server: BenchServer, users: int, rounds: int) -> Result:
         await stop_process(process)
 
 
-async def main(users: int, rounds: int) -> None:
+async def main(users: int, rounds: int, repeat: int) -> None:
+    """Alternate the two bots, `repeat` times each, so drift on a busy machine hits both alike."""
+    full: list[Result] = []
+    echo: list[Result] = []
     async with BenchServer() as server:
         with tempfile.TemporaryDirectory() as workdir:
-            full = await full_bot(server, users, rounds, Path(workdir))
-        echo = await echo_bot(server, users, rounds)
+            for run in range(repeat):
+                base = FIRST_USER + run * 2 * users
+                full.append(await full_bot(server, users, rounds, Path(workdir), base))
+                print(full[-1].line())
+                echo.append(await echo_bot(server, users, rounds, base + users))
+                print(echo[-1].line())
+    full_rate = statistics.median(r.rate for r in full)
+    echo_rate = statistics.median(r.rate for r in echo)
     print()
-    print(full.line())
-    print(echo.line())
-    print(f"full bot / echo bot: {full.rate / echo.rate:.2f} of the updates/s (target: at least 0.50)")
+    print(f"median of {repeat}: full bot {full_rate:.1f} updates/s "
+          f"(p50 {statistics.median(r.percentile(50) for r in full):.0f} ms, "
+          f"p99 {statistics.median(r.percentile(99) for r in full):.0f} ms); "
+          f"echo bot {echo_rate:.1f} updates/s (p50 {statistics.median(r.percentile(50) for r in echo):.0f} ms, "
+          f"p99 {statistics.median(r.percentile(99) for r in echo):.0f} ms)")
+    print(f"full bot / echo bot: {full_rate / echo_rate:.2f} of the updates/s (target: at least 0.50)")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.users, arguments.rounds))
+    asyncio.run(main(arguments.users, arguments.rounds, arguments.repeat))

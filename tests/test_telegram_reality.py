@@ -107,7 +107,7 @@ async def test_long_outgoing_text_is_split_with_the_buttons_on_the_last_part(sql
         text = "\n\n".join(f"Avsnitt {n}. " + "Dette er en lang tekst. " * 60 for n in range(7))
         with transaction(tg.app.db) as session:
             Outbox(session, tg.clock.now()).text(42, text, buttons=[[{"text": "OK", "data": "x:1"}]])
-        tg.bot.sender.wake()
+        await tg.bot.sender.scan()
         await tg.settle()
         parts = chat.user.messages
         assert len(parts) == 4 and all(len(m.text or "") <= 4096 for m in parts)
@@ -214,3 +214,18 @@ async def test_the_dialogs_reload_and_a_broken_reload_is_refused(sqlite_url: str
         assert not await tg.bot.reload_dialogs()
         assert tg.server.menu("nb")[-1]["description"] == "Hjelp og oversikt"
         assert [m.text for m in await tg.chat(42).send("/help")] == [nb(tg, "common.help")]
+
+
+async def test_a_choice_is_noted_under_its_question(sqlite_url: str) -> None:
+    async with running_bot(sqlite_url) as tg:
+        user = tg.server.user(42)
+        with transaction(tg.app.db) as session:
+            Outbox(session, tg.clock.now()).text(42, "Neste steg?", buttons=[[{"text": "Kurs", "data": "x:1"}]])
+        await tg.bot.sender.scan()
+        await tg.settle()
+        question = user.messages[0]
+        with transaction(tg.app.db) as session:
+            Outbox(session, tg.clock.now()).clear_buttons(42, question.message_id, "Valgt: kurs")
+        await tg.bot.sender.scan()
+        await tg.settle()
+        assert (question.text, question.buttons) == ("Neste steg?\n\nValgt: kurs", [])

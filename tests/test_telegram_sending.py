@@ -86,7 +86,7 @@ async def test_one_message_a_second_per_chat_after_a_short_burst(sqlite_url: str
             outbox = Outbox(session, tg.clock.now())
             for n in range(13):
                 outbox.text(42, f"Melding {n}")
-        tg.bot.sender.wake()
+        await tg.bot.sender.scan()
         await tg.settle()
         assert user.texts() == [f"Melding {n}" for n in range(13)]
         times = user.delivery_times
@@ -102,7 +102,7 @@ async def test_about_thirty_messages_a_second_in_all(sqlite_url: str) -> None:
             outbox = Outbox(session, tg.clock.now())
             for user in users:
                 outbox.text(user.chat_id, "Hei")
-        tg.bot.sender.wake()
+        await tg.bot.sender.scan()
         await tg.settle()
         times = sorted(t for user in users for t in user.delivery_times)
         assert len(times) == 30 and times[-1] - times[0] >= 29 / 60 * 0.9

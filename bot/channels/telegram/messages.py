@@ -106,15 +106,14 @@ def _clear_buttons(message_id: int, chosen: str | None, original: str | None) ->
 
 
 def parts_for(pending: Pending) -> list[Part]:
-    row = pending.row
-    payload = row.payload
-    if row.kind == "text":
+    kind, payload = pending.kind, pending.payload
+    if kind == "text":
         return _texts(str(payload.get("text") or ""), keyboard(payload.get("buttons")))
-    if row.kind in ("photo", "document"):
-        return _file(row.kind, row.image or b"", str(payload.get("caption") or ""), payload.get("filename"))
-    if row.kind == "callback":
+    if kind in ("photo", "document"):
+        return _file(kind, pending.image or b"", str(payload.get("caption") or ""), payload.get("filename"))
+    if kind == "callback":
         return [_callback(str(payload["callback_id"]), str(payload.get("text") or ""))]
-    if row.kind == "clear_buttons":
+    if kind == "clear_buttons":
         chosen = payload.get("chosen")
         return [_clear_buttons(int(payload["message_id"]), str(chosen) if chosen else None, pending.original_text)]
-    raise ValueError(f"unknown outbox kind {row.kind!r}")
+    raise ValueError(f"unknown outbox kind {kind!r}")

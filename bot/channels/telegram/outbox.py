@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, exists, or_, update
+from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from bot.storage.models import Course, OutboxItem
@@ -13,17 +15,16 @@ from bot.storage.models import Course, OutboxItem
 BATCH = 500
 
 
-@dataclass
+@dataclass(frozen=True)
 class Pending:
-    """A row to deliver; for a button choice, the text of the message it belongs to."""
+    """A row to deliver; for a button choice, also the text of the message it belongs to."""
 
-    row: OutboxItem
+    row_id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    image: bytes | None
     original_text: str | None = None
-
-    @property
-    def row_id(self) -> int:
-        assert self.row.id is not None
-        return self.row.id
 
 
 @dataclass(frozen=True)
@@ -44,26 +45,29 @@ def load_due(session: Session, after_id: int, now: datetime) -> list[Pending]:
     session.execute(
         update(OutboxItem).where(col(OutboxItem.id) > after_id, sent_at, failed, blocked).values(failed="unreachable")
     )
-    rows = session.exec(
-        select(OutboxItem)
+    rows = session.execute(
+        columns(col(OutboxItem.id), col(OutboxItem.chat_id), col(OutboxItem.kind), col(OutboxItem.payload),
+                col(OutboxItem.image))
         .where(col(OutboxItem.id) > after_id, sent_at, failed,
                or_(col(OutboxItem.not_before).is_(None), col(OutboxItem.not_before) <= now))
         .order_by(col(OutboxItem.id))
         .limit(BATCH)
     ).all()
-    return [Pending(row, _original_text(session, row)) for row in rows]
+    return [Pending(int(row_id), chat_id, kind, dict(payload), image,
+                    _original_text(session, chat_id, kind, payload))
+            for row_id, chat_id, kind, payload, image in rows]
 
 
-def _original_text(session: Session, row: OutboxItem) -> str | None:
-    if row.kind != "clear_buttons" or not row.payload.get("chosen"):
+def _original_text(session: Session, chat_id: int, kind: str, payload: dict[str, Any]) -> str | None:
+    if kind != "clear_buttons" or not payload.get("chosen"):
         return None
     original = session.exec(
-        select(OutboxItem).where(OutboxItem.chat_id == row.chat_id, OutboxItem.kind == "text",
-                                 OutboxItem.message_id == row.payload.get("message_id"))
+        select(OutboxItem.payload).where(OutboxItem.chat_id == chat_id, OutboxItem.kind == "text",
+                                         OutboxItem.message_id == payload.get("message_id"))
     ).first()
     if original is None:
         return None
-    return str(original.payload.get("text") or "") or None
+    return str(original.get("text") or "") or None
 
 
 _MARK_SENT = (

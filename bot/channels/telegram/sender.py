@@ -120,7 +120,7 @@ class Sender:
             if row_id in self._known or self._stopping.is_set():
                 continue
             self._known.add(row_id)
-            chat_id = pending.row.chat_id
+            chat_id = pending.chat_id
             bisect.insort(self._queues.setdefault(chat_id, []), pending, key=lambda p: p.row_id)
             if chat_id not in self._tasks:
                 task = self._tasks[chat_id] = asyncio.create_task(self._drain(chat_id), name=f"send-{chat_id}")
@@ -158,7 +158,6 @@ class Sender:
             self._known.difference_update(p.row_id for p in self._queues.pop(chat_id))
 
     async def _deliver(self, pending: Pending) -> Outcome:
-        row = pending.row
         row_id = pending.row_id
         try:
             parts = parts_for(pending)
@@ -166,7 +165,7 @@ class Sender:
             log.error("outbox row %s is malformed (%s); set aside", row_id, describe(exc))
             await self.db.run(lambda session: mark_failed(session, row_id, "malformed", 1))
             return Outcome.SET_ASIDE
-        chat_id = row.chat_id
+        chat_id = pending.chat_id
         done, attempts, failures, message_id = 0, 0, 0, None
         while done < len(parts):
             if self._stopping.is_set():
@@ -215,7 +214,7 @@ class Sender:
         log.log(level, "outbox row %s: %s (try %s); trying again", row_id, type(exc).__name__, failures)
 
     async def _refused(self, pending: Pending, exc: BadRequest, attempts: int) -> Outcome:
-        row_id, kind = pending.row_id, pending.row.kind
+        row_id, kind = pending.row_id, pending.kind
         if kind in ("callback", "clear_buttons"):
             log.info("outbox row %s (%s): %s; nothing left to do", row_id, kind, exc.message)
             self._mark(Delivered(row_id, None, attempts))
@@ -225,7 +224,7 @@ class Sender:
         return Outcome.SET_ASIDE
 
     async def _blocked(self, pending: Pending, attempts: int) -> Outcome:
-        chat_id = pending.row.chat_id
+        chat_id = pending.chat_id
         if chat_id < 0:
             log.error("outbox row %s: the bot may not write to group chat %s; is it still a member?",
                       pending.row_id, chat_id)
@@ -237,8 +236,8 @@ class Sender:
 
     def _set_aside_blocked(self, session: Session, pending: Pending, attempts: int) -> None:
         mark_failed(session, pending.row_id, "blocked", attempts)
-        drop_pending(session, pending.row.chat_id, "blocked")
-        self.app.engine.handle(session, Event("blocked", chat_id=pending.row.chat_id))
+        drop_pending(session, pending.chat_id, "blocked")
+        self.app.engine.handle(session, Event("blocked", chat_id=pending.chat_id))
 
     # -- marking rows sent, in batches -------------------------------------------
 
