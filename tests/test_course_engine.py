@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -118,3 +119,6 @@ def test_whole_course_in_six_weeks(any_db_app: App, clock: FakeClock, locale: st
     assert comparison
     user.send("/safetyplan")
     assert "Trekker meg unna" in user.last().text
+    for text in user.texts():
+        assert "None" not in text, text
+        assert not re.search(r"[a-zæøå)][.!?][A-ZÆØÅ]", text), text
