@@ -240,9 +240,13 @@ async def _server(server: FakeTelegram | None) -> AsyncIterator[FakeTelegram]:
 
 
 class BotProcess:
-    """`guidebot run` against the fake server; stderr is kept for the test to read."""
+    """`guidebot run` against the fake server; stderr is kept for the test to read.
+
+    It runs in the SQLite file's directory, so a developer's `.env` is not read.
+    """
 
     def __init__(self, server: FakeTelegram, database_url: str, **env: str) -> None:
+        self.cwd = Path(database_url.removeprefix("sqlite:///")).parent if database_url.startswith("sqlite") else ROOT
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("GUIDEBOT_")},
             "GUIDEBOT_TELEGRAM_TOKEN": server.token,
@@ -257,7 +261,7 @@ class BotProcess:
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).parent / "guidebot"), "run", cwd=ROOT, env=self.env,
+            str(Path(sys.executable).parent / "guidebot"), "run", cwd=self.cwd, env=self.env,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
 
     async def wait(self, timeout: float = SETTLE_TIMEOUT) -> int:
