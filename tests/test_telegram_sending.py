@@ -115,13 +115,15 @@ async def test_messages_left_from_a_crash_are_delivered_at_start(sqlite_url: str
 
     app = build_app(make_settings(sqlite_url), run_migrations=False)
     with transaction(app.db) as session:
-        Outbox(session, app.engine.clock.now()).text(42, "Fra før krasjet")
+        outbox = Outbox(session, app.engine.clock.now())
+        for n in range(520):  # more than the sender reads at a time
+            outbox.text(1000 + n % 40, f"Fra før krasjet {n}")
     app.db.dispose()
     async with FakeTelegram() as server:
-        user = server.user(42)
+        users = [server.user(1000 + n) for n in range(40)]
         async with running_bot(sqlite_url, server=server) as tg:
-            await user.wait_for_message()
             await tg.settle()
-            assert user.texts() == ["Fra før krasjet"]
+            for n, user in enumerate(users):
+                assert user.texts() == [f"Fra før krasjet {m}" for m in range(n, 520, 40)]
             with transaction(tg.app.db) as session:
                 assert session.exec(select(OutboxItem).where(col(OutboxItem.sent_at).is_(None))).all() == []

@@ -101,19 +101,26 @@ class Sender:
             while self._wanted and not self._stopping.is_set():
                 self._wanted = False
                 try:
-                    self._enqueue(await self.db.run(lambda session: load_due(session, self._highest, self._now())))
+                    batch = await self.db.run(lambda session: load_due(session, self._highest, self._now()))
                 except Exception as exc:  # noqa: BLE001 (the periodic scan finds them later)
                     log.error("could not load messages to send: %s", describe(exc))
+                    continue
+                self._enqueue(batch)
+                self._wanted = self._wanted or len(batch) == BATCH
         finally:
             self._loading = None
 
     async def scan(self) -> None:
         """Queue every due row not queued yet."""
-        self._enqueue(await self.db.run(lambda session: load_due(session, 0, self._now())))
+        after = 0
+        while True:
+            batch = await self.db.run(partial(load_due, after_id=after, now=self._now()))
+            self._enqueue(batch)
+            if len(batch) < BATCH:
+                return
+            after = batch[-1].row_id
 
     def _enqueue(self, batch: list[Pending]) -> None:
-        if len(batch) == BATCH:
-            self._wanted = True
         for pending in batch:
             row_id = pending.row_id
             self._highest = max(self._highest, row_id)
