@@ -8,7 +8,15 @@ which runs here together with the simulated users:
   again, for ROUNDS rounds;
 - echo bot: the same users each send a text and wait for the echo, ROUNDS times.
 
-Usage: .venv/bin/python -m bench.telegram_throughput [--users 200] [--rounds 5] [--repeat 3]
+Two ways of answering a check-in are measured:
+
+- `--answer button` (default): a PHQ-9 item by button. The bot makes three Bot API
+  calls for it (answer the button, take its keyboard away, ask the next item), where
+  the echo bot makes one.
+- `--answer text`: a homework-review question by text, one reply each, like for like
+  with the echo bot (rounds: "relevant", "useful", "hard"; at most 3).
+
+Usage: .venv/bin/python -m bench.telegram_throughput [--users 200] [--rounds 5] [--repeat 3] [--answer text]
 """
 
 from __future__ import annotations
@@ -79,6 +87,14 @@ class EngineUser:
         data = question.payload["buttons"][index][0]["data"]
         self._handle(Event.button(self.chat_id, data, callback_id="setup", message_id=1, language="nb"))
 
+    def to_text_question(self) -> None:
+        """From the first check-in item on to the first of three free-text questions in a row."""
+        for _ in range(16):  # PHQ-9 and GAD-7
+            self.press(1)
+        self.press(0)  # homework done
+        self.send("Del 1 og 2, og dagboken")
+        self.press(1)  # twice
+
     def to_checkin(self) -> None:
         code = self.db.run_now(lambda session: issue_code(session, self.app.engine.clock.now(),
                                                           program="depression", label=None, ttl_days=30).code)
@@ -92,7 +108,7 @@ class EngineUser:
         self.send("/checkin")
 
 
-def prepare_database(url: str, users: int, first: int = FIRST_USER) -> None:
+def prepare_database(url: str, users: int, first: int = FIRST_USER, answer: str = "button") -> None:
     """USERS courses, each waiting for the answer to the first check-in question; that
     question is the only message not yet delivered, so the bot sends it when it starts.
 
@@ -103,7 +119,10 @@ def prepare_database(url: str, users: int, first: int = FIRST_USER) -> None:
     app = build_app(Settings(_env_file=None, database_url=url, clinician_chat_id=-1001),  # type: ignore[call-arg]
                     run_migrations=False)
     db = Database(app.db, 1)
-    EngineUser(app, db, first).to_checkin()
+    template_user = EngineUser(app, db, first)
+    template_user.to_checkin()
+    if answer == "text":
+        template_user.to_text_question()
 
     def copy_course(session: Any) -> None:
         now = app.engine.clock.now()
@@ -202,10 +221,10 @@ async def stop_process(process: asyncio.subprocess.Process) -> None:
     await asyncio.wait_for(process.wait(), 30)
 
 
-async def full_bot(server: BenchServer, users: int, rounds: int, workdir: Path, first: int) -> Result:
+async def full_bot(server: BenchServer, users: int, rounds: int, workdir: Path, first: int, answer: str) -> Result:
     url = f"sqlite:///{workdir / f'bench-{first}.db'}"
     began = time.perf_counter()
-    prepare_database(url, users, first)
+    prepare_database(url, users, first, answer)
     print(f"set up {users} users in the middle of a check-in in {time.perf_counter() - began:.1f} s")
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("GUIDEBOT_")},
            "GUIDEBOT_TELEGRAM_TOKEN": server.token, "GUIDEBOT_TELEGRAM_API_URL": server.base_url.removesuffix("/bot"),
@@ -215,15 +234,23 @@ async def full_bot(server: BenchServer, users: int, rounds: int, workdir: Path, 
     fakes = [server.user(chat_id) for chat_id in chats]
     process = await start_process("-m", "bench.full_bot", env=env)
     try:
+        if answer == "text":
+            await server.wait_until(lambda: all(fake.messages for fake in fakes), 120)
+
+            async def write(chat_id: int, round_number: int) -> None:
+                await server.users[chat_id].send(f"Svar nummer {round_number}: det gikk greit")
+
+            text_waiters = Waiters(server, lambda message: message.method == "sendMessage")
+            return await closed_loop("full bot", chats, min(rounds, 3), text_waiters, write)
         await server.wait_until(lambda: all(any(m.buttons for m in fake.messages) for fake in fakes), 120)
 
-        async def answer(chat_id: int, _round: int) -> None:
+        async def press(chat_id: int, _round: int) -> None:
             fake = server.users[chat_id]
             question = next(m for m in reversed(fake.messages) if m.buttons)
             await fake.press(question, question.buttons[0])
 
         waiters = Waiters(server, lambda message: bool(message.buttons))
-        return await closed_loop("full bot", chats, rounds, waiters, answer)
+        return await closed_loop("full bot", chats, rounds, waiters, press)
     finally:
         await stop_process(process)
 
@@ -247,7 +274,7 @@ async def echo_bot(server: BenchServer, users: int, rounds: int, first: int) -> 
         await stop_process(process)
 
 
-async def main(users: int, rounds: int, repeat: int) -> None:
+async def main(users: int, rounds: int, repeat: int, answer: str) -> None:
     """Alternate the two bots, `repeat` times each, so drift on a busy machine hits both alike."""
     full: list[Result] = []
     echo: list[Result] = []
@@ -255,7 +282,7 @@ async def main(users: int, rounds: int, repeat: int) -> None:
         with tempfile.TemporaryDirectory() as workdir:
             for run in range(repeat):
                 base = FIRST_USER + run * 2 * users
-                full.append(await full_bot(server, users, rounds, Path(workdir), base))
+                full.append(await full_bot(server, users, rounds, Path(workdir), base, answer))
                 print(full[-1].line())
                 echo.append(await echo_bot(server, users, rounds, base + users))
                 print(echo[-1].line())
@@ -267,7 +294,8 @@ async def main(users: int, rounds: int, repeat: int) -> None:
           f"p99 {statistics.median(r.percentile(99) for r in full):.0f} ms); "
           f"echo bot {echo_rate:.1f} updates/s (p50 {statistics.median(r.percentile(50) for r in echo):.0f} ms, "
           f"p99 {statistics.median(r.percentile(99) for r in echo):.0f} ms)")
-    print(f"full bot / echo bot: {full_rate / echo_rate:.2f} of the updates/s (target: at least 0.50)")
+    print(f"answering by {answer}: full bot / echo bot = {full_rate / echo_rate:.2f} of the updates/s "
+          "(target: at least 0.50)")
 
 
 if __name__ == "__main__":
@@ -275,5 +303,6 @@ if __name__ == "__main__":
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--answer", choices=("button", "text"), default="button")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.users, arguments.rounds, arguments.repeat))
+    asyncio.run(main(arguments.users, arguments.rounds, arguments.repeat, arguments.answer))
