@@ -109,3 +109,16 @@ def test_exceptions_are_described_without_their_message() -> None:
     except ValueError as exc:
         described = describe(exc)
     assert described.startswith("ValueError at ") and "hemmelig" not in described
+
+
+def test_stored_updates_carry_no_names() -> None:
+    from bot.channels.telegram.inbox import without_names
+
+    update = {"update_id": 1, "message": {"message_id": 5, "text": "hei",
+                                          "from": {"id": 7, "first_name": "Kari", "username": "kari_n",
+                                                   "language_code": "nb"},
+                                          "chat": {"id": 7, "type": "private", "first_name": "Kari"}}}
+    stored = without_names(update)
+    assert "Kari" not in str(stored) and "kari_n" not in str(stored)
+    assert stored["message"]["from"] == {"id": 7, "language_code": "nb"}
+    assert stored["message"]["text"] == "hei"

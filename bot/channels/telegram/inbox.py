@@ -23,9 +23,22 @@ class Stored:
     update: Update
 
 
+_NAMES = frozenset({"first_name", "last_name", "username", "title", "bio", "phone_number"})
+
+
+def without_names(value: Any) -> Any:
+    """The update with every name, username and phone number taken out: users are
+    known by their code's label, so names are never stored, not even for a moment."""
+    if isinstance(value, dict):
+        return {key: without_names(item) for key, item in value.items() if key not in _NAMES}
+    if isinstance(value, list):
+        return [without_names(item) for item in value]
+    return value
+
+
 def store_updates(session: Session, updates: list[Update], now: datetime) -> list[Stored]:
     """Insert the updates not stored before (by update_id); returns the new rows in order."""
-    fresh = {int(update["update_id"]): update for update in updates}
+    fresh = {int(update["update_id"]): without_names(update) for update in updates}
     if not fresh:
         return []
     values: list[dict[str, Any]] = [
