@@ -28,7 +28,7 @@ def score_chart(dialogs: DialogSet, scores: Mapping[str, Mapping[int, int | None
     series = {name: points for name, points in series.items() if points}
     if not series:
         return None
-    figure = Figure(figsize=(7, 2.6 * len(series)), dpi=100)
+    figure = Figure(figsize=(8, 2.6 * len(series)), dpi=100)
     axes_list = figure.subplots(len(series), 1, squeeze=False)[:, 0]
     weeks = range(1, dialogs.schedule.last_week + 1)
     for axes, (name, points) in zip(axes_list, series.items(), strict=True):
@@ -36,7 +36,7 @@ def score_chart(dialogs: DialogSet, scores: Mapping[str, Mapping[int, int | None
         low = 0
         for band, colour in zip(instrument.bands, _BAND_COLOURS, strict=False):
             axes.axhspan(low - 0.5, band.max + 0.5, color=colour, zorder=0)
-            axes.text(weeks[-1] + 0.45, (low + band.max) / 2, band.label[locale], va="center", ha="right",
+            axes.text(weeks[-1] + 0.65, (low + band.max) / 2, band.label[locale], va="center", ha="left",
                       fontsize=7, color="#555555")
             low = band.max + 1
         xs = [w for w, _ in points]
@@ -45,7 +45,7 @@ def score_chart(dialogs: DialogSet, scores: Mapping[str, Mapping[int, int | None
         for x, y in points:
             axes.annotate(str(y), (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
         axes.set_title(instrument.name, fontsize=10, loc="left")
-        axes.set_xlim(0.5, weeks[-1] + 0.5)
+        axes.set_xlim(0.5, weeks[-1] + 2.6)
         axes.set_ylim(-0.5, instrument.max_total + 0.5)
         axes.set_xticks(list(weeks))
         axes.set_xlabel(texts["week"], fontsize=8)
