@@ -50,23 +50,30 @@ def signal_name(desk: Desk, signal: str) -> str:
     return desk.text(key) if desk.turn.renderer.has(desk.locale, key) else signal
 
 
-def case_facts(desk: Desk, summary: CaseSummary) -> dict[str, Any]:
-    course = summary.course
+def score_facts(desk: Desk, summary: CaseSummary) -> list[tuple[str, dict[str, Any]]]:
+    """Per instrument with scores, in the usual order: the id and what a text shows of it."""
     dialogs = desk.turn.dialogs
-    scores = []
+    facts: list[tuple[str, dict[str, Any]]] = []
     for name in instrument_order(dialogs):
         series = summary.scores.get(name)
         if series is None or name not in dialogs.instruments:
             continue
         instrument = dialogs.instruments[name]
-        scores.append({
+        facts.append((name, {
             "name": instrument.name,
             "latest": series.latest,
             "first": series.first,
             "arrow": series.arrow,
             "band": instrument.band(series.latest).label[desk.locale],
             "history": " → ".join(str(total) for _week, total in series.points),
-        })
+        }))
+    return facts
+
+
+def case_facts(desk: Desk, summary: CaseSummary) -> dict[str, Any]:
+    course = summary.course
+    dialogs = desk.turn.dialogs
+    scores = [view for _name, view in score_facts(desk, summary)]
     return {
         "label": course.label,
         "program": program_title(desk, course.program),

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from bot.clinicians.caseload import CaseSummary
 from bot.clinicians.desk import Desk
-from bot.clinicians.facts import alert_facts, answer_text, case_facts, instrument_order, latest_answers
+from bot.clinicians.facts import alert_facts, answer_text, case_facts, latest_answers, score_facts
 from bot.dialogs.context import outcome
 from bot.storage.models import Alert
 
@@ -35,20 +35,10 @@ def note_facts(desk: Desk, summary: CaseSummary) -> dict[str, Any]:
     course = summary.course
     dialogs = desk.turn.dialogs
     answers = latest_answers(desk, course)
-    scores = []
-    for name in instrument_order(dialogs):
-        series = summary.scores.get(name)
-        if series is None or name not in dialogs.instruments:
-            continue
-        instrument = dialogs.instruments[name]
-        scores.append({
-            "name": instrument.name,
-            "first": series.first,
-            "latest": series.latest,
-            "band": instrument.band(series.latest).label[desk.locale],
-            "change": _change(desk, name, series.first, series.latest, len(series.points)),
-            "history": " → ".join(str(total) for _week, total in series.points),
-        })
+    scores = [
+        {**view, "change": _change(desk, name, view["first"], view["latest"], len(summary.scores[name].points))}
+        for name, view in score_facts(desk, summary)
+    ]
     result = outcome(dialogs, {name: dict(s.points) for name, s in summary.scores.items()})
     alerts = desk.session.exec(
         select(Alert).where(Alert.course_id == course.id).order_by(col(Alert.created_at), col(Alert.id))
