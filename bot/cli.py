@@ -59,11 +59,12 @@ def load_app(settings: Settings) -> Any:
 def run() -> None:
     """Start the Telegram bot (or the terminal chat when no token is set)."""
     settings = settings_or_exit()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not settings.telegram_token:
         typer.echo("No GUIDEBOT_TELEGRAM_TOKEN is set, so here is the course in the terminal instead.")
         _chat(settings, None)
         return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from bot.channels.telegram.runner import run_bot
 
     run_bot(settings)

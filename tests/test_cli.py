@@ -76,6 +76,7 @@ def test_run_without_a_token_says_so_and_opens_the_terminal_chat(env: dict[str, 
     first = run.stdout.splitlines()[0]
     assert "GUIDEBOT_TELEGRAM_TOKEN" in first
     assert "Velkommen!" in run.stdout
+    assert "alembic" not in run.stdout + run.stderr
 
 
 def test_a_bad_setting_is_one_clear_line(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
