@@ -6,7 +6,9 @@ import logging
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
+from bot.app import App
 from bot.channels.telegram.messages import MAX_TEXT, split_text, utf16_len
 from bot.channels.telegram.pacing import Bucket, SendLimits
 from bot.channels.telegram.privacy import describe, protect_logs
@@ -122,3 +124,23 @@ def test_stored_updates_carry_no_names() -> None:
     assert "Kari" not in str(stored) and "kari_n" not in str(stored)
     assert stored["message"]["from"] == {"id": 7, "language_code": "nb"}
     assert stored["message"]["text"] == "hei"
+
+
+def test_processed_updates_are_forgotten_after_a_week(app: App) -> None:
+    from datetime import timedelta
+
+    from bot.channels.telegram.inbox import prune_processed
+    from bot.storage.db import transaction
+    from bot.storage.models import InboxItem
+
+    now = app.engine.clock.now()
+    with transaction(app.db) as session:
+        session.add(InboxItem(update_id=1, chat_id=7, received_at=now - timedelta(days=8),
+                              processed_at=now - timedelta(days=8)))
+        session.add(InboxItem(update_id=2, chat_id=7, received_at=now - timedelta(days=1),
+                              processed_at=now - timedelta(days=1)))
+        session.add(InboxItem(update_id=3, chat_id=7, received_at=now - timedelta(days=9)))
+    with transaction(app.db) as session:
+        assert prune_processed(session, now) == 1
+    with transaction(app.db) as session:
+        assert sorted(r.update_id or 0 for r in session.exec(select(InboxItem)).all()) == [2, 3]

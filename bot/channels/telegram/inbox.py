@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, update
+from sqlalchemy import JSON, bindparam, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -90,3 +90,16 @@ def count_failure(session: Session, row_id: int) -> int:
         return 0
     row.attempts += 1
     return row.attempts
+
+
+# Telegram redelivers an unconfirmed update for at most a day; a week is ample.
+KEEP_PROCESSED = timedelta(days=7)
+
+
+def prune_processed(session: Session, now: datetime) -> int:
+    """Forget processed updates old enough that Telegram can no longer send them again."""
+    result = session.execute(
+        delete(InboxItem).where(col(InboxItem.processed_at).is_not(None),
+                                col(InboxItem.processed_at) < now - KEEP_PROCESSED)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -25,6 +25,7 @@ from bot.channels.telegram.activity import Activity
 from bot.channels.telegram.backoff import Backoff
 from bot.channels.telegram.commands import register_commands
 from bot.channels.telegram.database import Database
+from bot.channels.telegram.inbox import prune_processed
 from bot.channels.telegram.intake import Poller, WebhookServer
 from bot.channels.telegram.pacing import SendLimits
 from bot.channels.telegram.privacy import describe, protect_logs
@@ -159,12 +160,15 @@ class TelegramBot:
         """Timers, and rows nobody picked up, every scheduler interval."""
         assert self.worker is not None
         while True:
-            for step in (self.timers.run_due, self.worker.load_pending, self.sender.scan):
+            for step in (self.timers.run_due, self.worker.load_pending, self.sender.scan, self._prune_inbox):
                 try:
                     await step()
                 except Exception as exc:  # noqa: BLE001 (the database is away; the next round tries again)
                     log.error("housekeeping failed: %s", describe(exc))
             await asyncio.sleep(self.settings.scheduler_interval_seconds)
+
+    async def _prune_inbox(self) -> None:
+        await self.db.run(lambda session: prune_processed(session, self.app.engine.clock.now()))
 
     # -- while running -----------------------------------------------------------
 
