@@ -16,7 +16,11 @@ Two ways of answering a check-in are measured:
 - `--answer text`: a homework-review question by text, one reply each, like for like
   with the echo bot (rounds: "relevant", "useful", "hard"; at most 3).
 
+`--split` runs the full bot as two processes on one database, one taking updates in
+and running the engine, one delivering the outbox, so that it uses both cores.
+
 Usage: .venv/bin/python -m bench.telegram_throughput [--users 200] [--rounds 5] [--repeat 3] [--answer text]
+       [--split]
 """
 
 from __future__ import annotations
@@ -221,7 +225,8 @@ async def stop_process(process: asyncio.subprocess.Process) -> None:
     await asyncio.wait_for(process.wait(), 30)
 
 
-async def full_bot(server: BenchServer, users: int, rounds: int, workdir: Path, first: int, answer: str) -> Result:
+async def full_bot(server: BenchServer, users: int, rounds: int, workdir: Path, first: int, answer: str,
+                   split: bool) -> Result:
     url = f"sqlite:///{workdir / f'bench-{first}.db'}"
     began = time.perf_counter()
     prepare_database(url, users, first, answer)
@@ -232,7 +237,8 @@ async def full_bot(server: BenchServer, users: int, rounds: int, workdir: Path, 
            "GUIDEBOT_CLINICIAN_CHAT_ID": "-1001", "GUIDEBOT_SCHEDULER_INTERVAL_SECONDS": "3600"}
     chats = [first + n for n in range(users)]
     fakes = [server.user(chat_id) for chat_id in chats]
-    process = await start_process("-m", "bench.full_bot", env=env)
+    roles = ("receive", "send") if split else ("all",)
+    processes = [await start_process("-m", "bench.full_bot", role, env=env) for role in roles]
     try:
         if answer == "text":
             await server.wait_until(lambda: all(fake.messages for fake in fakes), 120)
@@ -252,7 +258,8 @@ async def full_bot(server: BenchServer, users: int, rounds: int, workdir: Path, 
         waiters = Waiters(server, lambda message: bool(message.buttons))
         return await closed_loop("full bot", chats, rounds, waiters, press)
     finally:
-        await stop_process(process)
+        for process in processes:
+            await stop_process(process)
 
 
 async def echo_bot(server: BenchServer, users: int, rounds: int, first: int) -> Result:
@@ -274,7 +281,7 @@ async def echo_bot(server: BenchServer, users: int, rounds: int, first: int) -> 
         await stop_process(process)
 
 
-async def main(users: int, rounds: int, repeat: int, answer: str) -> None:
+async def main(users: int, rounds: int, repeat: int, answer: str, split: bool) -> None:
     """Alternate the two bots, `repeat` times each, so drift on a busy machine hits both alike."""
     full: list[Result] = []
     echo: list[Result] = []
@@ -282,7 +289,7 @@ async def main(users: int, rounds: int, repeat: int, answer: str) -> None:
         with tempfile.TemporaryDirectory() as workdir:
             for run in range(repeat):
                 base = FIRST_USER + run * 2 * users
-                full.append(await full_bot(server, users, rounds, Path(workdir), base, answer))
+                full.append(await full_bot(server, users, rounds, Path(workdir), base, answer, split))
                 print(full[-1].line())
                 echo.append(await echo_bot(server, users, rounds, base + users))
                 print(echo[-1].line())
@@ -294,8 +301,9 @@ async def main(users: int, rounds: int, repeat: int, answer: str) -> None:
           f"p99 {statistics.median(r.percentile(99) for r in full):.0f} ms); "
           f"echo bot {echo_rate:.1f} updates/s (p50 {statistics.median(r.percentile(50) for r in echo):.0f} ms, "
           f"p99 {statistics.median(r.percentile(99) for r in echo):.0f} ms)")
-    print(f"answering by {answer}: full bot / echo bot = {full_rate / echo_rate:.2f} of the updates/s "
-          "(target: at least 0.50)")
+    shape = "two processes (receive, send)" if split else "one process"
+    print(f"full bot in {shape}, answering by {answer}: "
+          f"full bot / echo bot = {full_rate / echo_rate:.2f} of the updates/s (target: at least 0.50)")
 
 
 if __name__ == "__main__":
@@ -304,5 +312,6 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--answer", choices=("button", "text"), default="button")
+    parser.add_argument("--split", action="store_true", help="run the full bot as a receiving and a sending process")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.users, arguments.rounds, arguments.repeat, arguments.answer))
+    asyncio.run(main(arguments.users, arguments.rounds, arguments.repeat, arguments.answer, arguments.split))

@@ -55,9 +55,17 @@ def load_app(settings: Settings) -> Any:
 # -- running -------------------------------------------------------------------
 
 
+ROLES = ("all", "receive", "send")
+
+
 @app.command()
-def run() -> None:
+def run(role: Annotated[str, typer.Option(
+    help="all: one process does everything. To use a second core, run one 'receive' process "
+         "(updates, engine, schedule) and one 'send' process (the outbox) on the same database.")] = "all",
+        ) -> None:
     """Start the Telegram bot (or the terminal chat when no token is set)."""
+    if role not in ROLES:
+        raise fail(f"guidebot: --role must be one of {', '.join(ROLES)}, not '{role}'")
     settings = settings_or_exit()
     if not settings.telegram_token:
         typer.echo("No GUIDEBOT_TELEGRAM_TOKEN is set, so here is the course in the terminal instead.")
@@ -67,7 +75,7 @@ def run() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from bot.channels.telegram.runner import run_bot
 
-    run_bot(settings)
+    run_bot(settings, role)
 
 
 @app.command()

@@ -96,3 +96,9 @@ def test_broken_dialogs_are_refused_at_start_up(env: dict[str, str], tmp_path: P
     result = runner.invoke(cli, ["cases"])
     assert result.exit_code == 1
     assert "the dialog files have problems" in result.output and "schedule.yaml:" in result.output
+
+
+def test_run_refuses_an_unknown_role(env: dict[str, str]) -> None:
+    result = runner.invoke(cli, ["run", "--role", "both"])
+    assert result.exit_code == 1
+    assert "--role must be one of all, receive, send" in result.output

@@ -37,7 +37,7 @@ def failpoint_from_env() -> Failpoint:
     return failpoint
 
 
-def run_bot(settings: Settings) -> None:
+def run_bot(settings: Settings, role: str = "all") -> None:
     """Start, or say in one line what to set. The database migration's own chatter is kept out."""
     from bot.cli import fail
 
@@ -49,7 +49,7 @@ def run_bot(settings: Settings) -> None:
 
     app: App = load_app(settings)
     try:
-        asyncio.run(serve(app, failpoint_from_env()))
+        asyncio.run(serve(app, failpoint_from_env(), role))
     except InvalidToken:
         raise fail(BAD_TOKEN) from None
     except SettingsProblem as exc:
@@ -58,14 +58,14 @@ def run_bot(settings: Settings) -> None:
         app.db.dispose()
 
 
-async def serve(app: App, failpoint: Failpoint) -> None:
-    from bot.channels.telegram.runtime import TelegramBot
+async def serve(app: App, failpoint: Failpoint, role: str = "all") -> None:
+    from bot.channels.telegram.runtime import TelegramBot, Tuning
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    runtime = TelegramBot(app, failpoint=failpoint)
+    runtime = TelegramBot(app, tuning=Tuning(role=role), failpoint=failpoint)
     reloads: set[asyncio.Task[bool]] = set()
 
     def reload() -> None:

@@ -54,6 +54,11 @@ class Tuning:
     read_timeout: float = 10.0
     stop_grace: float = 3.0
     mark_every: float = 0.02  # seconds between writes of "sent" marks, so one write covers many
+    # "all": one process does everything. To use a second core, run two processes on one
+    # database: "receive" (updates, engine, timers) and "send" (the outbox), which finds
+    # new rows by looking every `send_poll` seconds.
+    role: str = "all"
+    send_poll: float = 0.005
 
 
 def no_failpoint(_name: str) -> None:
@@ -83,7 +88,8 @@ class TelegramBot:
         self.sender = Sender(self.bot, app, self.db, self.activity, limits=self.tuning.limits,
                              concurrency=self.tuning.send_concurrency, backoff=self.tuning.backoff,
                              mark_every=self.tuning.mark_every)
-        self.timers = Timers(app, self.db, self.sender.wake)
+        self.sends_here = self.tuning.role in ("all", "send")
+        self.timers = Timers(app, self.db, self._wake_sender)
         self.worker: Worker | None = None
         self.poller: Poller | None = None
         self.webhook: WebhookServer | None = None
@@ -104,10 +110,16 @@ class TelegramBot:
             raise SettingsProblem("webhook mode needs a secret: set GUIDEBOT_WEBHOOK_SECRET "
                                   "(1-256 characters A-Z, a-z, 0-9, _ and -)")
         await self._connect()
-        self.worker = Worker(self.app, self.db, self.username, self.sender.wake, self.activity,
+        if self.tuning.role == "send":
+            await self.sender.scan()
+            self._spawn(self._send_loop())
+            log.info("delivering the outbox as @%s; updates are taken in by another process", self.username)
+            return
+        self.worker = Worker(self.app, self.db, self.username, self._wake_sender, self.activity,
                              concurrency=settings.workers, failpoint=self.failpoint)
         await self.worker.load_pending()
-        await self.sender.scan()
+        if self.sends_here:
+            await self.sender.scan()
         self._spawn(self._housekeeping())
         await register_commands(self.bot, self.app.dialogs.current.renderer, settings.locale)
         now = self.app.engine.clock.now
@@ -160,12 +172,31 @@ class TelegramBot:
         """Timers, and rows nobody picked up, every scheduler interval."""
         assert self.worker is not None
         while True:
-            for step in (self.timers.run_due, self.worker.load_pending, self.sender.scan, self._prune_inbox):
+            for step in (self.timers.run_due, self.worker.load_pending, self._scan_outbox, self._prune_inbox):
                 try:
                     await step()
                 except Exception as exc:  # noqa: BLE001 (the database is away; the next round tries again)
                     log.error("housekeeping failed: %s", describe(exc))
             await asyncio.sleep(self.settings.scheduler_interval_seconds)
+
+    def _wake_sender(self) -> None:
+        if self.sends_here:
+            self.sender.wake()
+
+    async def _scan_outbox(self) -> None:
+        if self.sends_here:
+            await self.sender.scan()
+
+    async def _send_loop(self) -> None:
+        """The "send" role: look for new outbox rows often, and for every due row now and then."""
+        loop = asyncio.get_running_loop()
+        next_scan = loop.time() + self.settings.scheduler_interval_seconds
+        while True:
+            self.sender.wake()
+            if loop.time() >= next_scan:
+                await self.sender.scan()
+                next_scan = loop.time() + self.settings.scheduler_interval_seconds
+            await asyncio.sleep(self.tuning.send_poll)
 
     async def _prune_inbox(self) -> None:
         await self.db.run(lambda session: prune_processed(session, self.app.engine.clock.now()))
