@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import col, select
@@ -13,6 +12,7 @@ from bot.engine.codes import issue_code
 from bot.engine.events import Event
 from bot.storage.db import transaction
 from bot.storage.models import Course, OutboxItem
+from bot.storage.outbox import take_unsent
 
 CONSOLE_CHAT_ID = -1
 DEMO_PROGRAM = "demo"
@@ -64,14 +64,8 @@ class ConsoleChat:
     def flush(self) -> None:
         """Print what the engine has queued for this chat, in order."""
         with transaction(self.app.db) as session:
-            rows = session.exec(
-                select(OutboxItem)
-                .where(OutboxItem.chat_id == self.chat_id, col(OutboxItem.sent_at).is_(None))
-                .order_by(col(OutboxItem.id))
-            ).all()
-            for row in rows:
+            for row in take_unsent(session, [self.chat_id]):
                 self._show(row)
-                row.sent_at = datetime.now(UTC)
 
     def _show(self, row: OutboxItem) -> None:
         payload = row.payload

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
 from bot.app import App
 from bot.engine.events import Event
 from bot.storage.db import transaction
-from bot.storage.models import AuditEntry, Clinician, OutboxItem
+from bot.storage.models import AuditEntry, Clinician
+from bot.storage.outbox import take_unsent
 from tests.support.participant import Participant, Sent
 
 CODE = re.compile(r"\b[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}\b")
@@ -87,23 +87,9 @@ class Colleague:
     def receive(self) -> list[Sent]:
         """New messages to this clinician's private chat; callback answers go to `callbacks`."""
         with transaction(self.app.db) as session:
-            rows = session.exec(
-                select(OutboxItem)
-                .where(col(OutboxItem.chat_id).in_([self.telegram_id, self.team_chat]),
-                       col(OutboxItem.sent_at).is_(None), OutboxItem.kind == "callback")
-                .order_by(col(OutboxItem.id))
-            ).all()
-            for row in rows:
+            for row in take_unsent(session, [self.telegram_id, self.team_chat], kinds=["callback"]):
                 self.callbacks.append(str(row.payload.get("text", "")))
-                row.sent_at = datetime.now(UTC)
-            rows = session.exec(
-                select(OutboxItem)
-                .where(OutboxItem.chat_id == self.telegram_id, col(OutboxItem.sent_at).is_(None))
-                .order_by(col(OutboxItem.id))
-            ).all()
-            new = [Sent(r) for r in rows if r.kind in ("text", "photo", "document")]
-            for row in rows:
-                row.sent_at = datetime.now(UTC)
+            new = [Sent(r) for r in take_unsent(session, [self.telegram_id]) if r.kind in ("text", "photo", "document")]
         self.inbox.extend(new)
         return new
 

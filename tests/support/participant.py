@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import col, select
@@ -12,6 +11,7 @@ from bot.engine.codes import issue_code
 from bot.engine.events import Event
 from bot.storage.db import transaction
 from bot.storage.models import Alert, Answer, Course, OutboxItem, Score
+from bot.storage.outbox import take_unsent
 
 
 class Sent:
@@ -71,14 +71,7 @@ class Participant:
     def receive(self) -> list[Sent]:
         """Everything queued for this chat since the last call, marked delivered."""
         with transaction(self.app.db) as session:
-            rows = session.exec(
-                select(OutboxItem)
-                .where(OutboxItem.chat_id == self.chat_id, col(OutboxItem.sent_at).is_(None))
-                .order_by(col(OutboxItem.id))
-            ).all()
-            new = [Sent(r) for r in rows if r.kind in ("text", "photo", "document")]
-            for row in rows:
-                row.sent_at = datetime.now(UTC)
+            new = [Sent(r) for r in take_unsent(session, [self.chat_id]) if r.kind in ("text", "photo", "document")]
         self.inbox.extend(new)
         return new
 
