@@ -418,4 +418,4 @@ def _escalation(reader: _Reader, path: Path) -> EscalationRules:
             thresholds=thresholds,
             tell_user=bool(rule.get("tell_user", level != "notice")),
         )
-    return EscalationRules(signals=signals, dedupe_hours=reader.integer(path, node, "dedupe_hours", 24))
+    return EscalationRules(signals=signals)

@@ -154,7 +154,6 @@ class SignalRule:
 @dataclass(frozen=True)
 class EscalationRules:
     signals: dict[str, SignalRule]
-    dedupe_hours: int = 24
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ the answer that raised it, so nothing can lose it between the two.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -20,52 +20,98 @@ from bot.storage.models import Alert, Clinician, Course
 log = logging.getLogger(__name__)
 
 LEVEL_ORDER = {"urgent": 0, "high": 1, "notice": 2}
+# Levels that are re-sent until a clinician acknowledges them (admins join after the second re-send).
+RESENT_LEVELS = ("urgent", "high")
+# The label of an alert from a chat where no code has been redeemed.
+UNREGISTERED_LABEL = "-"
 
 
-def raise_signal(turn: Turn, signal: str, evidence: str) -> Alert | None:
-    """Record `signal` for the turn's course and tell the people who must know."""
+def raise_signal(turn: Turn, signal: str, evidence: str, *, message: str | None = None,
+                 hold_minutes: int | None = None) -> Alert | None:
+    """Record `signal` for the turn's course (or chat) and tell the people who must know.
+
+    A new signal joins an open, unacknowledged alert of the same kind; once a
+    clinician has acknowledged it, new evidence is a new alert. `message` is the
+    whole text that raised it, kept for the clinicians' case view. With
+    `hold_minutes` the person is being asked directly first: the alert is stored
+    at once but held, and released on their answer or when the time runs out.
+    """
     rule = turn.dialogs.escalation.signals.get(signal)
     if rule is None:
         return None
-    if rule.tell_user and not turn.told_crisis and turn.event.kind not in ("timer", "blocked"):
-        turn.told_crisis = True
-        turn.say("safety.crisis")
-    course = turn.course
-    window = timedelta(hours=turn.dialogs.escalation.dedupe_hours)
-    alert = _open_alert(turn.session, course, signal, turn.now - window) if course else None
+    held = hold_minutes is not None
+    if not held:
+        tell_user_crisis(turn, rule.tell_user)
+    alert = _open_alert(turn, signal)
+    entry = _message_entry(turn, message) if message else None
     if alert is not None:
         alert.evidence = [*alert.evidence, evidence]
+        if entry is not None:
+            alert.messages = [*alert.messages, entry]
         alert.updated_at = turn.now
         audit(turn.session, turn.now, "engine", "alert_updated", alert.label, alert_id=alert.id, signal=signal)
+        if alert.held_until is not None and not held:
+            release_alert(turn, alert)
         return alert
+    course = turn.course
+    resends = rule.level in RESENT_LEVELS
     alert = Alert(
         course_id=course.id if course else None,
-        label=course.label if course else "-",
+        chat_id=None if course else turn.event.chat_id or None,
+        label=course.label if course else UNREGISTERED_LABEL,
         signal=signal,
         level=rule.level,
         evidence=[evidence],
+        messages=[entry] if entry is not None else [],
         week=course.week if course else 0,
         created_at=turn.now,
         updated_at=turn.now,
-        next_resend_at=turn.now + timedelta(minutes=turn.engine.config.alert_resend_minutes)
-        if rule.level == "urgent"
-        else None,
     )
+    if held:
+        alert.held_until = turn.now + timedelta(minutes=hold_minutes or 0)
+        alert.next_resend_at = alert.held_until
+    elif resends:
+        alert.next_resend_at = turn.now + timedelta(minutes=turn.engine.config.alert_resend_minutes)
     turn.session.add(alert)
     turn.session.flush()
-    audit(turn.session, turn.now, "engine", "alert_raised", alert.label, alert_id=alert.id, signal=signal,
-          level=rule.level)
-    notify_clinicians(turn.session, turn.out, turn, alert, "alert.message")
+    audit(turn.session, turn.now, "engine", "alert_held" if held else "alert_raised", alert.label,
+          alert_id=alert.id, signal=signal, level=rule.level)
+    if not held:
+        notify_clinicians(turn.session, turn.out, turn, alert, "alert.message")
     return alert
 
 
-def _open_alert(session: Session, course: Course, signal: str, since: datetime) -> Alert | None:
-    query = (
-        select(Alert)
-        .where(Alert.course_id == course.id, Alert.signal == signal, col(Alert.created_at) >= since)
-        .order_by(col(Alert.id).desc())
-    )
-    return session.exec(query).first()
+def tell_user_crisis(turn: Turn, tell: bool = True) -> None:
+    """The crisis contacts, once per turn, to a person (never on a timer)."""
+    if tell and not turn.told_crisis and turn.event.kind not in ("timer", "blocked"):
+        turn.told_crisis = True
+        turn.say("safety.crisis")
+
+
+def release_alert(turn: Turn, alert: Alert, key: str = "alert.message") -> None:
+    """A held alert goes to the clinicians now, and is re-sent until acknowledged."""
+    alert.held_until = None
+    alert.updated_at = turn.now
+    alert.next_resend_at = turn.now + timedelta(minutes=turn.engine.config.alert_resend_minutes)
+    audit(turn.session, turn.now, "engine", "alert_raised", alert.label, alert_id=alert.id, signal=alert.signal,
+          level=alert.level)
+    notify_clinicians(turn.session, turn.out, turn, alert, key)
+
+
+def _message_entry(turn: Turn, message: str) -> dict[str, Any]:
+    return {"text": message, "edited": turn.event.kind == "edited", "at": turn.now.isoformat()}
+
+
+def _open_alert(turn: Turn, signal: str) -> Alert | None:
+    """The open, unacknowledged alert of this kind for the course, or for the chat without one."""
+    query = select(Alert).where(Alert.signal == signal, col(Alert.acknowledged_at).is_(None))
+    if turn.course is not None:
+        query = query.where(Alert.course_id == turn.course.id)
+    elif turn.event.chat_id:
+        query = query.where(col(Alert.course_id).is_(None), Alert.chat_id == turn.event.chat_id)
+    else:
+        return None
+    return turn.session.exec(query.order_by(col(Alert.id).desc())).first()
 
 
 def alert_view(turn: Turn, alert: Alert) -> dict[str, Any]:

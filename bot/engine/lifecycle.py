@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.dialogs.model import Instrument
 from bot.engine import flows
-from bot.engine.alerts import notify_clinicians, raise_signal
+from bot.engine.alerts import notify_clinicians, raise_signal, release_alert
 from bot.engine.codes import audit
 from bot.engine.schedule import next_slot
 from bot.engine.turn import Turn
@@ -396,6 +396,9 @@ def _alert_timer(turn: Turn, alert_id: int) -> None:
     if alert is None or alert.acknowledged_at is not None or alert.next_resend_at is None:
         return
     if alert.next_resend_at > turn.now:
+        return
+    if alert.held_until is not None:
+        release_alert(turn, alert, "alert.unanswered")  # no answer to the direct question
         return
     alert.resend_count += 1
     alert.next_resend_at = turn.now + timedelta(minutes=turn.engine.config.alert_resend_minutes)

@@ -107,6 +107,14 @@ class Alert(SQLModel, table=True):
     resend_count: int = 0
     next_resend_at: datetime | None = _utc(default=None, index=True)
     admins_notified: bool = False
+    # The whole messages that raised or joined the alert, for the clinicians' case view:
+    # [{"text": ..., "edited": bool, "at": ISO time}]. The team chat shows only `evidence`.
+    messages: list[dict[str, Any]] = _json(list)
+    # Held while the person is asked directly ("ask"): the clinicians are told at this
+    # time at the latest, or at once on "yes" or "rather not say".
+    held_until: datetime | None = _utc(default=None)
+    # The chat, for alerts from a chat with no course (no code redeemed yet).
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class InboxItem(SQLModel, table=True):
