@@ -175,7 +175,7 @@ def test_show_case_from_the_team_chat_goes_to_the_clinician_privately(any_db_app
     assert any(text.startswith("Sak K-3001") and "#1 Risikoord (haster)" in text for text in private)
 
 
-def test_the_same_signal_within_the_window_is_added_to_the_open_alert(any_db_app: App, clock: FakeClock) -> None:
+def test_a_signal_joins_the_open_alert_until_it_is_acknowledged(any_db_app: App, clock: FakeClock) -> None:
     app = any_db_app
     kari = Colleague(app, 501, "Kari")
     user = kari.enrol(3001, "K-3001")
@@ -184,9 +184,13 @@ def test_the_same_signal_within_the_window_is_added_to_the_open_alert(any_db_app
     user.send("unalive")
     [alert] = user.alerts()
     assert alert.evidence == ["«kms»", "«unalive»"]
-    clock.advance(hours=22)
+    clock.advance(hours=30)
     user.send("kms")
-    assert len(user.alerts()) == 2
+    [alert] = user.alerts()  # still open: the new evidence joins it, however old it is
+    assert len(alert.evidence) == 3
+    kari.send(f"/ack {alert.id}")
+    user.send("kms")
+    assert len(user.alerts()) == 2  # acknowledged: new evidence is a new alert
 
 
 def test_an_alert_survives_a_crash_between_commit_and_sending(database_url: str, clock: FakeClock) -> None:

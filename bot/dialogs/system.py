@@ -80,6 +80,7 @@ SYSTEM_TEXTS: dict[str, dict[str, Any]] = {
     "closing.due": {},
     "dropout.notice": {},
     "alert.message": _ALERT,
+    "alert.unanswered": _ALERT,
     "alert.resend": _ALERT,
     "alert.admins": _ALERT,
     "alert.ack_button": {},
