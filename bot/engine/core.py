@@ -18,7 +18,7 @@ from bot.engine import flows, lifecycle
 from bot.engine.alerts import raise_signal
 from bot.engine.codes import audit, chat_key, failed_attempts, find_redeemable, looks_like_code
 from bot.engine.events import Event
-from bot.engine.signals import phrase_hits
+from bot.engine.signals import scan
 from bot.engine.turn import Turn, telegram_locale
 from bot.storage.models import CodeAttempt, Course
 from state_machines.course import FINAL
@@ -97,9 +97,14 @@ class Engine:
             cleaned = cleaned[:limit]
         return cleaned.strip()
 
-    def scan_text(self, turn: Turn, text: str) -> None:
-        for hit in phrase_hits(turn.dialogs.escalation, text):
-            raise_signal(turn, hit.signal, f"«{hit.evidence}»")
+    def scan_text(self, turn: Turn, text: str) -> str:
+        """Read a text for escalation signals and act on them; returns the action taken."""
+        result = scan(turn.dialogs.escalation, text)
+        for hit in result.hits:
+            raise_signal(turn, hit.signal, f"«{hit.evidence}»", message=text)
+        if any(hit.signal == "asks_for_person" for hit in result.hits):
+            turn.say("safety.contact_requested")
+        return result.action
 
     def _text(self, turn: Turn) -> None:
         text = turn.event.text

@@ -43,6 +43,36 @@ class Hit:
     evidence: str
 
 
+Action = str  # "alert" | "ask" | "none"
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What one text calls for: `alert` (tell the clinicians now, crisis contacts to the
+    person), `ask` (ask the person directly first) or `none`; `hits` are the signals
+    to raise at once, `asked` the evidence behind an ask."""
+
+    action: Action
+    hits: tuple[Hit, ...] = ()
+    asked: str = ""
+
+
+# Placeholder until the matcher lands: phrases that call for a direct question.
+_ASK_STUB = ("orker ikke mer", "can t do this anymore", "cant do this anymore")
+
+
+def scan(rules: EscalationRules, text: str) -> Scan:
+    """Everything a person writes goes through here."""
+    hits = tuple(phrase_hits(rules, text))
+    if any(h.level == "urgent" for h in hits):
+        return Scan("alert", hits)
+    normalized = normalize_text(text)
+    for phrase in _ASK_STUB:
+        if re.search(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", normalized):
+            return Scan("ask", hits, phrase)
+    return Scan("alert" if hits else "none", hits)
+
+
 def phrase_hits(rules: EscalationRules, text: str, locales: Iterable[str] | None = None) -> list[Hit]:
     """Signals whose word lists match `text`; all locales unless narrowed."""
     normalized = normalize_text(text)
