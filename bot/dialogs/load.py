@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.dialogs.matcher import TextRules, compile_rules
 from bot.dialogs.model import (
     LOCALES,
     Band,
@@ -418,4 +419,30 @@ def _escalation(reader: _Reader, path: Path) -> EscalationRules:
             thresholds=thresholds,
             tell_user=bool(rule.get("tell_user", level != "notice")),
         )
-    return EscalationRules(signals=signals)
+    return EscalationRules(signals=signals, text=_text_rules(reader, path, node, signals))
+
+
+def _text_rules(reader: _Reader, path: Path, node: Node, signals: dict[str, SignalRule]) -> TextRules:
+    """The `text:` block: word groups, exceptions and rules matched against every text."""
+    text = node.get("text")
+    if text is None:
+        return TextRules()
+    if not isinstance(text, Node):
+        reader.fail(path, node.line_of("text"), "'text' must be a mapping")
+        return TextRules()
+
+    def line(where: str) -> int:
+        head, _, rest = where.partition(".")
+        if head.startswith("rules[") and isinstance(text.get("rules"), ListNode):
+            index = int(head[6:-1])
+            return int(text["rules"].item_lines[index])
+        child = text.get(head)
+        if isinstance(child, Node) and rest:
+            return child.line_of(rest)
+        return text.line_of(head)
+
+    compiled = compile_rules(text, lambda where, message: reader.fail(path, line(where), message))
+    for index, rule in enumerate(compiled.rules):
+        if rule.signal not in signals:
+            reader.fail(path, line(f"rules[{index}]"), f"rule '{rule.id}': unknown signal '{rule.signal}'")
+    return compiled

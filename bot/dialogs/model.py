@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.dialogs.matcher import TextRules
+
 LOCALES = ("nb", "en")
 
 Localized = dict[str, str]
@@ -154,6 +156,7 @@ class SignalRule:
 @dataclass(frozen=True)
 class EscalationRules:
     signals: dict[str, SignalRule]
+    text: TextRules = field(default_factory=TextRules)
 
 
 @dataclass(frozen=True)

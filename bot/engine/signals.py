@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.dialogs.matcher import decide, find_matches
 from bot.dialogs.model import EscalationRules, SignalRule
 
 _NON_WORD = re.compile(r"[^\w*]+")
@@ -57,20 +58,35 @@ class Scan:
     asked: str = ""
 
 
-# Placeholder until the matcher lands: phrases that call for a direct question.
-_ASK_STUB = ("orker ikke mer", "can t do this anymore", "cant do this anymore")
-
-
 def scan(rules: EscalationRules, text: str) -> Scan:
-    """Everything a person writes goes through here."""
-    hits = tuple(phrase_hits(rules, text))
-    if any(h.level == "urgent" for h in hits):
-        return Scan("alert", hits)
-    normalized = normalize_text(text)
-    for phrase in _ASK_STUB:
-        if re.search(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", normalized):
-            return Scan("ask", hits, phrase)
-    return Scan("alert" if hits else "none", hits)
+    """Everything a person writes goes through here: the text rules, then the verdict.
+
+    With an alert, every live match is raised at once (an unsure one too: the person
+    is getting the crisis contacts and a clinician anyway); with an ask, nothing is
+    raised until the person has answered the direct question.
+    """
+    matches = find_matches(rules.text, text)
+    action = decide(matches)
+    if action == "none":
+        return Scan("none")
+    live = [m for m in matches if not m.excepted_by]
+    if action == "ask":
+        return Scan("ask", (), live[0].words)
+    hits: dict[str, Hit] = {}
+    for match in live:
+        signal = rules.signals.get(match.rule.signal)
+        if signal is not None and match.rule.signal not in hits:
+            hits[match.rule.signal] = Hit(signal.name, signal.level, match.words)
+    return Scan("alert", tuple(hits.values()))
+
+
+def explain(rules: EscalationRules, text: str) -> list[dict[str, str]]:
+    """Every rule that matched, and why an exception kept it quiet, for `--explain`."""
+    return [
+        {"rule": m.rule.id, "category": m.rule.category, "signal": m.rule.signal, "action": m.rule.action,
+         "pattern": m.pattern, "words": m.words, **({"exception": m.excepted_by} if m.excepted_by else {})}
+        for m in find_matches(rules.text, text)
+    ]
 
 
 def phrase_hits(rules: EscalationRules, text: str, locales: Iterable[str] | None = None) -> list[Hit]:
