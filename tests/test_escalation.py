@@ -39,8 +39,8 @@ def test_the_shipped_lists_flag_every_tuned_risk_phrase(locale: str, narrowed: b
     risky = PHRASES[locale]["risk"]
     results = _escalation_test(["--locale", locale] if narrowed else [], risky)
     assert [r["text"] for r in results] == risky
-    missed = [r["text"] for r in results if not any(s["signal"] == "risk_words" for s in r["signals"])]
-    assert missed == []
+    missed = [r["text"] for r in results if r["action"] == "none"]
+    assert missed == []  # each is alerted, or asked about directly first
     assert all(s["level"] == "urgent" for r in results for s in r["signals"] if s["signal"] == "risk_words")
 
 
@@ -48,7 +48,7 @@ def test_the_shipped_lists_flag_every_tuned_risk_phrase(locale: str, narrowed: b
 def test_the_shipped_lists_pass_ordinary_phrases(locale: str) -> None:
     ordinary = PHRASES[locale]["ordinary"]
     results = _escalation_test([], ordinary)
-    assert [r["text"] for r in results if r["signals"]] == []
+    assert [r["text"] for r in results if r["action"] == "alert"] == []
     assert len(results) == len(ordinary)
 
 
@@ -56,16 +56,18 @@ def test_escalation_test_takes_texts_as_arguments_and_names_the_evidence() -> No
     result = runner.invoke(cli, ["escalation", "test", "Kan noen ringe meg?", "Jeg vil ikke være her lenger!!"])
     assert result.exit_code == 0, result.output
     first, second = (json.loads(line) for line in result.stdout.splitlines())
-    assert first == {"text": "Kan noen ringe meg?",
-                     "signals": [{"signal": "asks_for_person", "level": "high", "evidence": "kan noen ringe meg"}]}
-    assert second["signals"] == [{"signal": "risk_words", "level": "urgent",
-                                  "evidence": "vil ikke være her lenger"}]
+    assert first["action"] == "alert"
+    assert [s["signal"] for s in first["signals"]] == ["asks_for_person"]
+    assert "ringe meg" in first["signals"][0]["evidence"]
+    assert second["action"] == "alert"
+    assert [(s["signal"], s["level"]) for s in second["signals"]] == [("risk_words", "urgent")]
+    assert "være her lenger" in second["signals"][0]["evidence"]
 
 
 def test_escalation_test_refuses_an_unknown_locale() -> None:
     result = runner.invoke(cli, ["escalation", "test", "--locale", "de", "hei"])
     assert result.exit_code == 1
-    assert result.output.strip() == "guidebot: --locale must be nb or en"
+    assert result.output.strip() == "guidebot: --locale must be nb, nn or en"
 
 
 # -- in the engine: any state, either language -------------------------------------

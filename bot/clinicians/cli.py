@@ -106,16 +106,22 @@ def clinicians_remove(
 def escalation_test(
     texts: Annotated[list[str] | None, typer.Argument(help="Texts to try; read from stdin, one a line, if none.")]
     = None,
-    locale: Annotated[str | None, typer.Option(help="Use only the nb or en lists (default: all, as the bot does).")]
-    = None,
+    explain_matches: Annotated[bool, typer.Option("--explain", help="Add which rules matched, and why an "
+                                                                     "exception kept one quiet.")] = False,
+    locale: Annotated[str | None, typer.Option(help="Kept for old scripts: every text is read with all "
+                                                    "languages' rules, as the bot does.", hidden=True)] = None,
 ) -> None:
-    """Print the signals each text raises, as one JSON line per text."""
+    """Print what each text calls for, as one JSON line per text.
+
+    "action" is "alert" (clinicians alerted, crisis contacts shown), "ask" (the bot
+    asks the person directly first) or "none"; "signals" are those raised at once.
+    """
     from bot.cli import fail, settings_or_exit
     from bot.dialogs.load import DialogsInvalid, load_dialogs
-    from bot.engine.signals import phrase_hits
+    from bot.engine.signals import explain, scan
 
-    if locale is not None and locale not in ("nb", "en"):
-        raise fail("guidebot: --locale must be nb or en")
+    if locale is not None and locale not in ("nb", "nn", "en"):
+        raise fail("guidebot: --locale must be nb, nn or en")
     settings = settings_or_exit()
     try:
         dialogs = load_dialogs(settings.dialogs_dir)
@@ -127,9 +133,17 @@ def escalation_test(
     for text in lines:
         if not text.strip():
             continue
-        hits = phrase_hits(dialogs.escalation, text, [locale] if locale else None)
-        signals = [{"signal": h.signal, "level": h.level, "evidence": h.evidence} for h in hits]
-        typer.echo(json.dumps({"text": text, "signals": signals}, ensure_ascii=False))
+        result = scan(dialogs.escalation, text)
+        row: dict[str, object] = {
+            "text": text,
+            "action": result.action,
+            "signals": [{"signal": h.signal, "level": h.level, "evidence": h.evidence} for h in result.hits],
+        }
+        if result.action == "ask":
+            row["asked"] = result.asked
+        if explain_matches:
+            row["explain"] = explain(dialogs.escalation, text)
+        typer.echo(json.dumps(row, ensure_ascii=False))
 
 
 # -- report ------------------------------------------------------------------------

@@ -64,13 +64,19 @@ def _is_emoji(ch: str) -> bool:
 
 def _tokens(text: str, emoji: Mapping[str, str]) -> list[str]:
     """Folded words, with each named emoji as a word of its own."""
-    out: list[str] = []
+    return [folded for folded, _raw in _token_pairs(text, emoji)]
+
+
+def _token_pairs(text: str, emoji: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(folded, as written) for each word and named emoji."""
+    out: list[tuple[str, str]] = []
     for chunk in text.split():
         words = chunk
         if any(_is_emoji(ch) for ch in chunk):
             words = "".join(" " if _is_emoji(ch) or ch == "\ufe0f" else ch for ch in chunk)
-            out.extend(emoji[ch] for ch in chunk if ch in emoji)
-        out.extend(fold_word(w) for w in _WORD.findall(_APOSTROPHE.sub("", words)))
+            out.extend((emoji[ch], ch) for ch in chunk if ch in emoji)
+        for match in _WORD.finditer(_APOSTROPHE.sub("", words)):
+            out.append((fold_word(match.group(0)), match.group(0)))
     return out
 
 
@@ -355,9 +361,11 @@ def _denied(rules: TextRules, tokens: Sequence[str], clause: Sequence[int], star
 def find_matches(rules: TextRules, text: str) -> list[Match]:
     matches: list[Match] = []
     for raw_sentence in _SENTENCE_END.split(text):
-        tokens = _tokens(raw_sentence, rules.emoji)
-        if not tokens:
+        pairs = _token_pairs(raw_sentence, rules.emoji)
+        if not pairs:
             continue
+        tokens = [folded for folded, _raw in pairs]
+        written = [raw for _folded, raw in pairs]
         words = [rules.index.words_for(t) for t in tokens]
         clause = _clause_numbers(raw_sentence, tokens, rules)
         exception_spans: dict[str, list[tuple[int, int, str]]] = {}
@@ -368,7 +376,7 @@ def find_matches(rules: TextRules, text: str) -> list[Match]:
                     if not why and rule.deniable:
                         negation = _denied(rules, tokens, clause, start)
                         why = f"denial: {negation}" if negation else ""
-                    matches.append(Match(rule, pattern.source, " ".join(tokens[start:end]), start, end, why))
+                    matches.append(Match(rule, pattern.source, " ".join(written[start:end]), start, end, why))
     return matches
 
 

@@ -1,0 +1,108 @@
+"""The text rules: how people really write, the look-alikes that stay quiet, and the corpus figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from bot.cli import app as cli
+from bot.config import DEFAULT_DIALOGS_DIR
+from bot.dialogs.load import load_dialogs
+from bot.dialogs.matcher import fold_word
+from bot.engine.signals import explain, scan
+
+RULES = load_dialogs(DEFAULT_DIALOGS_DIR).escalation
+CORPUS = Path(__file__).parent / "data" / "escalation_corpus"
+
+
+def action(text: str) -> str:
+    return scan(RULES, text).action
+
+
+def test_folding_meets_the_ways_a_word_is_typed() -> None:
+    assert fold_word("Dø") == fold_word("doe") == fold_word("dddø")
+    assert fold_word("være") == fold_word("vaere")
+    assert fold_word("sjølvmord") == fold_word("sjoelvmord")
+
+
+@pytest.mark.parametrize("text", [
+    "ta livet mitt", "tar livet mitt snart", "tok nesten livet mitt i går", "thinking about taking my life",
+    "jeg tenker at jeg ikke vil leve lenger", "en som ikke vil leve lenger, det er meg",
+    "eg vil ikkje leve meir", "æ vil itte leve mer", "jeg vil ikke vaere her lenger",
+    "tenker pa selvmrod", "vil bare dddø", "onsker a do", "kms", "unalive meg", "gonna self delete",
+    "i want to kill myself", "jeg har skadet meg selv igjen", "i cut myself again last night",
+])
+def test_risk_as_people_write_it_alerts(text: str) -> None:
+    assert action(text) == "alert", explain(RULES, text)
+
+
+@pytest.mark.parametrize("text", [
+    "jeg døde av latter", "drepende kjedelig forelesning", "I died laughing", "this homework is killing me",
+    "kuttet meg på kniven når jeg skar løk", "cut myself shaving", "var på kurs i selvmordsforebygging på jobb",
+    "så en dokumentar om selvmord", "I'm not suicidal, just tired", "jeg er ikke suicidal, bare sliten",
+    "jeg sov dårlig i natt", "katten min døde i går",
+])
+def test_look_alikes_stay_quiet(text: str) -> None:
+    assert action(text) == "none", explain(RULES, text)
+
+
+@pytest.mark.parametrize("text", ["jeg orker ikke mer", "i can't do this anymore", "vil bare forsvinne"])
+def test_weaker_evidence_asks(text: str) -> None:
+    assert action(text) == "ask", explain(RULES, text)
+
+
+def test_a_denial_that_still_carries_risk_is_a_signal() -> None:
+    assert action("ikke suicidal altså, vil bare forsvinne for godt") == "alert"
+    assert action("im not suicidal, i just want to disappear forever") == "alert"
+
+
+def test_a_negation_in_a_gap_breaks_the_match() -> None:
+    assert action("jeg vil ikke dø") == "none"
+
+
+def test_help_requests_raise_the_contact_signal() -> None:
+    result = scan(RULES, "kan noen ringe meg")
+    assert result.action == "alert"
+    assert [h.signal for h in result.hits] == ["asks_for_person"]
+
+
+def test_explain_names_the_rule_and_the_exception() -> None:
+    rows = explain(RULES, "så en dokumentar om selvmord")
+    assert rows and all(r["exception"].startswith("media") for r in rows)
+
+
+def _load(name: str) -> list[dict[str, str]]:
+    return list(yaml.safe_load((CORPUS / name).read_text(encoding="utf-8")))
+
+
+def test_the_corpus_is_large_and_split() -> None:
+    risk = _load("risk_tune.yaml") + _load("risk_measure.yaml")
+    benign = _load("benign_tune.yaml") + _load("benign_measure.yaml")
+    assert len(risk) + len(benign) >= 1500
+    assert len(benign) >= 0.45 * (len(risk) + len(benign))
+    assert {r["text"].lower() for r in _load("risk_tune.yaml")}.isdisjoint(
+        r["text"].lower() for r in _load("risk_measure.yaml"))
+
+
+def test_tune_split_figures_hold() -> None:
+    """A regression guard on the split the rules were written against (figures in docs/safety.md)."""
+    risk, benign = _load("risk_tune.yaml"), _load("benign_tune.yaml")
+    caught = sum(action(r["text"]) != "none" for r in risk) / len(risk)
+    actions = [action(b["text"]) for b in benign]
+    assert caught >= 0.85
+    assert actions.count("alert") / len(benign) <= 0.06
+    assert sum(a != "none" for a in actions) / len(benign) <= 0.18
+
+
+def test_cli_prints_the_action_and_explains(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GUIDEBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'g.db'}")
+    result = CliRunner().invoke(cli, ["escalation", "test", "--explain", "jeg vil ta livet mitt", "jeg sov godt"])
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.output.splitlines())
+    assert first["action"] == "alert" and first["explain"][0]["rule"]
+    assert second["action"] == "none" and second["explain"] == []
