@@ -235,6 +235,7 @@ async def full_bot(server: BenchServer, users: int, rounds: int, workdir: Path, 
            "GUIDEBOT_TELEGRAM_TOKEN": server.token, "GUIDEBOT_TELEGRAM_API_URL": server.base_url.removesuffix("/bot"),
            "GUIDEBOT_DATABASE_URL": url, "GUIDEBOT_DIALOGS_DIR": str(DEFAULT_DIALOGS_DIR),
            "GUIDEBOT_CLINICIAN_CHAT_ID": "-1001", "GUIDEBOT_SCHEDULER_INTERVAL_SECONDS": "3600"}
+    server.group(-1001, "Veilederteamet")  # the bot checks at start that it can post in the team chat
     chats = [first + n for n in range(users)]
     fakes = [server.user(chat_id) for chat_id in chats]
     roles = ("receive", "send") if split else ("all",)

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=4000, ge=100)
     scheduler_interval_seconds: float = Field(default=5.0, gt=0)
     workers: int = Field(default=8, ge=1)
+    # When clinicians read alerts, in the course's time zone; the person is told when to expect an answer.
+    service_hours: str = "Mon-Fri 08:00-15:30"
 
     @field_validator("locale")
     @classmethod
@@ -50,6 +52,19 @@ class Settings(BaseSettings):
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         ZoneInfo(value)
+        return value
+
+    @field_validator("clinician_chat_id", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("service_hours")
+    @classmethod
+    def _valid_service_hours(cls, value: str) -> str:
+        from bot.engine.service_hours import parse
+
+        parse(value)
         return value
 
     @property

@@ -49,7 +49,7 @@ def test_codes_new_refuses_an_unknown_program(env: dict[str, str]) -> None:
 
 def test_cases_json_lists_every_course(env: dict[str, str]) -> None:
     code = json.loads(runner.invoke(cli, ["codes", "new", "--program", "demo", "--json"]).output)["code"]
-    chat = subprocess.run([GUIDEBOT, "chat", "--code", code], input="1\n3\n2\n" + "0\n" * 16,
+    chat = subprocess.run([GUIDEBOT, "chat", "--code", code], input="1\n3\n2\n" + "1\n" * 16,
                           capture_output=True, text=True, timeout=60, env={**os.environ, **env}, check=False)
     assert chat.returncode == 0, chat.stderr
     result = runner.invoke(cli, ["cases", "--json"])

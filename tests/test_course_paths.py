@@ -67,7 +67,7 @@ def test_reminders_then_dropout_after_two_missed_weeks(app: App, clock: FakeCloc
     user.receive()
     course = user.course()
     assert course.state == "dropout_eval" and course.missed_weeks == 2
-    assert [a.signal for a in user.alerts()] == ["disengagement"]
+    assert [a.signal for a in user.alerts()] == ["missed_checkin", "disengagement"]
     user.press("Ja, det går fint")
     user.press("Nesten ingenting")
     user.press("Jeg hadde ikke tid")
@@ -149,7 +149,7 @@ def test_measure_answers_by_number_or_label(app: App) -> None:
     user.start_with_new_code()
     for label in ("Ja, vi fortsetter", "30–49", "En del"):
         user.press(label)
-    user.send("0")
+    user.send("1")  # a typed number is the option's position: 1 is "Ikke i det hele tatt" (0)
     user.send("Noen dager")
     user.send("7")
     assert "Trykk på en av knappene" in user.texts()[-2]
@@ -226,5 +226,6 @@ def test_risk_words_instead_of_an_answer_get_care_not_a_correction(app: App) -> 
     replies = user.send("jeg orker ikke å leve mer")
     assert "113" in replies[0].text and "116 123" in replies[0].text
     assert not any("fikk jeg ikke helt med meg" in m.text for m in replies)
-    assert replies[-1].labels()[0] == "Ikke i det hele tatt"
+    assert replies[-1].labels() == ["Fortsett nå", "Senere"]  # a pause after the crisis message
+    assert user.press("Fortsett nå")[-1].labels()[0] == "Ikke i det hele tatt"
     assert [a.signal for a in user.alerts()] == ["risk_words"]

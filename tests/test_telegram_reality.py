@@ -71,9 +71,11 @@ async def test_stickers_media_edits_and_groups_get_a_kind_reply(sqlite_url: str)
         await chat.send(f"/start {tg.code()}")
         question = nb(tg, "intake.consent")
         user = chat.user
-        for send in (user.send_sticker, user.send_photo, user.send_voice, user.send_document, user.send_location):
+        for send in (user.send_sticker, user.send_photo, user.send_document, user.send_location):
             replies = await chat._act(send())
             assert [m.text for m in replies] == [nb(tg, "common.unsupported"), question]
+        replies = await chat._act(user.send_voice())
+        assert [m.text for m in replies] == [nb(tg, "reading.unreadable"), question]
         first = next(message_id for message_id, m in user.history.items() if m["from"]["id"] == 42)
         assert [m.text for m in await chat._act(user.edit(first, "noe annet"))] == [nb(tg, "common.edited")]
 

@@ -45,7 +45,7 @@ def test_buttons_carry_the_query_and_the_message() -> None:
 
 
 @pytest.mark.parametrize("content", [
-    {"sticker": {"file_id": "s"}}, {"photo": [{"file_id": "p"}]}, {"voice": {"file_id": "v"}},
+    {"sticker": {"file_id": "s"}}, {"photo": [{"file_id": "p"}]}, {"video": {"file_id": "v"}},
     {"document": {"file_id": "d"}}, {"location": {"latitude": 59.9, "longitude": 10.7}},
 ])
 def test_other_content_is_unsupported(content: dict[str, Any]) -> None:

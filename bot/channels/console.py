@@ -34,16 +34,21 @@ class ConsoleChat:
         return issued.code
 
     def send(self, line: str) -> None:
-        """Handle one typed line: a button number or label, a command, or text."""
+        """Handle one typed line: a button number or label, a command, or text.
+
+        A number is a position, as in Telegram: 1 is the first button (on a symptom
+        scale "Not at all", score 0), never the option's stored value.
+        """
         event = self._event_for(line)
         self.app.handle(event)
         self.run_timers()
+        self.buttons = []  # numbers mean the newest buttons only; otherwise the engine reads them as typed
         self.flush()
 
     def _event_for(self, line: str) -> Event:
         language = self.app.settings.locale
         typed = line.strip()
-        if typed.isdigit() and 1 <= int(typed) <= len(self.buttons):
+        if typed.isdecimal() and len(typed) <= 3 and 1 <= int(typed) <= len(self.buttons):
             return Event.button(self.chat_id, self.buttons[int(typed) - 1]["data"], language=language)
         for button in self.buttons:
             if button["text"].casefold() == typed.casefold():

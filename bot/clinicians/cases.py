@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.charts import score_chart
 from bot.clinicians.caseload import ScoreSeries, caseload, summarize
 from bot.clinicians.desk import Desk, split_message
-from bot.clinicians.facts import alert_facts, case_facts, instrument_order, shown_answers
+from bot.clinicians.facts import alert_facts, case_facts, instrument_order, safety_plan_facts, shown_answers
 from bot.clinicians.notes import draft_note
 from bot.storage.models import Alert, Course
 
@@ -25,12 +25,19 @@ def show_cases(desk: Desk, args: str) -> None:
     desk.send("\n\n".join([header, *rows]))
 
 
-def show_case(desk: Desk, course: Course, *, chat_id: int | None = None) -> None:
-    """Everything about one case: the course so far, a chart, the answers and a draft note."""
+def show_case(desk: Desk, course: Course, *, chat_id: int | None = None, alert: Alert | None = None) -> None:
+    """Everything about one case: the course so far, a chart, the answers and a draft note.
+
+    The open alerts (and `alert`, the one whose button was pressed, even if acknowledged)
+    come with the whole messages that raised them. Only ever sent to a private chat.
+    """
     summary = summarize(desk.session, [course])[0]
     target = desk.chat_id if chat_id is None else chat_id
     facts = case_facts(desk, summary)
-    alerts = [alert_facts(desk, a) for a in summary.open_alerts]
+    shown = list(summary.open_alerts)
+    if alert is not None and alert.id not in {a.id for a in shown}:
+        shown.append(alert)
+    alerts = [alert_facts(desk, a) for a in shown]
     desk.send(desk.text("clinician.case.summary", case=facts, alerts=alerts), chat_id=target)
     chart = _chart(desk, course, summary.scores)
     if chart is not None:
@@ -38,6 +45,9 @@ def show_case(desk: Desk, course: Course, *, chat_id: int | None = None) -> None
     answers = shown_answers(desk, course)
     if answers:
         desk.send(desk.text("clinician.case.answers", case=facts, answers=answers), chat_id=target)
+    plan = safety_plan_facts(desk, course)
+    if plan is not None:
+        desk.send(desk.text("clinician.case.safety_plan", case=facts, plan=plan), chat_id=target)
     note = draft_note(desk, summary)
     for piece in split_message(note):
         desk.turn.out.text(target, piece)
@@ -59,3 +69,18 @@ def case_of_alert(desk: Desk, alert_id: int) -> Course | None:
     if alert is None or alert.course_id is None:
         return None
     return desk.session.get(Course, alert.course_id)
+
+
+def show_alert_case(desk: Desk, alert_id: int, *, chat_id: int) -> bool:
+    """The "Show case" button: the case of the alert, or for an alert from a chat with no
+    course, the alert itself with its whole messages. False if there is no such alert."""
+    alert = desk.session.get(Alert, alert_id)
+    if alert is None:
+        return False
+    course = desk.session.get(Course, alert.course_id) if alert.course_id is not None else None
+    if course is not None:
+        show_case(desk, course, chat_id=chat_id, alert=alert)
+        return True
+    desk.send(desk.text("clinician.case.alert_only", alert=alert_facts(desk, alert)), chat_id=chat_id)
+    desk.audit("alert_viewed", alert.label, alert_id=alert.id)
+    return True

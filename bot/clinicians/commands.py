@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.clinicians import alerts, care
-from bot.clinicians.cases import case_of_alert, show_case, show_cases
+from bot.clinicians.cases import show_alert_case, show_case, show_cases
 from bot.clinicians.desk import Desk, active_clinician
 from bot.clinicians.invites import PREFIX, invite_command, redeem_invite
 from bot.clinicians.newcode import new_code
@@ -120,9 +120,7 @@ class ClinicianCommands:
         if len(parts) == 3 and parts[:2] == ["a", "ack"] and parts[2].isdigit():
             notice = alerts.ack_button(desk, int(parts[2]))
         elif len(parts) == 3 and parts[:2] == ["a", "case"] and parts[2].isdigit():
-            course = case_of_alert(desk, int(parts[2]))
-            if course is not None:
-                show_case(desk, course, chat_id=event.from_id)
+            if show_alert_case(desk, int(parts[2]), chat_id=event.from_id):
                 notice = desk.text("clinician.case.sent_privately") if event.is_group else ""
         elif len(parts) == 4 and parts[:2] == ["c", "close"] and parts[2].isdigit() and parts[3] in care.NEXT_STEPS:
             course = desk.session.get(Course, int(parts[2]), with_for_update=True)
@@ -150,10 +148,16 @@ def _may_be_for_clinicians(event: Event) -> bool:
 
 
 def _refuse(turn: Turn, what: str) -> None:
-    """The same 'not available' for every refused command or button, whatever its arguments."""
+    """The same 'not available' for every refused command or button, whatever its arguments.
+
+    What a person wrote after the command ("/checkin jeg vil dø") is still read for risk first.
+    """
     audit(turn.session, turn.now, "anonymous", "clinician_command_refused", None, command=what)
     event = turn.event
     if event.kind == "button" and event.callback_id:
         turn.out.answer_callback(event.chat_id, event.callback_id, turn.text("clinician.not_available"))
-    else:
+        return
+    if event.kind == "command" and event.args:
+        turn.engine.scan_text(turn, event.args)
+    if not turn.told_crisis:  # after the crisis text, "not available" would jar
         turn.say("clinician.not_available")

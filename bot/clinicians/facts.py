@@ -5,6 +5,7 @@ Only the case label identifies anyone; users' names are never stored.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import TemplateError
@@ -14,6 +15,8 @@ from bot.clinicians.caseload import CaseSummary
 from bot.clinicians.desk import Desk
 from bot.dialogs.context import store_keys
 from bot.dialogs.model import DialogSet
+from bot.engine.alerts import shown_label
+from bot.engine.safety_plan import STEP_KEYS, filled, has_plan, plan_of
 from bot.storage.models import Alert, Answer, Clinician, Course
 
 # What the clinician sees of a user's answers, in this order.
@@ -29,9 +32,7 @@ SHOWN_ANSWERS = (
     "wants_call",
     "goals",
     "week_goals",
-    "warning_signs",
-    "worse_plan",
-)
+)  # the safety plan (warning_signs, worse_plan, safety_*) has a message of its own: safety_plan_facts
 
 
 def instrument_order(dialogs: DialogSet) -> list[str]:
@@ -120,6 +121,16 @@ def answer_text(desk: Desk, key: str, value: Any) -> str:
     return str(value)
 
 
+def safety_plan_facts(desk: Desk, course: Course) -> dict[str, Any] | None:
+    """The person's safety plan, step key -> text (None where empty), and the week it last changed."""
+    answers = latest_answers(desk, course)
+    values = {key: value for key, (_week, value) in answers.items()}
+    if not has_plan(values):
+        return None
+    weeks = [answers[key][0] for key in STEP_KEYS if key in answers and filled(answers[key][1])]
+    return {"steps": plan_of(values), "week": max(weeks)}
+
+
 def shown_answers(desk: Desk, course: Course) -> list[dict[str, Any]]:
     answers = latest_answers(desk, course)
     return [
@@ -134,7 +145,7 @@ def alert_facts(desk: Desk, alert: Alert) -> dict[str, Any]:
     by = desk.session.get(Clinician, alert.acknowledged_by) if alert.acknowledged_by is not None else None
     return {
         "id": alert.id,
-        "label": alert.label,
+        "label": shown_label(desk.turn, alert.label),
         "name": signal_name(desk, alert.signal),
         "level": alert.level,
         "level_name": desk.text(f"clinician.level.{alert.level}"),
@@ -144,4 +155,22 @@ def alert_facts(desk: Desk, alert: Alert) -> dict[str, Any]:
         "time": desk.format_time(alert.created_at),
         "acknowledged_by": by.name if by is not None else None,
         "acknowledged_at": desk.format_time(alert.acknowledged_at),
+        "edited": any(m.get("edited") for m in alert.messages),
+        "messages": alert_messages(desk, alert),
     }
+
+
+def alert_messages(desk: Desk, alert: Alert) -> list[dict[str, Any]]:
+    """The whole messages that raised the alert, for a clinician's private view only (never the team chat)."""
+    shown: list[dict[str, Any]] = []
+    for entry in alert.messages:
+        at = entry.get("at")
+        when = None
+        if isinstance(at, str):
+            try:
+                parsed = datetime.fromisoformat(at)
+                when = desk.format_time(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+            except ValueError:
+                pass
+        shown.append({"text": str(entry.get("text", "")), "edited": bool(entry.get("edited")), "time": when})
+    return shown

@@ -42,6 +42,8 @@ _ALERT: dict[str, Any] = {
     "time": "2026-01-14 18:05",
     "acknowledged_by": "Kari",
     "acknowledged_at": "2026-01-14 18:12",
+    "edited": True,
+    "messages": [{"text": "Jeg sov dårlig i natt og orker ikke mer", "edited": True, "time": "2026-01-14 18:05"}],
 }
 
 _NOTE: dict[str, Any] = {
@@ -85,11 +87,16 @@ CLINICIAN_TEXTS: dict[str, dict[str, Any]] = {
     "clinician.cases.header": {"count": 3, "everyone": False},
     "clinician.cases.row": {"case": _CASE},
     "clinician.case.summary": {"case": _CASE, "alerts": [_ALERT]},
+    "clinician.case.alert_only": {"alert": _ALERT},
     "clinician.case.chart_title": {"label": "K-1234"},
     "clinician.case.chart_caption": {"case": _CASE},
     "clinician.case.answers": {"case": _CASE, "answers": [{"label": "Plan for uken", "week": 3,
                                                            "value": "Lese del 3"}]},
     "clinician.case.sent_privately": {},
+    "clinician.case.safety_plan": {"case": _CASE, "plan": {"week": 6, "steps": {
+        "warning_signs": "Trekker meg unna", "worse_plan": "Gå en tur", "safety_distraction": None,
+        "safety_people": "Søsteren min", "safety_professionals": "Fastlegen", "safety_surroundings": None,
+        "safety_reasons": "Barna mine"}}},
     "clinician.alerts.none": {},
     "clinician.alerts.header": {"count": 25, "shown": 20},
     "clinician.alerts.item": {"alert": _ALERT},

@@ -14,6 +14,8 @@ from sqlmodel import Session, col, select
 
 from bot.engine.codes import audit
 from bot.engine.outgoing import Buttons, Outbox
+from bot.engine.team_chat import admin_chats, unreachable_since
+from bot.engine.team_chat import note as team_chat_note
 from bot.engine.turn import Turn
 from bot.storage.models import Alert, Clinician, Course
 
@@ -51,6 +53,9 @@ def raise_signal(turn: Turn, signal: str, evidence: str, *, message: str | None 
         alert.updated_at = turn.now
         audit(turn.session, turn.now, "engine", "alert_updated", alert.label, alert_id=alert.id, signal=signal)
         if alert.held_until is not None and not held:
+            release_alert(turn, alert)
+        elif not held and LEVEL_ORDER.get(alert.level, 0) > LEVEL_ORDER.get(rule.level, 0):
+            alert.level = rule.level  # a notice (a direct question answered "no") and now a clear signal
             release_alert(turn, alert)
         return alert
     course = turn.course
@@ -123,7 +128,7 @@ def alert_view(turn: Turn, alert: Alert) -> dict[str, Any]:
             program = turn.dialogs.programs[course.program].title[turn.engine.config.locale]
     return {
         "id": alert.id,
-        "label": alert.label,
+        "label": shown_label(turn, alert.label),
         "signal": alert.signal,
         "signal_name": turn.renderer.render(turn.engine.config.locale, f"signal.{alert.signal}", {})
         if turn.renderer.has(turn.engine.config.locale, f"signal.{alert.signal}")
@@ -135,7 +140,15 @@ def alert_view(turn: Turn, alert: Alert) -> dict[str, Any]:
         "time": alert.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         "resend_count": alert.resend_count,
         "program": program,
+        "edited": any(m.get("edited") for m in alert.messages),  # the team sees the mark, never the text
     }
+
+
+def shown_label(turn: Turn, label: str) -> str:
+    """The case label, or plain words for a chat where no code is redeemed (never a name)."""
+    if label == UNREGISTERED_LABEL:
+        return turn.renderer.render(turn.engine.config.locale, "chain.no_code_label", {})
+    return label
 
 
 def alert_buttons(turn: Turn, alert: Alert) -> Buttons:
@@ -156,9 +169,8 @@ def alert_recipients(session: Session, turn: Turn, alert: Alert, *, admins: bool
             owner = session.get(Clinician, course.clinician_id)
             if owner is not None and owner.active:
                 chats.append(owner.telegram_id)
-    if admins:
-        query = select(Clinician).where(Clinician.is_admin == True, Clinician.active == True)  # noqa: E712
-        chats.extend(c.telegram_id for c in session.exec(query).all())
+    if admins or unreachable_since(session, turn.engine.config) is not None:  # the team chat refuses the bot
+        chats.extend(admin_chats(session))
     return list(dict.fromkeys(chats))
 
 
@@ -171,5 +183,11 @@ def notify_clinicians(session: Session, out: Outbox, turn: Turn, alert: Alert, k
     chats = alert_recipients(session, turn, alert, admins=admins)
     if not chats:
         log.warning("alert %s has nobody to go to: set GUIDEBOT_CLINICIAN_CHAT_ID", alert.id)
+    since = unreachable_since(session, turn.engine.config)
+    if since is not None:
+        log.error("alert %s: the team chat (GUIDEBOT_CLINICIAN_CHAT_ID) has refused the bot since %s, so the "
+                  "alert goes to the admins' private chats as well; add the bot to the team chat again",
+                  alert.id, since)
+        text = f"{text}\n\n{team_chat_note(turn)}"
     for chat in chats:
         out.text(chat, text, buttons=buttons, alert_id=alert.id)

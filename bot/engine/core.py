@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.dialogs.model import Instrument
 from bot.dialogs.store import DialogStore
-from bot.engine import flows, lifecycle
+from bot.engine import asking, flows, lifecycle
 from bot.engine.alerts import raise_signal
 from bot.engine.codes import audit, chat_key, failed_attempts, find_redeemable, looks_like_code
 from bot.engine.events import Event
@@ -73,17 +73,32 @@ class Engine:
 
     def _dispatch(self, turn: Turn) -> None:
         event = turn.event
-        if event.kind == "unsupported":
-            turn.say("common.unsupported")
-            flows.reask(turn)
-        elif event.kind == "edited":
-            turn.say("common.edited")
+        if event.kind in ("unsupported", "unreadable", "edited"):
+            self._not_an_answer(turn)
         elif event.kind == "command":
+            if event.args:
+                self.scan_text(turn, event.args)  # "/checkin <text>": the text is read too
             self._command(turn)
         elif event.kind == "button":
             self._button(turn)
         else:
             self._text(turn)
+
+    def _not_an_answer(self, turn: Turn) -> None:
+        """A photo, file, voice message or edit: its caption or new text is read, but never taken as an answer."""
+        event = turn.event
+        if event.kind == "unreadable":
+            turn.say("reading.unreadable")  # it cannot listen; always with the crisis lines
+        action = self.scan_text(turn, event.text) if event.text else "none"
+        if asking.pauses(turn, action):  # the crisis message or a direct question: no course question now
+            if turn.told_crisis:
+                asking.offer_continue(turn)
+        elif event.kind == "edited":
+            turn.say("common.edited")
+        else:
+            if event.kind == "unsupported":
+                turn.say("common.unsupported")
+            flows.reask(turn)
 
     # -- typed text ----------------------------------------------------------
 
@@ -104,15 +119,22 @@ class Engine:
             raise_signal(turn, hit.signal, f"«{hit.evidence}»", message=text)
         if any(hit.signal == "asks_for_person" for hit in result.hits):
             turn.say("safety.contact_requested")
+        if result.action == "ask":
+            asking.ask(turn, result.asked, text)  # unclear: ask the person directly, the alert held meanwhile
         return result.action
 
     def _text(self, turn: Turn) -> None:
         text = turn.event.text
-        self.scan_text(turn, text)
+        action = self.scan_text(turn, text)
         course = turn.course
-        if course is None:
+        if action == "none" and asking.typed_answer(turn, text):
+            return
+        if asking.pauses(turn, action):
+            asking.pause(turn, text)  # no next question after the crisis message or a direct question
+        elif course is None:
             self._redeem(turn, text)
         elif turn.step() is not None:
+            asking.clear_pause(turn)
             flows.answer(turn, text=text)
         elif course.state in FINAL and looks_like_code(text):
             self._redeem(turn, text)
@@ -138,6 +160,9 @@ class Engine:
             from bot.engine import personal_data
 
             personal_data.on_delete_button(turn, rest)
+        elif kind == "r":
+            if not asking.on_button(turn, rest):  # the direct question, or the pause after the crisis message
+                self._stale(turn)
         else:
             self._stale(turn)
 
@@ -166,6 +191,8 @@ class Engine:
             turn.say("common.help")
         elif name == "language":
             self._language_prompt(turn)
+        elif name == "contact":
+            lifecycle.request_contact(turn)  # with or without a course: a person asking is always heard
         elif course is None:
             turn.say("start.ask_code")
         elif name in lifecycle.COMMANDS:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-EventKind = Literal["text", "button", "command", "timer", "unsupported", "edited", "blocked"]
+# "unsupported": content the bot cannot use (photo, sticker ...), with its caption as `text`;
+# "unreadable": a voice message, video note or audio the bot cannot listen to (caption as `text`);
+# "edited": an edited message, with its new text (or caption) as `text`.
+EventKind = Literal["text", "button", "command", "timer", "unsupported", "unreadable", "edited", "blocked"]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import select
 
@@ -14,6 +14,8 @@ from bot.engine.turn import Turn
 from bot.storage.models import Score
 
 MAX_STEPS_PER_TURN = 200
+
+_Option = TypeVar("_Option")
 
 
 def start_flow(turn: Turn, flow_id: str) -> None:
@@ -148,12 +150,21 @@ def _pick(turn: Turn, choices: tuple[Choice, ...], text: str | None, button: int
     if text is None:
         return None
     typed = text.strip().casefold()
-    if typed.isdigit() and 1 <= int(typed) <= len(choices):
-        return choices[int(typed) - 1]
+    if typed.isdecimal():
+        return _at_position(choices, typed)
     for choice in choices:
         if turn.text(choice.text).casefold() == typed or choice.value.casefold() == typed:
             return choice
     return None
+
+
+def _at_position(options: tuple[_Option, ...], typed: str) -> _Option | None:
+    """A typed digit is the option's position, as the re-ask numbers them: 1 is the first option.
+
+    Never its stored value: on a symptom scale "1" is "Not at all" (score 0). Outside 1..N it is None.
+    """
+    position = int(typed) if len(typed) <= 6 else 0
+    return options[position - 1] if 1 <= position <= len(options) else None
 
 
 def _reask_choice(turn: Turn, labels: list[str]) -> None:
@@ -169,7 +180,7 @@ def _typed_value(turn: Turn, step: Step, text: str | None) -> Any:
     if step.input == "number":
         cleaned = text.strip()
         low, high = step.minimum or 0, step.maximum if step.maximum is not None else 10**6
-        if cleaned.lstrip("-").isdigit() and low <= int(cleaned) <= high:
+        if cleaned.lstrip("-").isdecimal() and len(cleaned) <= 12 and low <= int(cleaned) <= high:
             return int(cleaned)
         turn.say("common.reask_number", min=low, max=high)
         return None
@@ -263,9 +274,10 @@ def _answer_item(turn: Turn, step: Step, *, text: str | None, button: int | None
         option = instrument.options[button]
     elif text is not None:
         typed = text.strip().casefold()
-        for candidate in instrument.options:
-            if typed in (str(candidate.value), candidate.label[locale].casefold()):
-                option = candidate
+        if typed.isdecimal():
+            option = _at_position(instrument.options, typed)
+        else:
+            option = next((o for o in instrument.options if o.label[locale].casefold() == typed), None)
     if option is None:
         _reask_choice(turn, [o.label[locale] for o in instrument.options])
         _ask_item(turn, again=True)

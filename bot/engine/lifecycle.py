@@ -6,12 +6,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.dialogs.model import Instrument
 from bot.engine import flows
 from bot.engine.alerts import notify_clinicians, raise_signal, release_alert
 from bot.engine.codes import audit
+from bot.engine.safety_plan import FLOW as SAFETY_PLAN_FLOW
+from bot.engine.safety_plan import has_plan
 from bot.engine.schedule import next_slot
 from bot.engine.turn import Turn
 from bot.storage.models import Alert, Course, Score
@@ -145,6 +147,8 @@ def _missed(turn: Turn) -> None:
     if course.missed_weeks >= schedule.missed_weeks_to_dropout:
         drop_out(turn)
         return
+    # The first missed week: a notice for the clinician (not re-sent); the next one is the dropout.
+    raise_signal(turn, "missed_checkin", f"check-in of week {course.week} not done")
     turn.say("missed.week")
     week = schedule.weeks.get(course.week) or schedule.weeks[schedule.last_week]
     _start_reminders(turn, turn.now)
@@ -257,21 +261,56 @@ ACTIONS: dict[str, Callable[[Turn], None]] = {
 # -- scores ------------------------------------------------------------------
 
 
-def check_scores(turn: Turn, instrument: Instrument, total: int) -> None:
+# Signals a score raises; the person hears of the first new one in a turn, in plain words.
+SCORE_SIGNALS = {
+    "needs_assessment": "followup.needs_assessment_score",
+    "severe_score": "followup.clinician_told",
+    "deterioration": "followup.clinician_told",
+}
+
+
+def _threshold(turn: Turn, signal: str, instrument: Instrument) -> int | None:
+    rule = turn.dialogs.escalation.signals.get(signal)
+    return rule.thresholds.get(instrument.id) if rule is not None else None
+
+
+def _score_signal(turn: Turn, signal: str, evidence: str) -> None:
+    """Raise a score signal. A new alert is also told to the person, once per turn: no crisis
+    contacts (those come with item 9 or risk words), but what happens next."""
     course = turn.course
     assert course is not None
-    rules = turn.dialogs.escalation.signals
-    severe = rules["severe_score"].thresholds.get(instrument.id) if "severe_score" in rules else None
+    alert = raise_signal(turn, signal, evidence)
+    if alert is None or len(alert.evidence) > 1 or turn.told_crisis:
+        return  # joined an open alert, so they were told; or the crisis message said it
+    earlier = turn.session.exec(
+        select(Alert.id).where(Alert.course_id == course.id, Alert.id != alert.id, Alert.created_at == turn.now,
+                               col(Alert.signal).in_(list(SCORE_SIGNALS)))
+    ).first()
+    if earlier is None:
+        turn.say(SCORE_SIGNALS[signal])
+
+
+def check_scores(turn: Turn, instrument: Instrument, total: int) -> None:
+    """A severe baseline needs a clinician's assessment (loshjelp); later, severe scores and a
+    reliable rise from the baseline are signals too."""
+    course = turn.course
+    assert course is not None
+    if course.week <= 1:
+        limit = _threshold(turn, "needs_assessment", instrument)
+        if limit is not None and total >= limit:
+            _score_signal(turn, "needs_assessment", f"{instrument.name} = {total}")
+        return
+    severe = _threshold(turn, "severe_score", instrument)
     if severe is not None and total >= severe:
-        raise_signal(turn, "severe_score", f"{instrument.name} = {total}")
-    rise = rules["deterioration"].thresholds.get(instrument.id) if "deterioration" in rules else None
-    if rise is None or course.week <= 1:
+        _score_signal(turn, "severe_score", f"{instrument.name} = {total}")
+    rise = _threshold(turn, "deterioration", instrument)
+    if rise is None:
         return
     baseline = turn.session.exec(
         select(Score).where(Score.course_id == course.id, Score.instrument == instrument.id, Score.week == 1)
     ).first()
     if baseline is not None and baseline.total is not None and total - baseline.total >= rise:
-        raise_signal(turn, "deterioration", f"{instrument.name} {baseline.total} → {total}")
+        _score_signal(turn, "deterioration", f"{instrument.name} {baseline.total} → {total}")
 
 
 # -- commands ----------------------------------------------------------------
@@ -351,8 +390,22 @@ def show_plan(turn: Turn) -> None:
 
 
 def show_safety_plan(turn: Turn) -> None:
-    answers = turn.facts().answers
-    turn.say("safetyplan.show" if answers.get("warning_signs") else "safetyplan.none")
+    """/safetyplan: show the plan and offer to change it, or offer to make one (the safetyplan flow).
+
+    A course has one conversation at a time: in the middle of another one, the plan (or that
+    there is none yet) is shown, and the conversation goes on where it was.
+    """
+    course = turn.course
+    assert course is not None
+    if turn.step() is not None and course.flow != SAFETY_PLAN_FLOW:
+        if has_plan(turn.facts().answers):
+            turn.say("safetyplan.show")
+            turn.say("safetyplan.update_later")
+        else:
+            turn.say("safetyplan.none")
+        flows.reask(turn)
+        return
+    flows.start_flow(turn, SAFETY_PLAN_FLOW)
 
 
 def _personal(name: str) -> Callable[[Turn], None]:
@@ -379,6 +432,11 @@ COMMANDS: dict[str, Callable[[Turn], None]] = {
 
 def on_blocked(turn: Turn) -> None:
     """Telegram said the user blocked the bot: stop sending, tell the clinicians."""
+    if turn.event.chat_id == turn.engine.config.clinician_chat_id:
+        from bot.engine.team_chat import on_unreachable
+
+        on_unreachable(turn)  # the team chat refuses the bot: the admins take the alerts
+        return
     course = turn.engine.course_for_chat(turn.session, turn.event.chat_id)
     if course is None or course.unreachable:
         return

@@ -54,7 +54,19 @@ def ask_delete(turn: Turn) -> None:
         {"text": turn.text("delete.yes"), "data": f"d:y:{seq}"},
         {"text": turn.text("delete.no"), "data": f"d:n:{seq}"},
     ]]
-    turn.say("delete.confirm", buttons=buttons)
+    text = turn.text("delete.confirm")
+    if open_alerts(turn):
+        text = f"{text}\n\n{turn.text('chain.delete_alert_stays')}"
+    turn.send(text, buttons=buttons)
+
+
+def open_alerts(turn: Turn) -> list[Alert]:
+    """The course's alerts no clinician has acknowledged yet: /delete leaves them until someone has."""
+    course = turn.course
+    if course is None or course.id is None:
+        return []
+    query = select(Alert).where(Alert.course_id == course.id, col(Alert.acknowledged_at).is_(None))
+    return list(turn.session.exec(query).all())
 
 
 def on_delete_button(turn: Turn, rest: str) -> None:
@@ -66,9 +78,13 @@ def on_delete_button(turn: Turn, rest: str) -> None:
         return
     turn.engine._ack_button(turn)
     if choice == "y":
+        keeps_alert = bool(open_alerts(turn))
         erase(turn)
         turn.course = None
-        turn.say("delete.done")
+        text = turn.text("delete.done")
+        if keeps_alert:
+            text = f"{text}\n\n{turn.text('chain.delete_alert_stays')}"
+        turn.send(text)
     else:
         course.ask_seq += 1
         turn.say("delete.cancelled")
@@ -85,6 +101,9 @@ def erase(turn: Turn) -> None:
     course_id, label, chat_id = course.id, course.label, course.chat_id
     session.exec(delete(Answer).where(col(Answer.course_id) == course_id))
     session.exec(delete(Score).where(col(Score.course_id) == course_id))
+    # An alert no clinician has seen stays, under the case label, until someone acknowledges it.
+    session.exec(update(Alert).where(col(Alert.course_id) == course_id, col(Alert.acknowledged_at).is_(None))
+                 .values(course_id=None, chat_id=None))
     session.exec(delete(Alert).where(col(Alert.course_id) == course_id))
     session.exec(delete(OutboxItem).where(col(OutboxItem.course_id) == course_id, col(OutboxItem.sent_at).is_(None)))
     session.exec(update(OutboxItem).where(col(OutboxItem.course_id) == course_id).values(course_id=None))

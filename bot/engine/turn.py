@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from bot.dialogs.context import CourseFacts, build_context
+from bot.dialogs.context import CourseFacts, Lazy, build_context
 from bot.dialogs.model import DialogSet, Flow, Step
 from bot.dialogs.render import Renderer
 from bot.engine.events import Event
 from bot.engine.facts import load_facts
 from bot.engine.outgoing import Buttons, Outbox
+from bot.engine.service_hours import service_view
 from bot.storage.models import Answer, Course
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class Turn:
         self._facts = None
 
     def context(self, **extra: Any) -> dict[str, Any]:
+        extra.setdefault("service", Lazy(lambda: service_view(self)))  # service.open_now, service.next_open
         if self.course is None:
             return {"locale": self.locale, **extra}
         return build_context(self.dialogs, self.facts(), self.locale, **extra)

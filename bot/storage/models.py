@@ -172,6 +172,14 @@ class AuditEntry(SQLModel, table=True):
     detail: dict[str, Any] = _json(dict)
 
 
+class ServiceState(SQLModel, table=True):
+    """A durable fact about the service itself, by key (e.g. "team_chat_unreachable")."""
+
+    key: str = Field(primary_key=True)
+    value: dict[str, Any] = _json(dict)
+    updated_at: datetime = _utc()
+
+
 class Invite(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(unique=True, index=True)

@@ -295,6 +295,14 @@ class FakeGroup(FakeChat):
             raise ValueError("group chat ids are negative")
         kind = "supergroup" if chat_id <= -1_000_000_000_000 else "group"
         super().__init__(server, chat_id, {"id": chat_id, "type": kind, "title": title})
+        # The bot in this group: "member", "administrator", "restricted", "left" or "kicked".
+        self.bot_status = "member"
+        self.bot_can_send = True  # for "restricted": its own right to send messages
+        self.members_can_send = True  # the group's default permission for members
+
+    def kick_bot(self) -> None:
+        """Remove the bot: sends and look-ups answer 403 "bot was kicked from the group chat"."""
+        self.bot_status = "kicked"
 
     async def send(self, from_user_id: int, text: str) -> int:
         return await self._send_as(self.server.user(from_user_id), _text_content(text))

@@ -103,6 +103,36 @@ _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are "
     "exactly the same as a content and reply markup of the current message"
 )
+_MEMBER_RIGHTS = (
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_manage_topics",
+    "can_edit_tag",
+    "can_react_to_messages",
+)
+_ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
 _NGINX_502 = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
@@ -222,6 +252,7 @@ class FakeTelegram:
                 "sendChatAction": self._send_chat_action,
                 "deleteMessage": self._delete_message,
                 "getChat": self._get_chat,
+                "getChatMember": self._get_chat_member,
                 **{name: self._setting_store(name) for name in _STORED_SETTINGS},
             }.items()
         }
@@ -483,6 +514,7 @@ class FakeTelegram:
                 and call.params.get("chat_id") in self.blocked
             ):
                 raise ApiError(403, BLOCKED)
+            self._check_group_rights(canonical, call.params)
             body: dict[str, Any] = {"ok": True, "result": await handler(call.params)}
             call.status = 200
         except ApiError as error:
@@ -508,6 +540,24 @@ class FakeTelegram:
         await self.wait_quietly(lambda: self._closing, fault.delay)  # "timeout"
         if not fault.deliver:
             raise ApiError(504, "Gateway Timeout")
+
+    def _check_group_rights(self, method: str, params: Params) -> None:
+        """A group that removed the bot, or does not let it write, refuses like Telegram."""
+        chat = self.chats.get(params.get("chat_id"))  # type: ignore[arg-type]
+        if not isinstance(chat, FakeGroup):
+            return
+        if not method.startswith(("send", "edit")) and method not in ("getChat", "getChatMember"):
+            return
+        where = f"{chat.raw_chat['type']} chat"
+        if chat.bot_status == "kicked":
+            raise ApiError(403, f"Forbidden: bot was kicked from the {where}")
+        if chat.bot_status == "left":
+            raise ApiError(403, f"Forbidden: bot is not a member of the {where}")
+        may_send = (chat.bot_status in ("administrator", "creator")
+                    or (chat.bot_status == "restricted" and chat.bot_can_send)
+                    or (chat.bot_status == "member" and chat.members_can_send))
+        if method.startswith("send") and method != "sendChatAction" and not may_send:
+            raise bad_request("not enough rights to send text messages to the chat")
 
     # -- helpers for handlers --------------------------------------------------
 
@@ -790,7 +840,11 @@ class FakeTelegram:
         return True
 
     async def _get_chat(self, params: Params) -> Any:
-        return self._chat(params).raw_chat | {
+        chat = self._chat(params)
+        extra: dict[str, Any] = {}
+        if isinstance(chat, FakeGroup):
+            extra["permissions"] = dict.fromkeys(_MEMBER_RIGHTS, chat.members_can_send)
+        return chat.raw_chat | extra | {
             "accent_color_id": 0,
             "max_reaction_count": 11,
             "accepted_gift_types": {
@@ -801,6 +855,24 @@ class FakeTelegram:
                 "gifts_from_channels": False,
             },
         }
+
+    async def _get_chat_member(self, params: Params) -> Any:
+        chat = self._chat(params)
+        user_id = params.get("user_id")
+        if user_id == BOT_ID:
+            user: dict[str, Any] = self.bot_user
+            status = chat.bot_status if isinstance(chat, FakeGroup) else "member"
+        elif isinstance(user_id, int) and user_id in self.users:
+            user, status = self.users[user_id].raw_user, "member"
+        else:
+            raise bad_request("PARTICIPANT_ID_INVALID")
+        if status == "restricted" and isinstance(chat, FakeGroup):
+            rights = dict.fromkeys(_MEMBER_RIGHTS, chat.bot_can_send)
+            return {"user": user, "status": status, "is_member": True, "until_date": 0, **rights}
+        if status == "administrator":
+            rights = dict.fromkeys(_ADMIN_RIGHTS, False)
+            return {"user": user, "status": status, "can_be_edited": False, "is_anonymous": False, **rights}
+        return {"user": user, "status": status}
 
     def _setting_store(self, method: str) -> Handler:
         async def store(params: Params) -> Any:

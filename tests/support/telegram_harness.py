@@ -138,7 +138,7 @@ async def do_closing(chat: Chat, phq: list[int], gad: list[int]) -> None:
     await answer_measure(chat, gad)
     await chat.press_index(0)  # did part 6; the chart comes now
     for text in ("Å legge merke til tankene", "Aktivitetsplan", "Trekker meg unna, sover dårlig",
-                 "Ringe søsteren min og bruke dagboken"):
+                 "Ringe søsteren min og bruke dagboken", "Søsteren min", "Barna mine"):  # safety plan 1, 2, 4, 7
         await chat.send(text)
     await chat.press_index(0)  # finished all
     await chat.press_index(0)  # better
@@ -210,7 +210,10 @@ def settings_for(server: FakeTelegram, database_url: str, **overrides: Any) -> A
                               "telegram_api_url": server.base_url.removesuffix("/bot"),
                               "scheduler_interval_seconds": 3600.0}
     values.update(overrides)
-    return make_settings(database_url, **values)
+    settings = make_settings(database_url, **values)
+    if settings.clinician_chat_id is not None and settings.clinician_chat_id < 0:
+        server.group(settings.clinician_chat_id, "Veilederteamet")  # the bot checks it can post there at start
+    return settings
 
 
 @asynccontextmanager
@@ -256,6 +259,9 @@ class BotProcess:
             "GUIDEBOT_SCHEDULER_INTERVAL_SECONDS": "3600",
             **env,
         }
+        team = self.env.get("GUIDEBOT_CLINICIAN_CHAT_ID", "")
+        if team.startswith("-") and team[1:].isdigit():
+            server.group(int(team), "Veilederteamet")  # the bot checks it can post there at start
         self.process: asyncio.subprocess.Process | None = None
         self.stderr = ""
 

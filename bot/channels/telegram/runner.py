@@ -43,8 +43,11 @@ def run_bot(settings: Settings, role: str = "all") -> None:
 
     if not settings.telegram_token.strip():
         raise fail(NO_TOKEN)
+    from bot.channels.telegram.runtime import NO_TEAM_CHAT, SettingsProblem
+
+    if settings.clinician_chat_id is None:
+        raise fail(f"guidebot: {NO_TEAM_CHAT}")  # an alert must never go nowhere
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    from bot.channels.telegram.runtime import SettingsProblem
     from bot.cli import load_app
 
     app: App = load_app(settings)

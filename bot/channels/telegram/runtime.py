@@ -17,8 +17,9 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from telegram import Bot
-from telegram.error import InvalidToken, TelegramError
+from telegram import Bot, ChatMemberRestricted
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 
 from bot.app import App
 from bot.channels.telegram.activity import Activity
@@ -35,12 +36,34 @@ from bot.channels.telegram.transport import AiohttpRequest
 from bot.channels.telegram.updates import ALLOWED_UPDATES
 from bot.channels.telegram.worker import Failpoint, Worker
 from bot.config import Settings
+from bot.engine.team_chat import mark_reachable
 
 log = logging.getLogger(__name__)
 
 
 class SettingsProblem(Exception):
     """A setting the bot cannot run with; the message says what to set."""
+
+
+NO_TEAM_CHAT = ("no team chat for the alerts. Set GUIDEBOT_CLINICIAN_CHAT_ID to the clinicians' team chat "
+                "(a negative number such as -1001234567890), with the bot added to it.")
+
+
+async def team_chat_problem(bot: Bot, chat_id: int) -> str | None:
+    """What stops the bot posting in `chat_id`, or None. Telegram's refusals raise."""
+    chat = await bot.get_chat(chat_id)
+    if chat.type == ChatType.PRIVATE:
+        return None
+    member = await bot.get_chat_member(chat_id, bot.id)
+    status = member.status
+    if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        return f"the bot is not a member of it (status '{status}')"
+    if isinstance(member, ChatMemberRestricted) and (not member.is_member or not member.can_send_messages):
+        return "the bot is restricted there and may not send messages"
+    if status == ChatMemberStatus.MEMBER and chat.permissions is not None \
+            and chat.permissions.can_send_messages is False:
+        return "members may not send messages there, and the bot is not an administrator"
+    return None
 
 
 @dataclass(frozen=True)
@@ -110,6 +133,7 @@ class TelegramBot:
             raise SettingsProblem("webhook mode needs a secret: set GUIDEBOT_WEBHOOK_SECRET "
                                   "(1-256 characters A-Z, a-z, 0-9, _ and -)")
         await self._connect()
+        await self._check_team_chat()
         if self.tuning.role == "send":
             await self.sender.scan()
             self._spawn(self._send_loop())
@@ -152,6 +176,28 @@ class TelegramBot:
                 continue
             self.username = self.bot.username
             return
+
+    async def _check_team_chat(self) -> None:
+        """The alerts must reach someone: the bot has to be able to post in the team chat."""
+        chat_id = self.settings.clinician_chat_id
+        if chat_id is None:
+            raise SettingsProblem(NO_TEAM_CHAT)
+        failures = 0
+        while True:
+            try:
+                problem = await team_chat_problem(self.bot, chat_id)
+            except (BadRequest, Forbidden) as exc:
+                problem = f"Telegram says '{exc.message}'"
+            except TelegramError as exc:  # network trouble: not the setting's fault
+                failures += 1
+                log.warning("cannot check the team chat yet (%s); trying again", type(exc).__name__)
+                await asyncio.sleep(self.tuning.backoff.delay(failures))
+                continue
+            break
+        if problem is not None:
+            raise SettingsProblem(f"the bot cannot post in the team chat GUIDEBOT_CLINICIAN_CHAT_ID={chat_id}: "
+                                  f"{problem}. Add the bot to that chat and let it send messages, or fix the id.")
+        await self.db.run(lambda session: mark_reachable(session, chat_id, self.app.engine.clock.now()))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

@@ -50,6 +50,8 @@ from bot.engine.events import Event
 log = logging.getLogger(__name__)
 
 MAX_OTHER_ERRORS = 5
+# Bad Request answers that mean the team chat cannot take the bot's messages at all.
+TEAM_CHAT_GONE = ("chat not found", "not enough rights", "have no rights", "not a member")
 
 
 class Outcome(enum.Enum):
@@ -86,6 +88,8 @@ class Sender:
         self._marks: list[Delivered] = []
         self._marking: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._team_chat = app.settings.clinician_chat_id
+        self._team_down: bool | None = None  # None: not known; looked up after the next delivery there
 
     # -- finding rows ------------------------------------------------------------
 
@@ -214,7 +218,17 @@ class Sender:
                 continue
             await self._pause(self.backoff.delay(failures))
         self._mark(Delivered(row_id, message_id, attempts))
+        if chat_id == self._team_chat and self._team_down is not False:
+            await self._team_chat_works(chat_id)
         return Outcome.SENT
+
+    async def _team_chat_works(self, chat_id: int) -> None:
+        """A message reached the team chat: a stored "unreachable" mark is cleared."""
+        from bot.engine.team_chat import mark_reachable
+
+        now = self._now()
+        await self.db.run(lambda session: mark_reachable(session, chat_id, now))
+        self._team_down = False
 
     def _log_retry(self, row_id: int, exc: TelegramError, failures: int) -> None:
         level = logging.ERROR if isinstance(exc, InvalidToken) else logging.WARNING
@@ -222,6 +236,8 @@ class Sender:
 
     async def _refused(self, pending: Pending, exc: BadRequest, attempts: int) -> Outcome:
         row_id, kind = pending.row_id, pending.kind
+        if pending.chat_id == self._team_chat and any(words in exc.message.lower() for words in TEAM_CHAT_GONE):
+            return await self._blocked(pending, attempts)  # the team chat is gone or mutes the bot
         if kind in ("callback", "clear_buttons"):
             log.info("outbox row %s (%s): %s; nothing left to do", row_id, kind, exc.message)
             self._mark(Delivered(row_id, None, attempts))
@@ -232,7 +248,11 @@ class Sender:
 
     async def _blocked(self, pending: Pending, attempts: int) -> Outcome:
         chat_id = pending.chat_id
-        if chat_id < 0:
+        if chat_id == self._team_chat:
+            self._team_down = True
+            log.error("outbox row %s: Telegram refuses the bot in the team chat (GUIDEBOT_CLINICIAN_CHAT_ID); "
+                      "alerts go to the admins' private chats until it works again", pending.row_id)
+        elif chat_id < 0:
             log.error("outbox row %s: the bot may not write to group chat %s; is it still a member?",
                       pending.row_id, chat_id)
         else:

@@ -12,9 +12,11 @@ Update = dict[str, Any]
 # Update kinds the bot asks Telegram for; everything else is never delivered.
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 
-# Message content the engine cannot use; it answers with a kind "text only, please".
+# Spoken content the bot cannot listen to; it says so, with the crisis lines.
+UNREADABLE_CONTENT = ("voice", "video_note", "audio")
+# Other content the engine cannot use; it answers with a kind "text only, please".
 UNSUPPORTED_CONTENT = (
-    "sticker", "photo", "voice", "video", "video_note", "audio", "document", "animation", "location",
+    "sticker", "photo", "video", "document", "animation", "location",
     "venue", "contact", "poll", "dice", "game", "story", "paid_media", "checklist",
 )
 
@@ -68,18 +70,30 @@ def to_event(update: Update, bot_username: str) -> Event | None:
     from_id = int(sender.get("id", chat_id))
     language = sender.get("language_code")
     is_group = message.get("chat", {}).get("type") != "private"
+    written = _written(message)  # every text a person wrote is read, also captions and edits
     if "edited_message" in update:
-        event = Event("edited", chat_id, from_id, language=language)
+        event = Event("edited", chat_id, from_id, text=written, language=language)
     elif isinstance(message.get("text"), str):
         text: str = message["text"]
         if not _command_is_for_us(text, bot_username):
             return None
         event = Event.message(chat_id, text, from_id=from_id, language=language)
+    elif any(key in message for key in UNREADABLE_CONTENT):
+        event = Event("unreadable", chat_id, from_id, text=written, language=language)
     elif any(key in message for key in UNSUPPORTED_CONTENT):
-        event = Event("unsupported", chat_id, from_id, language=language)
+        event = Event("unsupported", chat_id, from_id, text=written, language=language)
     else:
         return None  # service messages: members joining, pinned messages and the like
     return replace(event, is_group=True) if is_group else event
+
+
+def _written(message: dict[str, Any]) -> str:
+    """What the person wrote in a message: its text, or the caption of a photo, file or video."""
+    for key in ("text", "caption"):
+        value = message.get(key)
+        if isinstance(value, str):
+            return value
+    return ""
 
 
 def _button(query: dict[str, Any], chat_id: int) -> Event | None:
