@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from bot.engine import flows
 from bot.engine.alerts import LEVEL_ORDER, notify_clinicians, raise_signal, release_alert, tell_user_crisis
 from bot.engine.codes import audit
+from bot.engine.safety_plan import has_plan
 from bot.engine.signals import normalize_text
 from bot.engine.turn import Turn
 from bot.storage.models import Alert
@@ -215,7 +216,7 @@ def _pause_button(turn: Turn, kind: str) -> bool:
     _ack(turn, turn.text("asking.continue_now"))
     turn.set_scratch(PAUSE, None)
     text = turn.text("asking.continuing")
-    if not turn.facts().answers.get("warning_signs"):
+    if not has_plan(turn.facts().answers):
         text += "\n\n" + turn.text("asking.safetyplan_offer")
     turn.send(text)
     flows.reask(turn)
