@@ -4,8 +4,9 @@
     python bench/escalation_corpus.py --split tune --misses   # what the tune split misses
 
 The corpus is in tests/data/escalation_corpus/: risk_*.yaml and benign_*.yaml, each
-split into `tune` (the rules were written against it) and `measure` (held out: only
-measured). A risk phrase is caught when the action is alert or ask.
+split into `tune` (risk_tune.yaml and risk_tune_b.yaml: the rules were written
+against them) and `measure` (risk_measure.yaml: held out, written by another hand
+and only measured). A risk phrase is caught when the action is alert or ask.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ CORPUS = ROOT / "tests" / "data" / "escalation_corpus"
 
 
 def load(kind: str, split: str) -> list[dict[str, str]]:
-    return list(yaml.safe_load((CORPUS / f"{kind}_{split}.yaml").read_text(encoding="utf-8")))
+    """All files of a kind and split: `risk_tune.yaml` and `risk_tune_b.yaml` are both tune."""
+    rows: list[dict[str, str]] = []
+    for path in sorted(CORPUS.glob(f"{kind}_{split}*.yaml")):
+        rows.extend(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return rows
 
 
 def pct(n: int, d: int) -> str:

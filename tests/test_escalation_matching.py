@@ -79,18 +79,25 @@ def _load(name: str) -> list[dict[str, str]]:
     return list(yaml.safe_load((CORPUS / name).read_text(encoding="utf-8")))
 
 
+def _split(kind: str, split: str) -> list[dict[str, str]]:
+    return [row for path in sorted(CORPUS.glob(f"{kind}_{split}*.yaml")) for row in _load(path.name)]
+
+
 def test_the_corpus_is_large_and_split() -> None:
-    risk = _load("risk_tune.yaml") + _load("risk_measure.yaml")
-    benign = _load("benign_tune.yaml") + _load("benign_measure.yaml")
+    risk = _split("risk", "tune") + _split("risk", "measure")
+    benign = _split("benign", "tune") + _split("benign", "measure")
     assert len(risk) + len(benign) >= 1500
     assert len(benign) >= 0.45 * (len(risk) + len(benign))
-    assert {r["text"].lower() for r in _load("risk_tune.yaml")}.isdisjoint(
-        r["text"].lower() for r in _load("risk_measure.yaml"))
+    for kind in ("risk", "benign"):
+        assert {r["text"].lower() for r in _split(kind, "tune")}.isdisjoint(
+            r["text"].lower() for r in _split(kind, "measure"))
+    for row in risk + benign:
+        assert set(row) == {"text", "category", "variety"} and row["text"].strip()
 
 
 def test_tune_split_figures_hold() -> None:
     """A regression guard on the split the rules were written against (figures in docs/safety.md)."""
-    risk, benign = _load("risk_tune.yaml"), _load("benign_tune.yaml")
+    risk, benign = _split("risk", "tune"), _split("benign", "tune")
     caught = sum(action(r["text"]) != "none" for r in risk) / len(risk)
     actions = [action(b["text"]) for b in benign]
     assert caught >= 0.85
