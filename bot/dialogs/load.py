@@ -398,24 +398,14 @@ def _escalation(reader: _Reader, path: Path) -> EscalationRules:
         level = str(rule.get("level", ""))
         if level not in LEVELS:
             reader.fail(path, rule.line_of("level"), f"signal '{name}': level must be one of {', '.join(LEVELS)}")
-        phrases: dict[str, tuple[str, ...]] = {}
-        phrase_node = rule.get("phrases")
-        if phrase_node is not None:
-            if not isinstance(phrase_node, Node):
-                reader.fail(path, rule.line_of("phrases"), f"signal '{name}': phrases are listed per locale")
-            else:
-                for loc, words in phrase_node.items():
-                    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
-                        message = f"signal '{name}': phrases.{loc} must be a list of texts"
-                        reader.fail(path, phrase_node.line_of(loc), message)
-                        continue
-                    phrases[loc] = tuple(words)
+        if rule.get("phrases") is not None:
+            reader.fail(path, rule.line_of("phrases"),
+                        f"signal '{name}': phrases moved to the `text:` rules (text.rules[].patterns)")
         thresholds_node = rule.get("thresholds") or {}
         thresholds = {str(k): int(v) for k, v in thresholds_node.items()} if isinstance(thresholds_node, dict) else {}
         signals[str(name)] = SignalRule(
             name=str(name),
             level=level,
-            phrases=phrases,
             thresholds=thresholds,
             tell_user=bool(rule.get("tell_user", level != "notice")),
         )

@@ -25,6 +25,13 @@ Look-alikes are kept quiet in two ways, both data:
   "not suicidal, but I want to disappear" still matches its second half.
 
 Nothing here grades risk; a match is a reason for a human to look.
+
+Speed: every text a person writes is scanned, so a sentence tries only the patterns
+that can start at one of its words (`TextRules.heads`, built at compile time from each
+pattern's first elements up to its first required one) and whose required elements all
+have a word in the sentence; clause numbers are worked out only for a sentence with a
+match. `find_matches(..., indexed=False)` tries every pattern at every word instead: the
+reference the index must agree with (tests and `bench/escalation_speed.py`).
 """
 
 from __future__ import annotations
@@ -110,6 +117,12 @@ class Word:
     prefix: bool = False
     fuzzy: bool = True  # exception words match only as written (and folded)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.text, self.prefix, self.fuzzy)))
+
+    def __hash__(self) -> int:  # sets of Words are intersected on every scan: hash once
+        return self._hash  # type: ignore[attr-defined, no-any-return]
+
     def matches(self, token: str) -> bool:
         if self.prefix:
             if token.startswith(self.text):
@@ -193,18 +206,47 @@ class Element:
         """Where a match of this element starting at `at` ends (exclusive); `words` per token."""
         if self.wildcard:
             return [at + 1] if at < len(words) else []
-        found = [at + 1] if not self.single.isdisjoint(words[at]) else []
+        here = words[at]
+        found = [at + 1] if not self.single.isdisjoint(here) else []
         for seq in self.multi:
             end = at + len(seq)
-            if end <= len(words) and all(w in words[at + i] for i, w in enumerate(seq)):
+            if seq[0] in here and end <= len(words) and all(w in words[at + i] for i, w in enumerate(seq)):
                 found.append(end)
         return found
+
+    @property
+    def first_words(self) -> frozenset[Word]:
+        """The words a match of this element can begin with."""
+        return self.single | {seq[0] for seq in self.multi}
 
 
 @dataclass(frozen=True)
 class Pattern:
     source: str
     elements: tuple[Element, ...]
+    head: frozenset[Word] = frozenset()  # a match starts at a word matching one of these ...
+    open_head: bool = False  # ... or anywhere, when a first element is `@gap`
+    required: tuple[frozenset[Word], ...] = ()  # each must have a word in the sentence
+    # per required element: its index, its first words, and at most how many words the elements
+    # before it take (a match starting at s reaches it by s + that + gap * (index + 1))
+    anchors: tuple[tuple[int, frozenset[Word], int], ...] = ()
+
+    @classmethod
+    def of(cls, source: str, elements: tuple[Element, ...]) -> Pattern:
+        head: set[Word] = set()
+        open_head = False
+        for element in elements:  # the first elements, up to and including the first required one
+            if element.wildcard:
+                open_head = True
+            else:
+                head |= element.first_words
+            if not element.optional:
+                break
+        required = tuple(e.first_words for e in elements if not e.optional and not e.wildcard)
+        widths = [1 if e.wildcard else max(len(a) for a in e.alternatives) for e in elements]
+        anchors = tuple((k, e.first_words, sum(widths[:k])) for k, e in enumerate(elements)
+                        if not e.optional and not e.wildcard)
+        return cls(source, elements, frozenset(head), open_head, required, anchors)
 
 
 @dataclass(frozen=True)
@@ -231,6 +273,9 @@ class TextRules:
     gap: int = 2
     denial_window: int = 3
     index: WordIndex = field(default_factory=lambda: WordIndex(()))
+    # (rule, pattern) positions by a word their match can start with; `open_heads` can start anywhere
+    heads: Mapping[Word, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    open_heads: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -291,7 +336,7 @@ def compile_pattern(source: str, groups: Mapping[str, tuple[Word, ...]], fail: F
     if all(e.optional for e in kept):
         fail(f"pattern '{source}' has only optional words")
         return None
-    return Pattern(source, kept)
+    return Pattern.of(source, kept)
 
 
 def compile_groups(raw: Mapping[str, Sequence[str]], fail: Callable[[str, str], None]) -> dict[str, tuple[Word, ...]]:
@@ -310,24 +355,84 @@ def compile_groups(raw: Mapping[str, Sequence[str]], fail: Callable[[str, str], 
 # -- matching -------------------------------------------------------------------
 
 
+WINDOW_MIN = 40  # in a sentence this long, starts are also narrowed to near a required word
+
+Places = Mapping[Word, list[int]]  # where in a sentence each rule word stands
+
+
+def _places(words: Sequence[frozenset[Word]]) -> dict[Word, list[int]]:
+    places: dict[Word, list[int]] = defaultdict(list)
+    for at, found in enumerate(words):
+        for word in found:
+            places[word].append(at)
+    return places
+
+
+def _window_starts(pattern: Pattern, places: Places, gap: int, length: int) -> list[int]:
+    """The starts from which the pattern's rarest required element is within reach (a superset of the
+    starts that can match), each also a place where the pattern's first words stand."""
+    best: set[int] | None = None
+    best_reach = 0
+    for index, need, before in pattern.anchors:
+        at = {p for word in need & places.keys() for p in places[word]}
+        if best is None or len(at) < len(best):
+            best, best_reach = at, before + gap * (index + 1)
+    if best is None:
+        return list(range(length))
+    allowed = {s for p in best for s in range(max(0, p - best_reach), p + 1)}
+    if not pattern.open_head:
+        allowed &= {p for word in pattern.head & places.keys() for p in places[word]}
+    return sorted(allowed)
+
+
 def _find(pattern: Pattern, tokens: Sequence[str], words: Sequence[frozenset[Word]], negations: frozenset[str],
-          gap: int) -> list[tuple[int, int]]:
+          gap: int, *, indexed: bool = True, places: Places | None = None) -> list[tuple[int, int]]:
     """Every (start, end) where the pattern matches; end is exclusive."""
     found: list[tuple[int, int]] = []
     first = pattern.elements[0]
-    for start in range(len(tokens)):
-        if not first.optional and not first.wildcard and first.single.isdisjoint(words[start]) and not first.multi:
+    head, open_head = pattern.head, pattern.open_head
+    memo: dict[tuple[int, int, bool], int] | None = {} if indexed else None
+    starts: Iterable[int] = range(len(tokens))
+    if indexed and places is not None:
+        starts = _window_starts(pattern, places, gap, len(tokens))
+    for start in starts:
+        if indexed:
+            if not open_head and head.isdisjoint(words[start]):
+                continue
+        elif not first.optional and not first.wildcard and first.single.isdisjoint(words[start]) and not first.multi:
             continue
-        end = _match_from(pattern.elements, 0, tokens, words, start, negations, gap, first=True)
+        end = _match_from(pattern.elements, 0, tokens, words, start, negations, gap, first=True, memo=memo)
         if end is not None:
             found.append((start, end))
     return found
 
 
+_NO_MATCH = -1
+
+
 def _match_from(elements: Sequence[Element], i: int, tokens: Sequence[str], words: Sequence[frozenset[Word]],
-                pos: int, negations: frozenset[str], gap: int, *, first: bool) -> int | None:
+                pos: int, negations: frozenset[str], gap: int, *, first: bool,
+                memo: dict[tuple[int, int, bool], int] | None = None) -> int | None:
+    """Where the elements from `i` on match from `pos` (the first way found), or None.
+
+    The answer depends only on (i, pos, first) within one pattern and sentence, so `memo`
+    keeps it: optional `@gap?` runs would otherwise try the same places over and over.
+    """
     if i == len(elements):
         return pos
+    if memo is not None:
+        key = (i, pos, first)
+        known = memo.get(key)
+        if known is None:
+            known = memo[key] = _search(elements, i, tokens, words, pos, negations, gap, first, memo)
+        return None if known == _NO_MATCH else known
+    done = _search(elements, i, tokens, words, pos, negations, gap, first, None)
+    return None if done == _NO_MATCH else done
+
+
+def _search(elements: Sequence[Element], i: int, tokens: Sequence[str], words: Sequence[frozenset[Word]],
+            pos: int, negations: frozenset[str], gap: int, first: bool,
+            memo: dict[tuple[int, int, bool], int] | None) -> int:
     element = elements[i]
     reach = 0 if first else gap
     for offset in range(reach + 1):
@@ -339,12 +444,14 @@ def _match_from(elements: Sequence[Element], i: int, tokens: Sequence[str], word
         if element.wildcard and tokens[at] in negations:
             break
         for end in element.ends(words, at):
-            done = _match_from(elements, i + 1, tokens, words, end, negations, gap, first=False)
+            done = _match_from(elements, i + 1, tokens, words, end, negations, gap, first=False, memo=memo)
             if done is not None:
                 return done
     if element.optional:
-        return _match_from(elements, i + 1, tokens, words, pos, negations, gap, first=first)
-    return None
+        done = _match_from(elements, i + 1, tokens, words, pos, negations, gap, first=first, memo=memo)
+        if done is not None:
+            return done
+    return _NO_MATCH
 
 
 def _denied(rules: TextRules, tokens: Sequence[str], clause: Sequence[int], start: int) -> str:
@@ -358,7 +465,23 @@ def _denied(rules: TextRules, tokens: Sequence[str], clause: Sequence[int], star
     return ""
 
 
-def find_matches(rules: TextRules, text: str) -> list[Match]:
+def _candidates(rules: TextRules, words: Sequence[frozenset[Word]]) -> list[tuple[Rule, Pattern]]:
+    """The patterns that can match this sentence, in rule and pattern order."""
+    present: set[Word] = set().union(*words)
+    chosen = set(rules.open_heads)
+    for word in present:
+        chosen.update(rules.heads.get(word, ()))
+    out: list[tuple[Rule, Pattern]] = []
+    for rule_index, pattern_index in sorted(chosen):
+        rule = rules.rules[rule_index]
+        pattern = rule.patterns[pattern_index]
+        if all(not need.isdisjoint(present) for need in pattern.required):
+            out.append((rule, pattern))
+    return out
+
+
+def find_matches(rules: TextRules, text: str, *, indexed: bool = True) -> list[Match]:
+    """Every match of every rule, in rule, pattern and word order; `indexed=False` is the plain reference."""
     matches: list[Match] = []
     for raw_sentence in _SENTENCE_END.split(text):
         pairs = _token_pairs(raw_sentence, rules.emoji)
@@ -367,16 +490,21 @@ def find_matches(rules: TextRules, text: str) -> list[Match]:
         tokens = [folded for folded, _raw in pairs]
         written = [raw for _folded, raw in pairs]
         words = [rules.index.words_for(t) for t in tokens]
-        clause = _clause_numbers(raw_sentence, tokens, rules)
+        candidates = (_candidates(rules, words) if indexed
+                      else [(rule, pattern) for rule in rules.rules for pattern in rule.patterns])
+        clause: list[int] = []
         exception_spans: dict[str, list[tuple[int, int, str]]] = {}
-        for rule in rules.rules:
-            for pattern in rule.patterns:
-                for start, end in _find(pattern, tokens, words, rules.negations, rules.gap):
-                    why = _exception(rules, rule, tokens, words, clause, start, end, exception_spans)
-                    if not why and rule.deniable:
-                        negation = _denied(rules, tokens, clause, start)
-                        why = f"denial: {negation}" if negation else ""
-                    matches.append(Match(rule, pattern.source, " ".join(written[start:end]), start, end, why))
+        places = _places(words) if indexed and len(tokens) >= WINDOW_MIN else None
+        for rule, pattern in candidates:
+            for start, end in _find(pattern, tokens, words, rules.negations, rules.gap, indexed=indexed,
+                                    places=places):
+                if not clause:
+                    clause = _clause_numbers(raw_sentence, tokens, rules)
+                why = _exception(rules, rule, tokens, words, clause, start, end, exception_spans, indexed, places)
+                if not why and rule.deniable:
+                    negation = _denied(rules, tokens, clause, start)
+                    why = f"denial: {negation}" if negation else ""
+                matches.append(Match(rule, pattern.source, " ".join(written[start:end]), start, end, why))
     return matches
 
 
@@ -397,13 +525,15 @@ def _clause_numbers(raw_sentence: str, tokens: Sequence[str], rules: TextRules) 
 
 
 def _exception(rules: TextRules, rule: Rule, tokens: Sequence[str], words: Sequence[frozenset[Word]],
-               clause: Sequence[int], start: int, end: int, cache: dict[str, list[tuple[int, int, str]]]) -> str:
+               clause: Sequence[int], start: int, end: int, cache: dict[str, list[tuple[int, int, str]]],
+               indexed: bool = True, places: Places | None = None) -> str:
     """The exception (and the words that raised it) standing in the match's clause, if any."""
     wanted = {clause[i] for i in range(start, end)}
     for name in rule.unless:
         if name not in cache:
             cache[name] = [(s, e, p.source) for p in rules.exceptions.get(name, ())
-                           for s, e in _find(p, tokens, words, rules.negations, rules.gap)]
+                           for s, e in _find(p, tokens, words, rules.negations, rules.gap, indexed=indexed,
+                                             places=places)]
         for s, e, _source in cache[name]:
             if any(clause[i] in wanted for i in range(s, e)):
                 return f"{name}: {' '.join(tokens[s:e])}"
@@ -470,8 +600,18 @@ def compile_rules(node: Mapping[str, Any], fail: Callable[[str, str], None]) -> 
     every_word = [w for pattern in [*(p for r in rules for p in r.patterns),
                                     *(p for ps in exceptions.values() for p in ps)]
                   for element in pattern.elements for alt in element.alternatives for w in alt]
+    heads: dict[Word, list[tuple[int, int]]] = defaultdict(list)
+    open_heads: list[tuple[int, int]] = []
+    for rule_index, rule in enumerate(rules):
+        for pattern_index, pattern in enumerate(rule.patterns):
+            if pattern.open_head:
+                open_heads.append((rule_index, pattern_index))
+            for word in pattern.head:
+                heads[word].append((rule_index, pattern_index))
     return TextRules(
         index=WordIndex(every_word),
+        heads={word: tuple(at) for word, at in heads.items()},
+        open_heads=tuple(open_heads),
         rules=tuple(rules),
         exceptions=exceptions,
         negations=negations,

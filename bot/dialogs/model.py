@@ -148,7 +148,6 @@ class Schedule:
 class SignalRule:
     name: str
     level: str
-    phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     thresholds: dict[str, int] = field(default_factory=dict)
     tell_user: bool = True
 

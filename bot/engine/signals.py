@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from bot.dialogs.matcher import decide, find_matches
-from bot.dialogs.model import EscalationRules, SignalRule
+from bot.dialogs.model import EscalationRules
 
 _NON_WORD = re.compile(r"[^\w*]+")
 
@@ -23,18 +21,6 @@ def normalize_text(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
     folded = "".join(ch for ch in folded if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
     return " ".join(_NON_WORD.sub(" ", folded).split())
-
-
-def _phrase_pattern(phrase: str) -> str:
-    words = normalize_text(phrase).split()
-    parts = [re.escape(w.rstrip("*")) + (r"\w*" if w.endswith("*") else "") for w in words]
-    return r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)"
-
-
-@lru_cache(maxsize=256)
-def _compiled(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
-    patterns = [_phrase_pattern(p) for p in phrases if normalize_text(p)]
-    return re.compile("|".join(patterns)) if patterns else None
 
 
 @dataclass(frozen=True)
@@ -87,28 +73,3 @@ def explain(rules: EscalationRules, text: str) -> list[dict[str, str]]:
          "pattern": m.pattern, "words": m.words, **({"exception": m.excepted_by} if m.excepted_by else {})}
         for m in find_matches(rules.text, text)
     ]
-
-
-def phrase_hits(rules: EscalationRules, text: str, locales: Iterable[str] | None = None) -> list[Hit]:
-    """Signals whose word lists match `text`; all locales unless narrowed."""
-    normalized = normalize_text(text)
-    if not normalized:
-        return []
-    hits: list[Hit] = []
-    for rule in rules.signals.values():
-        match = _match(rule, normalized, locales)
-        if match:
-            hits.append(Hit(rule.name, rule.level, match))
-    return hits
-
-
-def _match(rule: SignalRule, normalized: str, locales: Iterable[str] | None) -> str | None:
-    wanted = set(locales) if locales is not None else None
-    for loc, phrases in rule.phrases.items():
-        if wanted is not None and loc not in wanted:
-            continue
-        pattern = _compiled(phrases)
-        found = pattern.search(normalized) if pattern else None
-        if found:
-            return found.group(0)
-    return None
