@@ -272,6 +272,11 @@ class TextRules:
     emoji: Mapping[str, str] = field(default_factory=dict)
     gap: int = 2
     denial_window: int = 3
+    # A denial after the match ("selvmordstanker har jeg ikke"): how far, and the words that
+    # stop a denial's reach (subjects, subordinators) or cancel one ("ikke tull", "not deep").
+    denial_after: int = 3
+    denial_stops: frozenset[str] = frozenset()
+    denial_cancels: frozenset[str] = frozenset()
     index: WordIndex = field(default_factory=lambda: WordIndex(()))
     # (rule, pattern) positions by a word their match can start with; `open_heads` can start anywhere
     heads: Mapping[Word, tuple[tuple[int, int], ...]] = field(default_factory=dict)
@@ -454,14 +459,28 @@ def _search(elements: Sequence[Element], i: int, tokens: Sequence[str], words: S
     return _NO_MATCH
 
 
-def _denied(rules: TextRules, tokens: Sequence[str], clause: Sequence[int], start: int) -> str:
-    """The negation standing just before a match in its clause, if any."""
+def _denied(rules: TextRules, tokens: Sequence[str], clause: Sequence[int], start: int, end: int) -> str:
+    """The negation that denies a match in its clause, if any.
+
+    Before the match ("jeg er ikke suicidal", "ingen tanker om å skade meg"), reaching
+    back no further than a stop word ("not really, i want to die" is no denial); or
+    just after it ("selvmordstanker har jeg ikke", "suicide isn't something i think
+    about"), unless a cancel word follows the negation ("kuttet meg ikke dypt").
+    """
     for back in range(1, rules.denial_window + 1):
         at = start - back
-        if at < 0 or clause[at] != clause[start]:
-            return ""
+        if at < 0 or clause[at] != clause[start] or tokens[at] in rules.denial_stops:
+            break
         if tokens[at] in rules.denials:
             return tokens[at]
+    last = end - 1
+    for ahead in range(rules.denial_after):
+        at = end + ahead
+        if at >= len(tokens) or clause[at] != clause[last]:
+            break
+        if tokens[at] in rules.denials:
+            follows = tokens[at + 1] if at + 1 < len(tokens) and clause[at + 1] == clause[last] else ""
+            return "" if follows in rules.denial_cancels else tokens[at]
     return ""
 
 
@@ -502,7 +521,7 @@ def find_matches(rules: TextRules, text: str, *, indexed: bool = True) -> list[M
                     clause = _clause_numbers(raw_sentence, tokens, rules)
                 why = _exception(rules, rule, tokens, words, clause, start, end, exception_spans, indexed, places)
                 if not why and rule.deniable:
-                    negation = _denied(rules, tokens, clause, start)
+                    negation = _denied(rules, tokens, clause, start, end)
                     why = f"denial: {negation}" if negation else ""
                 matches.append(Match(rule, pattern.source, " ".join(written[start:end]), start, end, why))
     return matches
@@ -620,4 +639,7 @@ def compile_rules(node: Mapping[str, Any], fail: Callable[[str, str], None]) -> 
         emoji=emoji,
         gap=int(node.get("gap", 2)),
         denial_window=int(node.get("denial_window", 3)),
+        denial_after=int(node.get("denial_after", 3)),
+        denial_stops=plain("denial_stops"),
+        denial_cancels=plain("denial_cancels"),
     )
