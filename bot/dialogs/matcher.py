@@ -277,6 +277,7 @@ class TextRules:
     denial_after: int = 3
     denial_stops: frozenset[str] = frozenset()
     denial_cancels: frozenset[str] = frozenset()
+    denials_after: frozenset[str] = frozenset()
     index: WordIndex = field(default_factory=lambda: WordIndex(()))
     # (rule, pattern) positions by a word their match can start with; `open_heads` can start anywhere
     heads: Mapping[Word, tuple[tuple[int, int], ...]] = field(default_factory=dict)
@@ -478,7 +479,7 @@ def _denied(rules: TextRules, tokens: Sequence[str], clause: Sequence[int], star
         at = end + ahead
         if at >= len(tokens) or clause[at] != clause[last]:
             break
-        if tokens[at] in rules.denials:
+        if tokens[at] in rules.denials_after:
             follows = tokens[at + 1] if at + 1 < len(tokens) and clause[at + 1] == clause[last] else ""
             return "" if follows in rules.denial_cancels else tokens[at]
     return ""
@@ -642,4 +643,5 @@ def compile_rules(node: Mapping[str, Any], fail: Callable[[str, str], None]) -> 
         denial_after=int(node.get("denial_after", 3)),
         denial_stops=plain("denial_stops"),
         denial_cancels=plain("denial_cancels"),
+        denials_after=plain("denials_after"),
     )
