@@ -89,16 +89,23 @@ def _token_pairs(text: str, emoji: Mapping[str, str]) -> list[tuple[str, str]]:
 
 @lru_cache(maxsize=262144)
 def _near(a: str, b: str) -> bool:
-    """Edit distance at most one, counting two swapped letters as one edit."""
+    """A likely typo of one another: one letter missing, added or two swapped, or, in words
+    of `SUBSTITUTION_MIN` letters or more, one letter changed; never the first letter.
+
+    Changing a letter in a short word makes another word too often ("trene" and
+    "brenne", "klarte" and "klorte"), and people rarely mistype the first letter.
+    """
     if a == b:
         return True
+    if not a or not b or a[0] != b[0]:
+        return False
     la, lb = len(a), len(b)
     if abs(la - lb) > 1:
         return False
     if la == lb:
         diffs = [i for i in range(la) if a[i] != b[i]]
         if len(diffs) == 1:
-            return True
+            return la >= SUBSTITUTION_MIN
         return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[
             diffs[0]]
     if la > lb:
@@ -106,6 +113,7 @@ def _near(a: str, b: str) -> bool:
     return any(a[:i] == b[:i] and a[i:] == b[i + 1:] for i in range(len(a) + 1))
 
 
+SUBSTITUTION_MIN = 8  # words this long (folded) may also have one letter changed
 FUZZY_MIN = 5  # words this long (folded) also match at edit distance one
 
 
@@ -513,6 +521,7 @@ def find_matches(rules: TextRules, text: str, *, indexed: bool = True) -> list[M
         candidates = (_candidates(rules, words) if indexed
                       else [(rule, pattern) for rule in rules.rules for pattern in rule.patterns])
         clause: list[int] = []
+        parts: list[int] = []
         exception_spans: dict[str, list[tuple[int, int, str]]] = {}
         places = _places(words) if indexed and len(tokens) >= WINDOW_MIN else None
         for rule, pattern in candidates:
@@ -520,6 +529,9 @@ def find_matches(rules: TextRules, text: str, *, indexed: bool = True) -> list[M
                                     places=places):
                 if not clause:
                     clause = _clause_numbers(raw_sentence, tokens, rules)
+                    parts = _clause_numbers(raw_sentence, tokens, rules, words=False)
+                if parts[start] != parts[end - 1]:
+                    continue  # a match never reaches across a comma: "sov itte godt, vakna" is two thoughts
                 why = _exception(rules, rule, tokens, words, clause, start, end, exception_spans, indexed, places)
                 if not why and rule.deniable:
                     negation = _denied(rules, tokens, clause, start, end)
@@ -528,15 +540,16 @@ def find_matches(rules: TextRules, text: str, *, indexed: bool = True) -> list[M
     return matches
 
 
-def _clause_numbers(raw_sentence: str, tokens: Sequence[str], rules: TextRules) -> list[int]:
-    """Clause numbers per token: commas and the like, and clause words, start a new clause."""
+def _clause_numbers(raw_sentence: str, tokens: Sequence[str], rules: TextRules, *,
+                    words: bool = True) -> list[int]:
+    """Clause numbers per token: commas and the like, and (with `words`) clause words, start a new clause."""
     numbers: list[int] = []
     current = 0
     for part_index, part in enumerate(_CLAUSE_END.split(raw_sentence)):
         if part_index:
             current += 1
         for token in _tokens(part, rules.emoji):
-            if token in rules.clause_words and numbers:
+            if words and token in rules.clause_words and numbers:
                 current += 1
             numbers.append(current)
     if len(numbers) != len(tokens):  # emoji next to punctuation can split differently: one clause then
