@@ -2,6 +2,11 @@
 
     python bench/escalation_corpus.py            # both splits, per category and variety
     python bench/escalation_corpus.py --split tune --misses   # what the tune split misses
+    python bench/escalation_corpus.py --cv       # the tune split, 5-fold cross-validated
+
+The learned net is trained on the tune split (dialogs/examples/ is the same files), so
+its figures on the tune split say nothing; `--cv` trains it on four fifths and measures
+on the fifth it has not seen, five times over, with the rules as they are.
 
 The corpus is in tests/data/escalation_corpus/: risk_*.yaml and benign_*.yaml, each
 split into `tune` (risk_tune.yaml and risk_tune_b.yaml: the rules were written
@@ -23,7 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import DEFAULT_DIALOGS_DIR  # noqa: E402
+from bot.dialogs.learned import LearnedNet  # noqa: E402
 from bot.dialogs.load import load_dialogs  # noqa: E402
+from bot.dialogs.model import EscalationRules  # noqa: E402
 from bot.engine.signals import scan  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "escalation_corpus"
@@ -83,11 +90,40 @@ def report(split: str, show_misses: bool) -> dict[str, float]:
     return {"caught": caught / len(risk), "alert": alerts / len(benign), "any": any_action / len(benign)}
 
 
+def cross_validated(folds: int = 5) -> None:
+    """The tune split, each phrase read by a learned net that was not trained on it."""
+    import dataclasses
+
+    rules = load_dialogs(DEFAULT_DIALOGS_DIR).escalation
+    risk, benign = load("risk", "tune"), load("benign", "tune")
+    rows = [(r, 1) for r in risk] + [(b, 0) for b in benign]
+    actions: list[str] = [""] * len(rows)
+    for fold in range(folds):
+        train_risk = [r["text"] for i, (r, label) in enumerate(rows) if label and i % folds != fold]
+        train_benign = [r["text"] for i, (r, label) in enumerate(rows) if not label and i % folds != fold]
+        net = LearnedNet.of(train_risk, train_benign, rules.learned.threshold, rules.learned.signal,
+                            rules.learned.min_words)
+        fold_rules: EscalationRules = dataclasses.replace(rules, learned=net)
+        for i, (row, _label) in enumerate(rows):
+            if i % folds == fold:
+                actions[i] = scan(fold_rules, row["text"]).action
+    risk_actions = actions[: len(risk)]
+    benign_actions = actions[len(risk):]
+    print(f"\n## tune, {folds}-fold cross-validated: {len(risk)} risk, {len(benign)} benign")
+    print(f"risk caught (alert or ask): {pct(sum(a != 'none' for a in risk_actions), len(risk))}")
+    print(f"benign with an alert:       {pct(sum(a == 'alert' for a in benign_actions), len(benign))}")
+    print(f"benign with any action:     {pct(sum(a != 'none' for a in benign_actions), len(benign))}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", choices=("tune", "measure", "both"), default="both")
     parser.add_argument("--misses", action="store_true", help="list the misses and false alarms")
+    parser.add_argument("--cv", action="store_true", help="the tune split, cross-validated for the learned net")
     args = parser.parse_args()
+    if args.cv:
+        cross_validated()
+        return
     for split in (("tune", "measure") if args.split == "both" else (args.split,)):
         report(split, args.misses)
 

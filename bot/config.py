@@ -32,7 +32,6 @@ class Settings(BaseSettings):
     code_ttl_days: int = Field(default=30, ge=1)
     course_ttl_days: int = Field(default=365, ge=1)
     alert_resend_minutes: int = Field(default=15, ge=1)
-    alert_window_hours: int = Field(default=24, ge=0)
     lockout_attempts: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=60, ge=1)
     max_text_chars: int = Field(default=4000, ge=100)

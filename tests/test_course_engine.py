@@ -16,8 +16,11 @@ INTAKE_ANSWERS = {"nb": ("Ja, vi fortsetter", "30–49", "En del"), "en": ("Yes,
 
 
 def answer_measure(user: Participant, values: list[int]) -> None:
+    """Press each value; after a risk answer on item 9 the questionnaire pauses, so press "continue now"."""
     for value in values:
-        user.press_index(value)
+        replies = user.press_index(value)
+        if replies and any(b["data"] == "r:c" for b in replies[-1].buttons):
+            user.press_data("r:c")
 
 
 def do_intake(user: Participant, locale: str, phq: list[int], gad: list[int]) -> None:

@@ -137,3 +137,18 @@ def test_graph_prints_mermaid_for_life_cycle_and_flows() -> None:
     assert "stateDiagram-v2" in result.output
     assert "flowchart TD" in result.output
     assert "checkin_did_homework -->|no| checkin_continuity" in result.output
+
+
+def test_learned_examples_that_are_missing_or_broken_are_refused_with_file_and_line(tmp_path: Path) -> None:
+    root = tmp_path / "dialogs"
+    shutil.copytree(DEFAULT_DIALOGS_DIR, root)
+    (root / "examples" / "benign_broken.yaml").write_text('- {text: "ok"}\n- {category: low_mood}\n',
+                                                          encoding="utf-8")
+    escalation = root / "escalation.yaml"
+    escalation.write_text(escalation.read_text(encoding="utf-8").replace(
+        "risk: [examples/risk_*.yaml]", "risk: [examples/nothing_*.yaml]"), encoding="utf-8")
+    with pytest.raises(DialogsInvalid) as caught:
+        load_dialogs(root)
+    text = str(caught.value)
+    assert "no example file matches 'examples/nothing_*.yaml'" in text
+    assert "benign_broken.yaml:2: each example needs a 'text'" in text

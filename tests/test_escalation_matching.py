@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.config import DEFAULT_DIALOGS_DIR
+from bot.dialogs.learned import LearnedNet
 from bot.dialogs.load import load_dialogs
 from bot.dialogs.matcher import fold_word
 from bot.engine.signals import explain, scan
@@ -71,8 +73,8 @@ def test_help_requests_raise_the_contact_signal() -> None:
 
 
 def test_explain_names_the_rule_and_the_exception() -> None:
-    rows = explain(RULES, "så en dokumentar om selvmord")
-    assert rows and all(r["exception"].startswith("media") for r in rows)
+    rows = [r for r in explain(RULES, "så en dokumentar om selvmord") if r["rule"] != "learned"]
+    assert rows and all(str(r["exception"]).startswith("media") for r in rows)
 
 
 def _load(name: str) -> list[dict[str, str]]:
@@ -95,14 +97,37 @@ def test_the_corpus_is_large_and_split() -> None:
         assert set(row) == {"text", "category", "variety"} and row["text"].strip()
 
 
-def test_tune_split_figures_hold() -> None:
+RULES_ONLY = dataclasses.replace(RULES, learned=LearnedNet())
+
+
+def test_tune_split_figures_hold_for_the_rules_alone() -> None:
     """A regression guard on the split the rules were written against (figures in docs/safety.md)."""
     risk, benign = _split("risk", "tune"), _split("benign", "tune")
-    caught = sum(action(r["text"]) != "none" for r in risk) / len(risk)
-    actions = [action(b["text"]) for b in benign]
+    caught = sum(scan(RULES_ONLY, r["text"]).action != "none" for r in risk) / len(risk)
+    actions = [scan(RULES_ONLY, b["text"]).action for b in benign]
     assert caught >= 0.85
-    assert actions.count("alert") / len(benign) <= 0.06
-    assert sum(a != "none" for a in actions) / len(benign) <= 0.18
+    assert actions.count("alert") / len(benign) <= 0.03
+    assert sum(a != "none" for a in actions) / len(benign) <= 0.09
+
+
+def test_the_learned_net_only_ever_asks_and_only_where_the_rules_are_silent() -> None:
+    text = "alt er bare mørkt og jeg vil ut av det hele"
+    assert scan(RULES_ONLY, text).action == "none"
+    result = scan(RULES, text)
+    assert result.action == "ask" and result.hits == ()
+    assert explain(RULES, text)[-1]["rule"] == "learned"
+
+
+def test_the_learned_net_leaves_short_and_ordinary_texts_alone() -> None:
+    for text in ("Barna mine", "kanskje?", "ja", "Jeg sov godt i natt", "Gikk tur med hunden i dag",
+                 "Del 1 og 2, aktivitetsdagbok", "Sove bedre og komme meg ut hver dag"):
+        assert action(text) == "none", explain(RULES, text)
+
+
+def test_the_held_out_ordinary_answers_stay_quiet() -> None:
+    rows = _load("ordinary_measure.yaml")
+    asked = [r["text"] for r in rows if action(r["text"]) != "none"]
+    assert len(asked) / len(rows) <= 0.03, asked
 
 
 def test_cli_prints_the_action_and_explains(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,4 +137,5 @@ def test_cli_prints_the_action_and_explains(tmp_path: Path, monkeypatch: pytest.
     assert result.exit_code == 0, result.output
     first, second = (json.loads(line) for line in result.output.splitlines())
     assert first["action"] == "alert" and first["explain"][0]["rule"]
-    assert second["action"] == "none" and second["explain"] == []
+    assert second["action"] == "none"
+    assert [r["rule"] for r in second["explain"]] == ["learned"]  # read, and below its threshold

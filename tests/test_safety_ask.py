@@ -294,15 +294,42 @@ def test_a_risk_text_at_a_choice_step_is_not_taken_as_the_answer(app: App, clock
     assert replies[-1].text == asked.text and replies[-1].labels() == asked.labels()
 
 
-def test_an_item_9_answer_keeps_the_questionnaire_going(app: App, clock: FakeClock) -> None:
+def test_an_item_9_answer_pauses_and_continues_on_fortsett_na(app: App, clock: FakeClock) -> None:
     kari = Colleague(app, 501, "Kari")
     user = kari.enrol(3001, "K-3001")
     for label in ("Ja, vi fortsetter", "30–49", "En del"):
         user.press(label)
     answer_measure(user, [1, 1, 1, 1, 1, 1, 1, 1])
+    item_9 = user.last_with_buttons()
     replies = user.press_index(2)
     assert replies[0].text.startswith(CRISIS)
-    assert "GAD-7 (1/7)" in replies[-1].text and CONTINUE_PROMPT not in _texts(replies)
+    assert replies[-1].text == CONTINUE_PROMPT and replies[-1].labels() == ["Fortsett nå", "Senere"]
+    assert "GAD-7" not in _texts(replies), "the next question is not sent"
+    [alert] = user.alerts()
+    assert alert.signal == "risk_answer"
+    assert user.course().scratch["measure"]["values"]["phq9"]["self_harm"] == 2, "the answer is kept"
+    assert user.press_data(item_9.buttons[0]["data"]) == [], "the risk item's buttons answer nothing now"
+
+    replies = user.press("Fortsett nå")
+    assert SAFETYPLAN_OFFER in replies[0].text
+    assert "GAD-7 (1/7)" in replies[-1].text
+    answer_measure(user, [1, 1, 1, 1, 1, 1, 1])
+    assert user.scores()[("phq9", 1)] == 10, "stored and scored as before"
+
+
+def test_text_typed_in_the_item_9_pause_shows_the_next_question_rather_than_answering_it(
+        app: App, clock: FakeClock) -> None:
+    kari = Colleague(app, 501, "Kari")
+    user = kari.enrol(3001, "K-3001")
+    for label in ("Ja, vi fortsetter", "30–49", "En del"):
+        user.press(label)
+    answer_measure(user, [1, 1, 1, 1, 1, 1, 1, 1])
+    replies = user.send("3")  # typed: the third option, "Mer enn halvparten av dagene"
+    assert replies[0].text.startswith(CRISIS) and replies[-1].text == CONTINUE_PROMPT
+
+    replies = user.send("2")
+    assert "GAD-7 (1/7)" in replies[-1].text
+    assert "gad7" not in user.course().scratch["measure"]["values"], "the unseen question was not answered"
 
 
 def test_stale_and_foreign_ask_buttons_change_nothing(app: App, clock: FakeClock) -> None:

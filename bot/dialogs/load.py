@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.dialogs.learned import LearnedNet
 from bot.dialogs.matcher import TextRules, compile_rules
 from bot.dialogs.model import (
     LOCALES,
@@ -409,7 +410,69 @@ def _escalation(reader: _Reader, path: Path) -> EscalationRules:
             thresholds=thresholds,
             tell_user=bool(rule.get("tell_user", level != "notice")),
         )
-    return EscalationRules(signals=signals, text=_text_rules(reader, path, node, signals))
+    return EscalationRules(signals=signals, text=_text_rules(reader, path, node, signals),
+                           learned=_learned(reader, path, node, signals))
+
+
+def _learned(reader: _Reader, path: Path, node: Node, signals: dict[str, SignalRule]) -> LearnedNet:
+    """The `learned:` block: example files (globs beside escalation.yaml) and a threshold."""
+    block = node.get("learned")
+    if block is None:
+        return LearnedNet()
+    if not isinstance(block, Node):
+        reader.fail(path, node.line_of("learned"), "'learned' must be a mapping")
+        return LearnedNet()
+    texts: dict[str, list[str]] = {"risk": [], "benign": []}
+    for label, found in texts.items():
+        globs = block.get(label)
+        if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
+            reader.fail(path, block.line_of(label),
+                        f"learned.{label} must list example files, e.g. examples/{label}_*.yaml")
+            continue
+        for pattern in globs:
+            files = sorted(path.parent.glob(pattern))
+            if not files:
+                reader.fail(path, block.line_of(label), f"learned.{label}: no example file matches '{pattern}'")
+            for file in files:
+                found.extend(_example_texts(reader, file))
+    try:
+        threshold = float(block.get("threshold", 0.7))
+    except (TypeError, ValueError):
+        threshold = -1.0
+    if not 0.0 < threshold < 1.0:
+        reader.fail(path, block.line_of("threshold"), "learned.threshold must be a number between 0 and 1")
+        threshold = 0.7
+    signal = str(block.get("signal", "risk_words"))
+    if signal not in signals:
+        reader.fail(path, block.line_of("signal"), f"learned.signal: unknown signal '{signal}'")
+    min_words = block.get("min_words", 4)
+    if not isinstance(min_words, int) or min_words < 1:
+        reader.fail(path, block.line_of("min_words"), "learned.min_words must be a whole number of 1 or more")
+        min_words = 4
+    return LearnedNet.of(texts["risk"], texts["benign"], threshold, signal, min_words)
+
+
+def _example_texts(reader: _Reader, file: Path) -> list[str]:
+    """The `text` of each entry in an example file (a list of {text: ...})."""
+    try:
+        data = load(file)
+    except YamlError as exc:
+        reader.fail(file, exc.line, exc.message)
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        reader.fail(file, 1, f"cannot read: {exc}")
+        return []
+    if not isinstance(data, ListNode):
+        reader.fail(file, 1, "an example file is a list of entries with a 'text'")
+        return []
+    out: list[str] = []
+    for index, entry in enumerate(data):
+        text = entry.get("text") if isinstance(entry, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            reader.fail(file, data.item_lines[index], "each example needs a 'text'")
+            continue
+        out.append(text)
+    return out
 
 
 def _text_rules(reader: _Reader, path: Path, node: Node, signals: dict[str, SignalRule]) -> TextRules:

@@ -44,7 +44,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-ACTIONS = ("alert", "ask")
+# `none` rules mark plain statements of no risk ("jeg vil ikke dø"): they raise nothing, and the
+# learned net leaves a text alone that a rule has judged.
+ACTIONS = ("alert", "ask", "none")
 _WORD = re.compile(r"[^\W_]+")
 _SENTENCE_END = re.compile(r"[.!?;\n]+")
 _CLAUSE_END = re.compile(r"[,:()\[\]\"«»–—]+|\s-\s")
@@ -114,7 +116,7 @@ def _near(a: str, b: str) -> bool:
 
 
 SUBSTITUTION_MIN = 8  # words this long (folded) may also have one letter changed
-FUZZY_MIN = 5  # words this long (folded) also match at edit distance one
+FUZZY_MIN = 6  # words this long (folded) also match at edit distance one
 
 
 @dataclass(frozen=True)
@@ -610,7 +612,7 @@ def compile_rules(node: Mapping[str, Any], fail: Callable[[str, str], None]) -> 
         rule_id = str(raw["id"])
         action = str(raw.get("action", "alert"))
         if action not in ACTIONS:
-            fail(where, f"rule '{rule_id}': action must be alert or ask")
+            fail(where, f"rule '{rule_id}': action must be alert, ask or none")
         unless = tuple(str(u) for u in raw.get("unless") or [])
         for name in unless:
             if name not in exceptions:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.dialogs.learned import LearnedNet
 from bot.dialogs.matcher import TextRules
 
 LOCALES = ("nb", "en")
@@ -156,6 +157,7 @@ class SignalRule:
 class EscalationRules:
     signals: dict[str, SignalRule]
     text: TextRules = field(default_factory=TextRules)
+    learned: LearnedNet = field(default_factory=LearnedNet)
 
 
 @dataclass(frozen=True)

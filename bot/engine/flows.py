@@ -108,7 +108,10 @@ def reask(turn: Turn) -> None:
     if step.kind == "ask":
         ask(turn, step, again=True)
     elif step.kind == "measure":
-        _ask_item(turn, again=True)
+        if _measure_state(turn) is not None and _current_item(turn) is None:
+            run(turn)  # paused after its last answer (the risk item): the flow goes on from here
+        else:
+            _ask_item(turn, again=True)
 
 
 def answer(turn: Turn, *, text: str | None = None, button: int | None = None) -> bool:
@@ -225,7 +228,8 @@ def _measure_next(turn: Turn, step: Step) -> bool:
     if state["pos"] < len(state["queue"]):
         _ask_item(turn)
         return True
-    _finish_measure(turn, state)
+    if not state.get("scored"):  # scored already when the pause after the risk item came at the end
+        _finish_measure(turn, state)
     turn.set_scratch("measure", None)
     advance(turn, step)
     return False
@@ -248,6 +252,9 @@ def _ask_item(turn: Turn, *, again: bool = False) -> None:
     assert turn.course is not None
     if not again:
         turn.course.ask_seq += 1
+    state = _measure_state(turn)
+    if state is not None and state.pop("unasked", None):
+        turn.set_scratch("measure", state)  # the question held back by the pause is asked now
     locale = turn.locale
     labels = [o.label[locale] for o in instrument.options]
     buttons = choice_buttons(turn, labels)
@@ -264,6 +271,10 @@ def _ask_item(turn: Turn, *, again: bool = False) -> None:
 
 
 def _answer_item(turn: Turn, step: Step, *, text: str | None, button: int | None) -> bool:
+    held = _measure_state(turn)
+    if held is not None and held.get("unasked"):
+        reask(turn)  # paused after the risk item: the next question was never shown, so show it, not answer it
+        return False
     current = _current_item(turn)
     if current is None:
         return False
@@ -293,8 +304,25 @@ def _answer_item(turn: Turn, step: Step, *, text: str | None, button: int | None
     if item.risk and option.value >= 1:
         number = [i.key for i in instrument.items].index(key) + 1
         raise_signal(turn, "risk_answer", f"{instrument.name} item {number} = {option.value}")
+        if turn.told_crisis:
+            _pause_after_crisis(turn, state)
+            return True
     run(turn)
     return True
+
+
+def _pause_after_crisis(turn: Turn, state: dict[str, Any]) -> None:
+    """The crisis message is shown: the next question waits until the person chooses to go on (asking.py)."""
+    from bot.engine import asking  # asking builds on this module
+
+    assert turn.course is not None
+    turn.course.ask_seq += 1  # the risk item's buttons can no longer answer a question not yet shown
+    state = {**state, "unasked": True}
+    if state["pos"] >= len(state["queue"]):
+        _finish_measure(turn, state)  # it was the last answer: scored now, as without the pause
+        state["scored"] = True
+    turn.set_scratch("measure", state)
+    asking.offer_continue(turn)
 
 
 def _finish_measure(turn: Turn, state: dict[str, Any]) -> None:

@@ -54,6 +54,11 @@ def scan(rules: EscalationRules, text: str) -> Scan:
     matches = find_matches(rules.text, text)
     action = decide(matches)
     if action == "none":
+        # The learned net reads only what the rules had nothing to say about: where a rule
+        # matched and an exception or a denial kept it quiet, the rules have judged.
+        learned = rules.learned
+        if not matches and learned.enabled and learned.probability(text) >= learned.threshold:
+            return Scan("ask", (), _gist(text))
         return Scan("none")
     live = [m for m in matches if not m.excepted_by]
     if action == "ask":
@@ -66,10 +71,23 @@ def scan(rules: EscalationRules, text: str) -> Scan:
     return Scan("alert", tuple(hits.values()))
 
 
-def explain(rules: EscalationRules, text: str) -> list[dict[str, str]]:
-    """Every rule that matched, and why an exception kept it quiet, for `--explain`."""
-    return [
+def _gist(text: str, words: int = 8) -> str:
+    """The evidence of a learned ask: the opening words, as the rules' evidence is matched words."""
+    parts = text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def explain(rules: EscalationRules, text: str) -> list[dict[str, object]]:
+    """Every rule that matched and why an exception kept it quiet, then the learned net's reading."""
+    rows: list[dict[str, object]] = [
         {"rule": m.rule.id, "category": m.rule.category, "signal": m.rule.signal, "action": m.rule.action,
          "pattern": m.pattern, "words": m.words, **({"exception": m.excepted_by} if m.excepted_by else {})}
         for m in find_matches(rules.text, text)
     ]
+    learned = rules.learned
+    if learned.enabled:
+        probability = learned.probability(text)
+        rows.append({"rule": "learned", "signal": learned.signal, "action": "ask",
+                     "probability": round(probability, 3), "threshold": learned.threshold,
+                     **({} if probability >= learned.threshold else {"exception": "below threshold"})})
+    return rows

@@ -105,8 +105,12 @@ INTAKE = {"nb": ("Ja, vi fortsetter", "30–49", "En del"), "en": ("Yes, let's g
 
 
 async def answer_measure(chat: Chat, values: list[int]) -> None:
+    """Press each value; after a risk answer on item 9 the questionnaire pauses, so press "continue now"."""
     for value in values:
-        await chat.press_index(value)
+        replies = await chat.press_index(value)
+        paused = [b for m in replies for row in m.keyboard for b in row if b.get("callback_data") == "r:c"]
+        if paused:
+            await chat.press(paused[-1]["text"])
 
 
 async def do_intake(chat: Chat, locale: str = "nb", phq: list[int] | None = None,

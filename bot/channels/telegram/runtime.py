@@ -139,6 +139,8 @@ class TelegramBot:
             self._spawn(self._send_loop())
             log.info("delivering the outbox as @%s; updates are taken in by another process", self.username)
             return
+        # The learned net trains once per process (about 2 s); do it now, not on someone's first message.
+        await asyncio.to_thread(self.app.dialogs.current.dialogs.escalation.learned.warm_up)
         self.worker = Worker(self.app, self.db, self.username, self._wake_sender, self.activity,
                              concurrency=settings.workers, failpoint=self.failpoint)
         await self.worker.load_pending()
@@ -257,6 +259,7 @@ class TelegramBot:
         """SIGHUP: load the dialog files again; broken ones are refused and the old stay."""
         if await asyncio.to_thread(self.app.dialogs.reload) is not None:
             return False
+        await asyncio.to_thread(self.app.dialogs.current.dialogs.escalation.learned.warm_up)
         await register_commands(self.bot, self.app.dialogs.current.renderer, self.settings.locale)
         return True
 
