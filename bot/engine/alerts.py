@@ -109,7 +109,15 @@ def _message_entry(turn: Turn, message: str) -> dict[str, Any]:
 
 def _open_alert(turn: Turn, signal: str) -> Alert | None:
     """The open, unacknowledged alert of this kind for the course, or for the chat without one."""
+    return open_alert(turn, signal)
+
+
+def open_alert(turn: Turn, signal: str, *, held: bool = False) -> Alert | None:
+    """The newest unacknowledged alert of `signal` for the turn's course (or chat without one);
+    with `held`, only one held while the person is asked."""
     query = select(Alert).where(Alert.signal == signal, col(Alert.acknowledged_at).is_(None))
+    if held:
+        query = query.where(col(Alert.held_until).is_not(None))
     if turn.course is not None:
         query = query.where(Alert.course_id == turn.course.id)
     elif turn.event.chat_id:

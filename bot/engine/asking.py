@@ -17,10 +17,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.engine import flows
-from bot.engine.alerts import LEVEL_ORDER, notify_clinicians, raise_signal, release_alert, tell_user_crisis
+from bot.engine.alerts import (
+    LEVEL_ORDER,
+    notify_clinicians,
+    open_alert,
+    raise_signal,
+    release_alert,
+    tell_user_crisis,
+)
 from bot.engine.codes import audit
 from bot.engine.safety_plan import has_plan
 from bot.engine.signals import normalize_text
@@ -49,15 +56,7 @@ TYPED = {
 
 def pending_ask(turn: Turn) -> Alert | None:
     """The held alert a direct question is waiting on, for the course (or the chat without one)."""
-    query = select(Alert).where(Alert.signal == SIGNAL, col(Alert.held_until).is_not(None),
-                                col(Alert.acknowledged_at).is_(None))
-    if turn.course is not None:
-        query = query.where(Alert.course_id == turn.course.id)
-    elif turn.event.chat_id:
-        query = query.where(col(Alert.course_id).is_(None), Alert.chat_id == turn.event.chat_id)
-    else:
-        return None
-    return turn.session.exec(query.order_by(col(Alert.id).desc())).first()
+    return open_alert(turn, SIGNAL, held=True)
 
 
 def ask(turn: Turn, asked: str, text: str) -> None:
