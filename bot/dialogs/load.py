@@ -452,27 +452,54 @@ def _learned(reader: _Reader, path: Path, node: Node, signals: dict[str, SignalR
     return LearnedNet.of(texts["risk"], texts["benign"], threshold, signal, min_words)
 
 
+_EXAMPLES: dict[tuple[str, int, int], tuple[list[str], list[tuple[int, str]]]] = {}
+
+
 def _example_texts(reader: _Reader, file: Path) -> list[str]:
-    """The `text` of each entry in an example file (a list of {text: ...})."""
+    """The `text` of each entry in an example file (a list of {text: ...}).
+
+    Example files are long (thousands of lines), so they are read with libyaml where
+    it is there, and a file unchanged since the last load is not read again.
+    """
     try:
-        data = load(file)
-    except YamlError as exc:
-        reader.fail(file, exc.line, exc.message)
-        return []
+        stat = file.stat()
+        key = (str(file), stat.st_mtime_ns, stat.st_size)
+        cached = _EXAMPLES.get(key)
+        if cached is None:
+            cached = _read_examples(file)
+            _EXAMPLES[key] = cached
     except (OSError, UnicodeDecodeError) as exc:
         reader.fail(file, 1, f"cannot read: {exc}")
         return []
-    if not isinstance(data, ListNode):
-        reader.fail(file, 1, "an example file is a list of entries with a 'text'")
-        return []
-    out: list[str] = []
+    texts, problems = cached
+    for line, message in problems:
+        reader.fail(file, line, message)
+    return texts
+
+
+def _read_examples(file: Path) -> tuple[list[str], list[tuple[int, str]]]:
+    import yaml
+
+    raw = file.read_text(encoding="utf-8")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(raw, Loader=loader)  # noqa: S506 (a safe loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return [], [(mark.line + 1 if mark is not None else 1, f"not valid YAML: {exc}")]
+    if not isinstance(data, list):
+        return [], [(1, "an example file is a list of entries with a 'text'")]
+    item_lines = [n + 1 for n, line in enumerate(raw.splitlines()) if line.startswith("- ")]
+    texts: list[str] = []
+    problems: list[tuple[int, str]] = []
     for index, entry in enumerate(data):
         text = entry.get("text") if isinstance(entry, dict) else None
         if not isinstance(text, str) or not text.strip():
-            reader.fail(file, data.item_lines[index], "each example needs a 'text'")
+            line = item_lines[index] if index < len(item_lines) else 1
+            problems.append((line, "each example needs a 'text'"))
             continue
-        out.append(text)
-    return out
+        texts.append(text)
+    return texts, problems
 
 
 def _text_rules(reader: _Reader, path: Path, node: Node, signals: dict[str, SignalRule]) -> TextRules:
