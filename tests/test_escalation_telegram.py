@@ -8,13 +8,12 @@ from bot.app import build_app
 from bot.clock import FakeClock
 from tests.conftest import make_settings
 from tests.fakes import FakeTelegram, SentMessage
-from tests.support.clinician import CODE, add_clinician
+from tests.support.clinician import add_clinician
 from tests.support.telegram_harness import (
     BotProcess,
-    Chat,
-    Running,
     answer_measure,
     do_intake,
+    enrol,
     new_code,
     outbox_rows,
     running_bot,
@@ -25,15 +24,7 @@ CRISIS = {"nb": "Takk for at du sier det.", "en": "Thank you for telling me."}
 CONTACTS = ("113", "116 117", "116 123", "22 40 00 40")
 
 
-async def _enrol(tg: Running, user_id: int, label: str, language: str = "nb") -> Chat:
-    """Kari makes a code with /newcode in her private chat; the user starts with it."""
-    kari = tg.chat(501)
-    reply = await kari.send(f"/newcode depression {label}")
-    code = CODE.search(reply[-1].text or "")
-    assert code is not None, reply
-    user = tg.chat(user_id, language)
-    await user.send(f"/start {code.group(0)}")
-    return user
+_enrol = enrol
 
 
 def _alerts(messages: list[SentMessage], label: str) -> list[SentMessage]:

@@ -10,22 +10,15 @@ from sqlmodel import select
 from bot.storage.db import transaction
 from bot.storage.models import Alert, Score
 from tests.fakes import SentMessage
-from tests.support.clinician import CODE, add_clinician
-from tests.support.telegram_harness import INTAKE, Chat, Running, course_of, running_bot
+from tests.support.clinician import add_clinician
+from tests.support.telegram_harness import INTAKE, Chat, Running, course_of, enrol, running_bot
 
 TEAM = -1001
 RISK = "jeg vil ta livet mitt"
 CRISIS = "Takk for at du sier det."
 
 
-async def _enrol(tg: Running, user_id: int, label: str) -> Chat:
-    kari = tg.chat(501)
-    reply = await kari.send(f"/newcode depression {label}")
-    code = CODE.search(reply[-1].text or "")
-    assert code is not None, reply
-    user = tg.chat(user_id)
-    await user.send(f"/start {code.group(0)}")
-    return user
+_enrol = enrol
 
 
 async def _act(tg: Running, chat: Chat, action: Awaitable[int]) -> list[SentMessage]:

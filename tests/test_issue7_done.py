@@ -14,8 +14,8 @@ from bot.clock import FakeClock
 from bot.storage.db import transaction
 from bot.storage.models import Alert
 from tests.fakes import SentMessage
-from tests.support.clinician import CODE, add_clinician
-from tests.support.telegram_harness import Chat, Running, running_bot
+from tests.support.clinician import add_clinician
+from tests.support.telegram_harness import Running, enrol, running_bot
 
 TEAM = -1001
 RISK = "jeg vil ta livet mitt"
@@ -25,13 +25,7 @@ FRIDAY_EVENING = datetime(2026, 1, 9, 17, 0, tzinfo=UTC)  # 18.00 in Oslo: close
 RUN_TOGETHER = re.compile(r"[a-zæøå0-9)][.!?][A-ZÆØÅ]")
 
 
-async def _enrol(tg: Running, user_id: int, label: str) -> Chat:
-    reply = await tg.chat(501).send(f"/newcode depression {label}")
-    code = CODE.search(reply[-1].text or "")
-    assert code is not None, reply
-    user = tg.chat(user_id)
-    await user.send(f"/start {code.group(0)}")
-    return user
+_enrol = enrol
 
 
 def _team_alerts(tg: Running, label: str) -> list[SentMessage]:

@@ -13,8 +13,8 @@ from bot.config import DEFAULT_DIALOGS_DIR
 from bot.storage.db import transaction
 from bot.storage.models import Score
 from tests.fakes import SentMessage
-from tests.support.clinician import CODE, add_clinician
-from tests.support.telegram_harness import INTAKE, Chat, Running, answer_measure, course_of, running_bot
+from tests.support.clinician import add_clinician
+from tests.support.telegram_harness import INTAKE, Chat, Running, answer_measure, course_of, enrol, running_bot
 
 TEAM = -1001
 CRISIS = "Takk for at du sier det."
@@ -26,13 +26,7 @@ GAD_2 = "GAD-7 (2/7)"
 
 
 async def _enrol(tg: Running, user_id: int = 42, label: str = "K-42") -> Chat:
-    kari = tg.chat(501)
-    reply = await kari.send(f"/newcode depression {label}")
-    code = CODE.search(reply[-1].text or "")
-    assert code is not None, reply
-    user = tg.chat(user_id)
-    await user.send(f"/start {code.group(0)}")
-    return user
+    return await enrol(tg, user_id, label)
 
 
 async def _intake(user: Chat) -> None:

@@ -16,21 +16,14 @@ from bot.storage.db import transaction
 from bot.storage.models import Alert, ServiceState
 from tests.fakes import FakeTelegram, SentMessage
 from tests.support.clinician import CODE, add_clinician
-from tests.support.telegram_harness import FAST, BotProcess, Chat, Running, running_bot, settings_for
+from tests.support.telegram_harness import FAST, BotProcess, enrol, running_bot, settings_for
 
 TEAM = -1001
 CONTACTS = ("113", "116 117", "116 123", "22 40 00 40")
 FRIDAY_EVENING = datetime(2026, 1, 9, 17, 0, tzinfo=UTC)  # 18:00 in Oslo: closed until Monday
 
 
-async def _enrol(tg: Running, user_id: int, label: str) -> Chat:
-    kari = tg.chat(501)
-    reply = await kari.send(f"/newcode depression {label}")
-    code = CODE.search(reply[-1].text or "")
-    assert code is not None, reply
-    user = tg.chat(user_id)
-    await user.send(f"/start {code.group(0)}")
-    return user
+_enrol = enrol
 
 
 def _alerts_for(messages: list[SentMessage], words: str) -> list[SentMessage]:

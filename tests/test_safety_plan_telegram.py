@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.clock import FakeClock
 from tests.fakes import SentMessage
-from tests.support.clinician import CODE, add_clinician
-from tests.support.telegram_harness import Chat, Running, answer_measure, answers_of, running_bot
+from tests.support.clinician import add_clinician
+from tests.support.telegram_harness import answer_measure, answers_of, enrol, running_bot
 
 TEAM = -1001
 CRISIS = "Takk for at du sier det. Jeg tar det du skriver på alvor."
@@ -14,13 +14,7 @@ PLAN = ("Jeg blir stille og sover dårlig", "Gå tur med hunden", "Treningssente
         "Broren min", "Fastlegen", "Be broren min ta vare på medisinene", "Datteren min")
 
 
-async def _enrol(tg: Running, user_id: int, label: str) -> Chat:
-    reply = await tg.chat(501).send(f"/newcode depression {label}")
-    code = CODE.search(reply[-1].text or "")
-    assert code is not None, reply
-    user = tg.chat(user_id)
-    await user.send(f"/start {code.group(0)}")
-    return user
+_enrol = enrol
 
 
 def _alerts(messages: list[SentMessage], label: str) -> list[str]:

@@ -32,6 +32,7 @@ from bot.storage.db import transaction
 from bot.storage.models import Answer, Course, InboxItem, OutboxItem
 from tests.conftest import make_settings
 from tests.fakes import FakeTelegram, FakeUser, SentMessage
+from tests.support.clinician import CODE
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTLE_TIMEOUT = 15.0
@@ -293,3 +294,13 @@ class BotProcess:
         if self.process.returncode is None:
             self.process.kill()
         return await self.wait()
+
+
+async def enrol(tg: Running, user_id: int, label: str, language: str = "nb", *, clinician: int = 501) -> Chat:
+    """A clinician makes a code with /newcode in their private chat; the user starts with it."""
+    reply = await tg.chat(clinician).send(f"/newcode depression {label}")
+    code = CODE.search(reply[-1].text or "")
+    assert code is not None, reply
+    user = tg.chat(user_id, language)
+    await user.send(f"/start {code.group(0)}")
+    return user
