@@ -102,7 +102,9 @@ RULES_ONLY = dataclasses.replace(RULES, learned=LearnedNet())
 
 def test_tune_split_figures_hold_for_the_rules_alone() -> None:
     """A regression guard on the split the rules were written against (figures in docs/safety.md)."""
-    risk, benign = _split("risk", "tune"), _split("benign", "tune")
+    # the splits the rules were written against (tune D only teaches the learned net)
+    risk = [r for name in ("risk_tune.yaml", "risk_tune_b.yaml", "risk_tune_c.yaml") for r in _load(name)]
+    benign = _split("benign", "tune")
     caught = sum(scan(RULES_ONLY, r["text"]).action != "none" for r in risk) / len(risk)
     actions = [scan(RULES_ONLY, b["text"]).action for b in benign]
     assert caught >= 0.85

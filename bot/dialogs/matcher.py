@@ -142,7 +142,8 @@ class Word:
                 _near(token[:k], self.text) for k in (n - 1, n, n + 1) if k <= len(token))
         if token == self.text:
             return True
-        return self.fuzzy and len(self.text) >= FUZZY_MIN and _near(token, self.text)
+        # both sides long: a letter dropped from a long word often makes a short real one ("skjere", "skjer")
+        return self.fuzzy and len(self.text) >= FUZZY_MIN and len(token) >= FUZZY_MIN and _near(token, self.text)
 
 
 def _deletions(text: str) -> set[str]:
