@@ -58,14 +58,20 @@ def report(split: str, show_misses: bool) -> dict[str, float]:
     caught = sum(a != "none" for a in risk_actions)
     alerts = sum(a == "alert" for a in benign_actions)
     any_action = sum(a != "none" for a in benign_actions)
-    print(f"\n## {split}: {len(risk)} risk, {len(benign)} benign "
-          f"({1000 * elapsed / (len(risk) + len(benign)):.2f} ms a text)")
-    print(f"risk caught (alert or ask): {pct(caught, len(risk))}  "
-          f"(alert {pct(sum(a == 'alert' for a in risk_actions), len(risk))})")
+    print(
+        f"\n## {split}: {len(risk)} risk, {len(benign)} benign "
+        f"({1000 * elapsed / (len(risk) + len(benign)):.2f} ms a text)"
+    )
+    print(
+        f"risk caught (alert or ask): {pct(caught, len(risk))}  "
+        f"(alert {pct(sum(a == 'alert' for a in risk_actions), len(risk))})"
+    )
     print(f"benign with an alert:       {pct(alerts, len(benign))}")
     print(f"benign with any action:     {pct(any_action, len(benign))}")
-    for label, rows, actions, good in (("risk caught by category", risk, risk_actions, "caught"),
-                                       ("benign quiet by category", benign, benign_actions, "quiet")):
+    for label, rows, actions, good in (
+        ("risk caught by category", risk, risk_actions, "caught"),
+        ("benign quiet by category", benign, benign_actions, "quiet"),
+    ):
         print(f"\n{label}:")
         by: dict[str, list[bool]] = defaultdict(list)
         for row, action in zip(rows, actions, strict=True):
@@ -101,14 +107,15 @@ def cross_validated(folds: int = 5) -> None:
     for fold in range(folds):
         train_risk = [r["text"] for i, (r, label) in enumerate(rows) if label and i % folds != fold]
         train_benign = [r["text"] for i, (r, label) in enumerate(rows) if not label and i % folds != fold]
-        net = LearnedNet.of(train_risk, train_benign, rules.learned.threshold, rules.learned.signal,
-                            rules.learned.min_words)
+        net = LearnedNet.of(
+            train_risk, train_benign, rules.learned.threshold, rules.learned.signal, rules.learned.min_words
+        )
         fold_rules: EscalationRules = dataclasses.replace(rules, learned=net)
         for i, (row, _label) in enumerate(rows):
             if i % folds == fold:
                 actions[i] = scan(fold_rules, row["text"]).action
     risk_actions = actions[: len(risk)]
-    benign_actions = actions[len(risk):]
+    benign_actions = actions[len(risk) :]
     print(f"\n## tune, {folds}-fold cross-validated: {len(risk)} risk, {len(benign)} benign")
     print(f"risk caught (alert or ask): {pct(sum(a != 'none' for a in risk_actions), len(risk))}")
     print(f"benign with an alert:       {pct(sum(a == 'alert' for a in benign_actions), len(benign))}")
@@ -124,7 +131,7 @@ def main() -> None:
     if args.cv:
         cross_validated()
         return
-    for split in (("tune", "measure") if args.split == "both" else (args.split,)):
+    for split in ("tune", "measure") if args.split == "both" else (args.split,):
         report(split, args.misses)
 
 

@@ -34,8 +34,11 @@ LONG = 4000
 
 
 def corpus() -> list[str]:
-    return [row["text"] for path in sorted(CORPUS.glob("*.yaml"))
-            for row in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    return [
+        row["text"]
+        for path in sorted(CORPUS.glob("*.yaml"))
+        for row in yaml.safe_load(path.read_text(encoding="utf-8"))
+    ]
 
 
 def long_texts(short: list[str]) -> dict[str, str]:

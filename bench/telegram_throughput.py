@@ -60,8 +60,9 @@ class BenchServer(FakeTelegram):
         super().__init__()
         self.on_message: Callable[[SentMessage], None] = lambda _message: None
 
-    def _record_message(self, chat: Any, method: str, params: Any, content: Any, text: str | None,
-                        file: Any = None) -> dict[str, Any]:
+    def _record_message(
+        self, chat: Any, method: str, params: Any, content: Any, text: str | None, file: Any = None
+    ) -> dict[str, Any]:
         raw = super()._record_message(chat, method, params, content, text, file)
         self.on_message(chat.messages[-1])
         return raw
@@ -83,10 +84,14 @@ class EngineUser:
         self._handle(Event.message(self.chat_id, text, language="nb"))
 
     def press(self, index: int) -> None:
-        question = self.db.run_now(lambda session: session.exec(
-            select(OutboxItem).where(OutboxItem.chat_id == self.chat_id).order_by(col(OutboxItem.id).desc())
-            .limit(1)
-        ).first())
+        question = self.db.run_now(
+            lambda session: session.exec(
+                select(OutboxItem)
+                .where(OutboxItem.chat_id == self.chat_id)
+                .order_by(col(OutboxItem.id).desc())
+                .limit(1)
+            ).first()
+        )
         assert question is not None and question.payload.get("buttons"), question
         data = question.payload["buttons"][index][0]["data"]
         self._handle(Event.button(self.chat_id, data, callback_id="setup", message_id=1, language="nb"))
@@ -100,8 +105,11 @@ class EngineUser:
         self.press(1)  # twice
 
     def to_checkin(self) -> None:
-        code = self.db.run_now(lambda session: issue_code(session, self.app.engine.clock.now(),
-                                                          program="depression", label=None, ttl_days=30).code)
+        code = self.db.run_now(
+            lambda session: (
+                issue_code(session, self.app.engine.clock.now(), program="depression", label=None, ttl_days=30).code
+            )
+        )
         self.send(f"/start {code}")
         for index in (0, 3, 1, *[0] * 16):  # consent, age 30-49, impact "some", PHQ-9 and GAD-7
             self.press(index)
@@ -120,8 +128,10 @@ def prepare_database(url: str, users: int, first: int = FIRST_USER, answer: str 
     (with their own labels and chats), which is the same to the engine and much faster.
     """
     migrate(url)
-    app = build_app(Settings(_env_file=None, database_url=url, clinician_chat_id=-1001),  # type: ignore[call-arg]
-                    run_migrations=False)
+    app = build_app(
+        Settings(_env_file=None, database_url=url, clinician_chat_id=-1001),  # type: ignore[call-arg]
+        run_migrations=False,
+    )
     db = Database(app.db, 1)
     template_user = EngineUser(app, db, first)
     template_user.to_checkin()
@@ -134,20 +144,29 @@ def prepare_database(url: str, users: int, first: int = FIRST_USER, answer: str 
         template = session.exec(select(Course).where(Course.chat_id == first)).one()
         answers = session.exec(select(Answer).where(Answer.course_id == template.id)).all()
         scores = session.exec(select(Score).where(Score.course_id == template.id)).all()
-        question = session.exec(select(OutboxItem).where(OutboxItem.chat_id == first)
-                                .order_by(col(OutboxItem.id).desc()).limit(1)).one()
+        question = session.exec(
+            select(OutboxItem).where(OutboxItem.chat_id == first).order_by(col(OutboxItem.id).desc()).limit(1)
+        ).one()
         question.sent_at = None
         for n in range(1, users):
-            course = Course(**template.model_dump(exclude={"id", "label", "chat_id"}),
-                            label=f"{template.label}-{n}", chat_id=first + n)
+            course = Course(
+                **template.model_dump(exclude={"id", "label", "chat_id"}),
+                label=f"{template.label}-{n}",
+                chat_id=first + n,
+            )
             session.add(course)
             session.flush()
             for answer in answers:
                 session.add(Answer(**answer.model_dump(exclude={"id", "course_id"}), course_id=course.id))
             for score in scores:
                 session.add(Score(**score.model_dump(exclude={"id", "course_id"}), course_id=course.id))
-            session.add(OutboxItem(**question.model_dump(exclude={"id", "chat_id", "course_id", "sent_at"}),
-                                   chat_id=first + n, course_id=course.id))
+            session.add(
+                OutboxItem(
+                    **question.model_dump(exclude={"id", "chat_id", "course_id", "sent_at"}),
+                    chat_id=first + n,
+                    course_id=course.id,
+                )
+            )
 
     db.run_now(copy_course)
     db.close()
@@ -173,9 +192,11 @@ class Result:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
     def line(self) -> str:
-        return (f"{self.name:<10} {self.updates:>6} updates in {self.seconds:6.2f} s = {self.rate:7.1f} updates/s   "
-                f"latency p50 {self.percentile(50):6.1f} ms  p99 {self.percentile(99):6.1f} ms  "
-                f"(median {statistics.median(self.latencies) * 1000:.1f} ms)")
+        return (
+            f"{self.name:<10} {self.updates:>6} updates in {self.seconds:6.2f} s = {self.rate:7.1f} updates/s   "
+            f"latency p50 {self.percentile(50):6.1f} ms  p99 {self.percentile(99):6.1f} ms  "
+            f"(median {statistics.median(self.latencies) * 1000:.1f} ms)"
+        )
 
 
 class Waiters:
@@ -196,8 +217,9 @@ class Waiters:
             future.set_result(message)
 
 
-async def closed_loop(name: str, users: list[int], rounds: int, waiters: Waiters,
-                      act: Callable[[int, int], Any]) -> Result:
+async def closed_loop(
+    name: str, users: list[int], rounds: int, waiters: Waiters, act: Callable[[int, int], Any]
+) -> Result:
     loop = asyncio.get_running_loop()
     latencies: list[float] = []
 
@@ -215,8 +237,9 @@ async def closed_loop(name: str, users: list[int], rounds: int, waiters: Waiters
 
 
 async def start_process(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(sys.executable, *args, cwd=ROOT, env=env,
-                                                stdin=asyncio.subprocess.DEVNULL)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, *args, cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL
+    )
 
 
 async def stop_process(process: asyncio.subprocess.Process) -> None:
@@ -225,16 +248,22 @@ async def stop_process(process: asyncio.subprocess.Process) -> None:
     await asyncio.wait_for(process.wait(), 30)
 
 
-async def full_bot(server: BenchServer, users: int, rounds: int, workdir: Path, first: int, answer: str,
-                   split: bool) -> Result:
+async def full_bot(
+    server: BenchServer, users: int, rounds: int, workdir: Path, first: int, answer: str, split: bool
+) -> Result:
     url = f"sqlite:///{workdir / f'bench-{first}.db'}"
     began = time.perf_counter()
     prepare_database(url, users, first, answer)
     print(f"set up {users} users in the middle of a check-in in {time.perf_counter() - began:.1f} s")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("GUIDEBOT_")},
-           "GUIDEBOT_TELEGRAM_TOKEN": server.token, "GUIDEBOT_TELEGRAM_API_URL": server.base_url.removesuffix("/bot"),
-           "GUIDEBOT_DATABASE_URL": url, "GUIDEBOT_DIALOGS_DIR": str(DEFAULT_DIALOGS_DIR),
-           "GUIDEBOT_CLINICIAN_CHAT_ID": "-1001", "GUIDEBOT_SCHEDULER_INTERVAL_SECONDS": "3600"}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GUIDEBOT_")},
+        "GUIDEBOT_TELEGRAM_TOKEN": server.token,
+        "GUIDEBOT_TELEGRAM_API_URL": server.base_url.removesuffix("/bot"),
+        "GUIDEBOT_DATABASE_URL": url,
+        "GUIDEBOT_DIALOGS_DIR": str(DEFAULT_DIALOGS_DIR),
+        "GUIDEBOT_CLINICIAN_CHAT_ID": "-1001",
+        "GUIDEBOT_SCHEDULER_INTERVAL_SECONDS": "3600",
+    }
     server.group(-1001, "Veilederteamet")  # the bot checks at start that it can post in the team chat
     chats = [first + n for n in range(users)]
     fakes = [server.user(chat_id) for chat_id in chats]
@@ -297,14 +326,18 @@ async def main(users: int, rounds: int, repeat: int, answer: str, split: bool) -
     full_rate = statistics.median(r.rate for r in full)
     echo_rate = statistics.median(r.rate for r in echo)
     print()
-    print(f"median of {repeat}: full bot {full_rate:.1f} updates/s "
-          f"(p50 {statistics.median(r.percentile(50) for r in full):.0f} ms, "
-          f"p99 {statistics.median(r.percentile(99) for r in full):.0f} ms); "
-          f"echo bot {echo_rate:.1f} updates/s (p50 {statistics.median(r.percentile(50) for r in echo):.0f} ms, "
-          f"p99 {statistics.median(r.percentile(99) for r in echo):.0f} ms)")
+    print(
+        f"median of {repeat}: full bot {full_rate:.1f} updates/s "
+        f"(p50 {statistics.median(r.percentile(50) for r in full):.0f} ms, "
+        f"p99 {statistics.median(r.percentile(99) for r in full):.0f} ms); "
+        f"echo bot {echo_rate:.1f} updates/s (p50 {statistics.median(r.percentile(50) for r in echo):.0f} ms, "
+        f"p99 {statistics.median(r.percentile(99) for r in echo):.0f} ms)"
+    )
     shape = "two processes (receive, send)" if split else "one process"
-    print(f"full bot in {shape}, answering by {answer}: "
-          f"full bot / echo bot = {full_rate / echo_rate:.2f} of the updates/s (target: at least 0.50)")
+    print(
+        f"full bot in {shape}, answering by {answer}: "
+        f"full bot / echo bot = {full_rate / echo_rate:.2f} of the updates/s (target: at least 0.50)"
+    )
 
 
 if __name__ == "__main__":

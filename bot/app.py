@@ -34,8 +34,9 @@ class App:
             self.engine.handle(session, event)
 
 
-def build_app(settings: Settings, clock: Clock | None = None, *, run_migrations: bool = True,
-              dialogs: DialogStore | None = None) -> App:
+def build_app(
+    settings: Settings, clock: Clock | None = None, *, run_migrations: bool = True, dialogs: DialogStore | None = None
+) -> App:
     """Load dialogs (refusing broken ones), migrate the database, build the engine."""
     dialogs = dialogs or DialogStore(settings.dialogs_dir)
     if run_migrations:

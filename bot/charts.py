@@ -17,8 +17,9 @@ _BAND_COLOURS = ("#e8f5e9", "#fffde7", "#fff3e0", "#fbe9e7", "#ffebee")
 _LINE_COLOURS = {"phq9": "#1565c0", "gad7": "#6a1b9a"}
 
 
-def score_chart(dialogs: DialogSet, scores: Mapping[str, Mapping[int, int | None]], locale: str,
-                texts: Mapping[str, str]) -> bytes | None:
+def score_chart(
+    dialogs: DialogSet, scores: Mapping[str, Mapping[int, int | None]], locale: str, texts: Mapping[str, str]
+) -> bytes | None:
     """One panel per instrument; None when there is nothing to draw."""
     series = {
         name: sorted((week, total) for week, total in by_week.items() if total is not None)
@@ -36,8 +37,15 @@ def score_chart(dialogs: DialogSet, scores: Mapping[str, Mapping[int, int | None
         low = 0
         for band, colour in zip(instrument.bands, _BAND_COLOURS, strict=False):
             axes.axhspan(low - 0.5, band.max + 0.5, color=colour, zorder=0)
-            axes.text(weeks[-1] + 0.65, (low + band.max) / 2, band.label[locale], va="center", ha="left",
-                      fontsize=7, color="#555555")
+            axes.text(
+                weeks[-1] + 0.65,
+                (low + band.max) / 2,
+                band.label[locale],
+                va="center",
+                ha="left",
+                fontsize=7,
+                color="#555555",
+            )
             low = band.max + 1
         xs = [w for w, _ in points]
         ys = [t for _, t in points]

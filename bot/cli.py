@@ -13,8 +13,9 @@ import typer
 from bot.clinicians.cli import clinicians_app, escalation_app, report
 from bot.config import Settings
 
-app = typer.Typer(help="guidebot: guided self-help courses over Telegram.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="guidebot: guided self-help courses over Telegram.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 codes_app = typer.Typer(help="Access codes.", no_args_is_help=True)
 dialogs_app = typer.Typer(help="Dialog files: check and draw them.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
@@ -37,8 +38,7 @@ def settings_or_exit() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(f"GUIDEBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(f"GUIDEBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
         raise fail(f"guidebot: bad setting: {problems}") from None
 
 
@@ -59,10 +59,15 @@ ROLES = ("all", "receive", "send")
 
 
 @app.command()
-def run(role: Annotated[str, typer.Option(
-    help="all: one process does everything. To use a second core, run one 'receive' process "
-         "(updates, engine, schedule) and one 'send' process (the outbox) on the same database.")] = "all",
-        ) -> None:
+def run(
+    role: Annotated[
+        str,
+        typer.Option(
+            help="all: one process does everything. To use a second core, run one 'receive' process "
+            "(updates, engine, schedule) and one 'send' process (the outbox) on the same database."
+        ),
+    ] = "all",
+) -> None:
     """Start the Telegram bot (or the terminal chat when no token is set)."""
     if role not in ROLES:
         raise fail(f"guidebot: --role must be one of {', '.join(ROLES)}, not '{role}'")
@@ -79,8 +84,9 @@ def run(role: Annotated[str, typer.Option(
 
 
 @app.command()
-def chat(code: Annotated[str | None, typer.Option(help="An access code; a demo code is made if left out.")] = None
-         ) -> None:
+def chat(
+    code: Annotated[str | None, typer.Option(help="An access code; a demo code is made if left out.")] = None,
+) -> None:
     """Take a course in the terminal, on the same engine and database."""
     _chat(settings_or_exit(), code)
 
@@ -125,17 +131,29 @@ def codes_new(
         raise fail(f"guidebot: unknown program '{program}' (known: {known})")
     try:
         with transaction(application.db) as session:
-            issued = issue_code(session, application.engine.clock.now(), program=program, label=label,
-                                ttl_days=settings.code_ttl_days)
+            issued = issue_code(
+                session, application.engine.clock.now(), program=program, label=label, ttl_days=settings.code_ttl_days
+            )
     except ValueError as exc:
         raise fail(f"guidebot: {exc}") from None
     link = deep_link(settings, issued.code)
     if as_json:
-        typer.echo(json.dumps({"code": issued.code, "label": issued.label, "program": issued.program,
-                               "expires_at": issued.expires_at.isoformat(), "link": link}))
+        typer.echo(
+            json.dumps(
+                {
+                    "code": issued.code,
+                    "label": issued.label,
+                    "program": issued.program,
+                    "expires_at": issued.expires_at.isoformat(),
+                    "link": link,
+                }
+            )
+        )
     else:
-        typer.echo(f"Code: {issued.code}\nLabel: {issued.label}\nProgram: {issued.program}\n"
-                   f"Expires: {issued.expires_at:%Y-%m-%d}" + (f"\nLink: {link}" if link else ""))
+        typer.echo(
+            f"Code: {issued.code}\nLabel: {issued.label}\nProgram: {issued.program}\n"
+            f"Expires: {issued.expires_at:%Y-%m-%d}" + (f"\nLink: {link}" if link else "")
+        )
 
 
 @app.command()
@@ -153,18 +171,21 @@ def cases(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     if not rows:
         typer.echo("No courses yet.")
     for row in rows:
-        typer.echo(f"{row['label']:<10} {row['program']:<11} {row['state']:<12} week {row['week']}  "
-                   f"PHQ-9 {row['phq9'] if row['phq9'] is not None else '-':>2}  "
-                   f"GAD-7 {row['gad7'] if row['gad7'] is not None else '-':>2}  "
-                   f"next {row['next_checkin'] or '-'}")
+        typer.echo(
+            f"{row['label']:<10} {row['program']:<11} {row['state']:<12} week {row['week']}  "
+            f"PHQ-9 {row['phq9'] if row['phq9'] is not None else '-':>2}  "
+            f"GAD-7 {row['gad7'] if row['gad7'] is not None else '-':>2}  "
+            f"next {row['next_checkin'] or '-'}"
+        )
 
 
 # -- dialogs -------------------------------------------------------------------
 
 
 @dialogs_app.command("check")
-def dialogs_check(directory: Annotated[Path | None, typer.Argument(help="Defaults to GUIDEBOT_DIALOGS_DIR.")] = None
-                  ) -> None:
+def dialogs_check(
+    directory: Annotated[Path | None, typer.Argument(help="Defaults to GUIDEBOT_DIALOGS_DIR.")] = None,
+) -> None:
     """Validate every dialog file; exit non-zero naming file, line and problem."""
     from bot.dialogs.load import DialogsInvalid, load_dialogs
 
@@ -175,14 +196,17 @@ def dialogs_check(directory: Annotated[Path | None, typer.Argument(help="Default
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         raise fail(f"{len(exc.problems)} problem(s) found in {root}") from None
-    typer.echo(f"OK: {len(dialogs.flows)} flows, {len(dialogs.programs)} programs, "
-               f"{len(dialogs.instruments)} instruments, {sum(len(t) for t in dialogs.texts.values())} texts "
-               f"in {root}")
+    typer.echo(
+        f"OK: {len(dialogs.flows)} flows, {len(dialogs.programs)} programs, "
+        f"{len(dialogs.instruments)} instruments, {sum(len(t) for t in dialogs.texts.values())} texts "
+        f"in {root}"
+    )
 
 
 @dialogs_app.command("graph")
-def dialogs_graph(directory: Annotated[Path | None, typer.Argument(help="Defaults to GUIDEBOT_DIALOGS_DIR.")] = None
-                  ) -> None:
+def dialogs_graph(
+    directory: Annotated[Path | None, typer.Argument(help="Defaults to GUIDEBOT_DIALOGS_DIR.")] = None,
+) -> None:
     """Print the life cycle and the flows as Mermaid diagrams."""
     from bot.dialogs.graph import flows_mermaid
     from bot.dialogs.load import DialogsInvalid, load_dialogs

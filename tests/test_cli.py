@@ -49,8 +49,15 @@ def test_codes_new_refuses_an_unknown_program(env: dict[str, str]) -> None:
 
 def test_cases_json_lists_every_course(env: dict[str, str]) -> None:
     code = json.loads(runner.invoke(cli, ["codes", "new", "--program", "demo", "--json"]).output)["code"]
-    chat = subprocess.run([GUIDEBOT, "chat", "--code", code], input="1\n3\n2\n" + "1\n" * 16,
-                          capture_output=True, text=True, timeout=60, env={**os.environ, **env}, check=False)
+    chat = subprocess.run(
+        [GUIDEBOT, "chat", "--code", code],
+        input="1\n3\n2\n" + "1\n" * 16,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+        check=False,
+    )
     assert chat.returncode == 0, chat.stderr
     result = runner.invoke(cli, ["cases", "--json"])
     assert result.exit_code == 0, result.output
@@ -60,8 +67,15 @@ def test_cases_json_lists_every_course(env: dict[str, str]) -> None:
 
 
 def test_chat_without_a_code_starts_a_demo_course(env: dict[str, str]) -> None:
-    chat = subprocess.run([GUIDEBOT, "chat"], input="1\n", capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **env}, check=False)
+    chat = subprocess.run(
+        [GUIDEBOT, "chat"],
+        input="1\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+        check=False,
+    )
     assert chat.returncode == 0, chat.stderr
     assert "Demo code for the demo program" in chat.stdout
     assert "Kom i gang: mestring i hverdagen" in chat.stdout
@@ -70,8 +84,9 @@ def test_chat_without_a_code_starts_a_demo_course(env: dict[str, str]) -> None:
 
 
 def test_run_without_a_token_says_so_and_opens_the_terminal_chat(env: dict[str, str]) -> None:
-    run = subprocess.run([GUIDEBOT, "run"], input="", capture_output=True, text=True, timeout=60,
-                         env={**os.environ, **env}, check=False)
+    run = subprocess.run(
+        [GUIDEBOT, "run"], input="", capture_output=True, text=True, timeout=60, env={**os.environ, **env}, check=False
+    )
     assert run.returncode == 0, run.stderr
     first = run.stdout.splitlines()[0]
     assert "GUIDEBOT_TELEGRAM_TOKEN" in first
@@ -87,8 +102,9 @@ def test_a_bad_setting_is_one_clear_line(env: dict[str, str], monkeypatch: pytes
     assert "Traceback" not in result.output
 
 
-def test_broken_dialogs_are_refused_at_start_up(env: dict[str, str], tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_broken_dialogs_are_refused_at_start_up(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     broken = tmp_path / "dialogs"
     broken.mkdir()
     (broken / "schedule.yaml").write_text("weeks: [\n", encoding="utf-8")

@@ -64,8 +64,7 @@ def test_an_item_9_answer_in_a_checkin_reaches_user_and_team_in_the_same_update(
     assert "PHQ-9 item 9 = 2" in alert_text and "2026-01" in alert_text
     assert to_team[0].labels() == ["Kvitter", "Vis sak"]
     [alert] = user.alerts()
-    assert (alert.signal, alert.level, alert.week, alert.evidence) == ("risk_answer", "urgent", 2,
-                                                                      ["PHQ-9 item 9 = 2"])
+    assert (alert.signal, alert.level, alert.week, alert.evidence) == ("risk_answer", "urgent", 2, ["PHQ-9 item 9 = 2"])
     assert "lav risiko" not in "\n".join(to_user).lower()
 
 
@@ -215,8 +214,9 @@ def test_an_alert_survives_a_crash_between_commit_and_sending(database_url: str,
         restarted.db.dispose()
 
 
-def test_a_crash_before_commit_leaves_neither_answer_nor_alert(any_db_app: App, clock: FakeClock,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_before_commit_leaves_neither_answer_nor_alert(
+    any_db_app: App, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = any_db_app
     kari = Colleague(app, 501, "Kari")
     user = _in_checkin(app, clock, kari)

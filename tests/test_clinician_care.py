@@ -13,8 +13,7 @@ from tests.support.participant import Participant, run_due_timers
 from tests.test_course_engine import do_intake
 
 
-def _active(app: App, kari: Colleague, chat_id: int = 1001, label: str = "K-1001",
-            language: str = "nb") -> Participant:
+def _active(app: App, kari: Colleague, chat_id: int = 1001, label: str = "K-1001", language: str = "nb") -> Participant:
     user = kari.enrol(chat_id, label, language=language)
     do_intake(user, language, [1, 1, 1, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1, 1])
     user.receive()
@@ -77,8 +76,12 @@ def test_close_records_the_next_step_of_stepped_care(app: App) -> None:
     user = _active(app, kari)
     ask = kari.send("/close K-1001")[-1]
     assert ask.text.startswith("Hva er neste steg for K-1001?")
-    assert ask.labels() == ["Ingen videre oppfølging", "Kurs eller gruppe", "Samtalebehandling",
-                            "Henvist videre (loshjelp)"]
+    assert ask.labels() == [
+        "Ingen videre oppfølging",
+        "Kurs eller gruppe",
+        "Samtalebehandling",
+        "Henvist videre (loshjelp)",
+    ]
     kari.press("Samtalebehandling", ask)
     assert kari.inbox[-1].text == "K-1001 er avsluttet. Neste steg: Samtalebehandling."
     course = user.course()

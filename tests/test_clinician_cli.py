@@ -47,8 +47,12 @@ def test_add_list_and_remove(sqlite_url: str) -> None:
     application = build_app(make_settings(sqlite_url), run_migrations=False)
     try:
         actions = [(a.actor, a.action) for a in audit_actions(application)]
-        assert actions == [("cli", "clinician_added"), ("cli", "clinician_added"), ("cli", "clinician_removed"),
-                           ("cli", "clinician_added")]
+        assert actions == [
+            ("cli", "clinician_added"),
+            ("cli", "clinician_added"),
+            ("cli", "clinician_removed"),
+            ("cli", "clinician_added"),
+        ]
         assert "Kari" not in str([a.detail for a in audit_actions(application)])
     finally:
         application.db.dispose()
@@ -66,12 +70,17 @@ def test_a_clinician_added_on_the_command_line_can_use_the_bot(sqlite_url: str) 
         application.db.dispose()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["add", "--telegram-id", "-100123", "--name", "Team"],
-     "guidebot: --telegram-id must be a positive number (a Telegram user id, not a group id)"),
-    (["add", "--telegram-id", "501", "--name", "  "], "guidebot: --name must be 1 to 60 characters"),
-    (["remove", "--telegram-id", "12345"], "guidebot: Telegram user 12345 is not an active clinician"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["add", "--telegram-id", "-100123", "--name", "Team"],
+            "guidebot: --telegram-id must be a positive number (a Telegram user id, not a group id)",
+        ),
+        (["add", "--telegram-id", "501", "--name", "  "], "guidebot: --name must be 1 to 60 characters"),
+        (["remove", "--telegram-id", "12345"], "guidebot: Telegram user 12345 is not an active clinician"),
+    ],
+)
 def test_bad_input_is_one_clear_line(args: list[str], message: str) -> None:
     result = guidebot("clinicians", *args)
     assert result.exit_code == 1

@@ -47,8 +47,12 @@ async def test_a_clinician_does_the_whole_job_in_telegram(sqlite_url: str, clock
 
         # 4. close the case with the next step of care
         ask = await kari.send("/close K-42")
-        assert ask[-1].buttons == ["Ingen videre oppfølging", "Kurs eller gruppe", "Samtalebehandling",
-                                   "Henvist videre (loshjelp)"]
+        assert ask[-1].buttons == [
+            "Ingen videre oppfølging",
+            "Kurs eller gruppe",
+            "Samtalebehandling",
+            "Henvist videre (loshjelp)",
+        ]
         done = await kari.press("Kurs eller gruppe")
         assert (done[-1].text or "") == "K-42 er avsluttet. Neste steg: Kurs eller gruppe."
         course = course_of(tg.app, 42)

@@ -79,10 +79,12 @@ def test_whole_course_in_six_weeks(any_db_app: App, clock: FakeClock, locale: st
     assert course.checkin_weekday == 3 and course.checkin_time == "18:30"
     assert user.scores()[("phq9", 1)] == 12 and user.scores()[("gad7", 1)] == 9
 
-    weekly = [([2, 2, 1, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1, 1]),
-              ([1, 1, 1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 0, 0, 1]),
-              ([1, 1, 1, 0, 1, 0, 1, 0, 0], [1, 1, 0, 1, 0, 0, 1]),
-              ([1, 1, 0, 0, 1, 0, 0, 0, 0], [1, 0, 0, 1, 0, 0, 0])]
+    weekly = [
+        ([2, 2, 1, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1, 1]),
+        ([1, 1, 1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 0, 0, 1]),
+        ([1, 1, 1, 0, 1, 0, 1, 0, 0], [1, 1, 0, 1, 0, 0, 1]),
+        ([1, 1, 0, 0, 1, 0, 0, 0, 0], [1, 0, 0, 1, 0, 0, 0]),
+    ]
     for week, (phq, gad) in enumerate(weekly, start=2):
         go_to_next_checkin(app, clock, user)
         assert user.course().state == "checkin" and user.course().week == week

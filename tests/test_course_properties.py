@@ -28,8 +28,23 @@ texts = st.one_of(
     st.text(max_size=60),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=4000, max_size=4100),
 )
-commands = st.sampled_from(["/checkin", "/pause", "/resume", "/plan", "/help", "/language", "/safetyplan",
-                            "/chart", "/start", "/start ABC-DEF-GHJ", "/nosuch", "/delete", "/mydata"])
+commands = st.sampled_from(
+    [
+        "/checkin",
+        "/pause",
+        "/resume",
+        "/plan",
+        "/help",
+        "/language",
+        "/safetyplan",
+        "/chart",
+        "/start",
+        "/start ABC-DEF-GHJ",
+        "/nosuch",
+        "/delete",
+        "/mydata",
+    ]
+)
 actions = st.lists(
     st.one_of(
         st.tuples(st.just("text"), texts),
@@ -87,11 +102,13 @@ def apply(app: App, clock: FakeClock, user: Participant, action: tuple[str, obje
         assert len(user.inbox) > before
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(after_intake=st.booleans(), sequence=actions)
-def test_any_input_sequence_leaves_a_valid_course(sqlite_url: str, shipped_dialogs: DialogStore, after_intake: bool,
-                                                  sequence: list[tuple[str, object]]) -> None:
+def test_any_input_sequence_leaves_a_valid_course(
+    sqlite_url: str, shipped_dialogs: DialogStore, after_intake: bool, sequence: list[tuple[str, object]]
+) -> None:
     clock = FakeClock()
     app = build_app(make_settings(sqlite_url), clock, run_migrations=False, dialogs=shipped_dialogs)
     try:

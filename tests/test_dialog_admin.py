@@ -49,14 +49,17 @@ def test_a_changed_question_is_asked_as_written(dialogs_dir: Path, admin_app: Ca
 
 def test_an_added_step_and_a_new_order(dialogs_dir: Path, admin_app: Callable[[], App]) -> None:
     flow = dialogs_dir / "flows/intake.yaml"
-    edit(flow, "  selfhelp:\n    say: intake.selfhelp\n",
-         "  work:\n    ask: intake.work\n    store: work_situation\n  selfhelp:\n    say: intake.selfhelp\n")
+    edit(
+        flow,
+        "  selfhelp:\n    say: intake.selfhelp\n",
+        "  work:\n    ask: intake.work\n    store: work_situation\n  selfhelp:\n    say: intake.selfhelp\n",
+    )
     for locale, text in (("nb", "Er du i jobb eller studier nå?"), ("en", "Are you working or studying now?")):
         edit(dialogs_dir / f"texts/{locale}.yaml", "intake:\n", f'intake:\n  work: "{text}"\n')
     # Reorder: ask about impact before age, by moving the block.
     text = flow.read_text(encoding="utf-8")
-    age_block = text[text.index("  age:\n"):text.index("  impact:\n")]
-    impact_block = text[text.index("  impact:\n"):text.index("  work:\n")]
+    age_block = text[text.index("  age:\n") : text.index("  impact:\n")]
+    impact_block = text[text.index("  impact:\n") : text.index("  work:\n")]
     flow.write_text(text.replace(age_block + impact_block, impact_block + age_block), encoding="utf-8")
     edit(flow, "next: age}", "next: impact}")
     app = admin_app()
@@ -71,10 +74,14 @@ def test_an_added_step_and_a_new_order(dialogs_dir: Path, admin_app: Callable[[]
     assert user.answers()["work_situation"] == "Jobber deltid"
 
 
-def test_a_week_without_phq9_still_asks_item_nine(dialogs_dir: Path, admin_app: Callable[[], App],
-                                                  clock: FakeClock) -> None:
-    edit(dialogs_dir / "schedule.yaml", "{week: 2, flow: checkin, instruments: [phq9, gad7]",
-         "{week: 2, flow: checkin, instruments: [gad7]")
+def test_a_week_without_phq9_still_asks_item_nine(
+    dialogs_dir: Path, admin_app: Callable[[], App], clock: FakeClock
+) -> None:
+    edit(
+        dialogs_dir / "schedule.yaml",
+        "{week: 2, flow: checkin, instruments: [phq9, gad7]",
+        "{week: 2, flow: checkin, instruments: [gad7]",
+    )
     app = admin_app()
     user = Participant(app)
     user.start_with_new_code()
@@ -101,8 +108,11 @@ def test_a_new_program_needs_only_a_file(dialogs_dir: Path, admin_app: Callable[
 
 def test_a_branch_step_routes_by_condition(dialogs_dir: Path, admin_app: Callable[[], App]) -> None:
     flow = dialogs_dir / "flows/intake.yaml"
-    edit(flow, "  selfhelp:\n", "  route:\n    branch:\n      - {when: \"answers.impact == 'much'\", next: program}\n"
-                                "  selfhelp:\n")
+    edit(
+        flow,
+        "  selfhelp:\n",
+        "  route:\n    branch:\n      - {when: \"answers.impact == 'much'\", next: program}\n  selfhelp:\n",
+    )
     app = admin_app()
     user = Participant(app)
     user.start_with_new_code()
@@ -116,8 +126,11 @@ def test_a_branch_step_routes_by_condition(dialogs_dir: Path, admin_app: Callabl
 def test_a_broken_branch_condition_is_refused(dialogs_dir: Path) -> None:
     from bot.dialogs.load import DialogsInvalid, load_dialogs
 
-    edit(dialogs_dir / "flows/intake.yaml", "  selfhelp:\n",
-         "  route:\n    branch:\n      - {when: \"answers.impact ==\", next: program}\n  selfhelp:\n")
+    edit(
+        dialogs_dir / "flows/intake.yaml",
+        "  selfhelp:\n",
+        '  route:\n    branch:\n      - {when: "answers.impact ==", next: program}\n  selfhelp:\n',
+    )
     with pytest.raises(DialogsInvalid) as caught:
         load_dialogs(dialogs_dir)
     assert "step 'route': condition fails" in str(caught.value)

@@ -50,15 +50,21 @@ def _dangling(root: Path) -> tuple[str, str]:
 
 
 def _unreachable(root: Path) -> tuple[str, str]:
-    edit(root / "flows/intake.yaml", "  consent_declined:\n    say: intake.consent_declined\n    next: consent\n",
-         "  consent_declined:\n    say: intake.consent_declined\n    next: consent\n"
-         "  orphan:\n    say: intake.about\n    next: consent\n")
+    edit(
+        root / "flows/intake.yaml",
+        "  consent_declined:\n    say: intake.consent_declined\n    next: consent\n",
+        "  consent_declined:\n    say: intake.consent_declined\n    next: consent\n"
+        "  orphan:\n    say: intake.about\n    next: consent\n",
+    )
     return "flows/intake.yaml", "step 'orphan' cannot be reached"
 
 
 def _template_syntax(root: Path) -> tuple[str, str]:
-    edit(root / "texts/nb.yaml", 'reask_number: "Svar gjerne med et tall fra {{ min }}',
-         'reask_number: "Svar gjerne med et tall fra {{ min }',)
+    edit(
+        root / "texts/nb.yaml",
+        'reask_number: "Svar gjerne med et tall fra {{ min }}',
+        'reask_number: "Svar gjerne med et tall fra {{ min }',
+    )
     return "texts/nb.yaml", "text 'common.reask_number': template error"
 
 
@@ -73,23 +79,39 @@ def _unknown_instrument(root: Path) -> tuple[str, str]:
 
 
 def _unknown_template_value(root: Path) -> tuple[str, str]:
-    edit(root / "texts/en.yaml", '  hard: "What was hard, or what got in the way?"',
-         '  hard: "What was hard, {{ answers.no_such_answer.upper() }}?"')
+    edit(
+        root / "texts/en.yaml",
+        '  hard: "What was hard, or what got in the way?"',
+        '  hard: "What was hard, {{ answers.no_such_answer.upper() }}?"',
+    )
     return "texts/en.yaml", "text 'checkin.hard': cannot render with sample data"
 
 
 def _loop_without_exit(root: Path) -> tuple[str, str]:
-    edit(root / "flows/dropout.yaml", "  no_thanks:\n    say: dropout.no_thanks\n",
-         "  no_thanks:\n    say: dropout.no_thanks\n    next: offer\n")
-    edit(root / "flows/dropout.yaml", "      - {value: yes, text: dropout.offer_yes, next: finished_program}",
-         "      - {value: yes, text: dropout.offer_yes, next: no_thanks}")
+    edit(
+        root / "flows/dropout.yaml",
+        "  no_thanks:\n    say: dropout.no_thanks\n",
+        "  no_thanks:\n    say: dropout.no_thanks\n    next: offer\n",
+    )
+    edit(
+        root / "flows/dropout.yaml",
+        "      - {value: yes, text: dropout.offer_yes, next: finished_program}",
+        "      - {value: yes, text: dropout.offer_yes, next: no_thanks}",
+    )
     return "flows/dropout.yaml", "dead end"
 
 
 @pytest.mark.parametrize(
     "breakage",
-    [_dangling, _unreachable, _template_syntax, _missing_in_en, _unknown_instrument, _unknown_template_value,
-     _loop_without_exit],
+    [
+        _dangling,
+        _unreachable,
+        _template_syntax,
+        _missing_in_en,
+        _unknown_instrument,
+        _unknown_template_value,
+        _loop_without_exit,
+    ],
     ids=lambda f: f.__name__.strip("_"),
 )
 def test_broken_copies_are_refused_naming_file_and_line(
@@ -142,11 +164,14 @@ def test_graph_prints_mermaid_for_life_cycle_and_flows() -> None:
 def test_learned_examples_that_are_missing_or_broken_are_refused_with_file_and_line(tmp_path: Path) -> None:
     root = tmp_path / "dialogs"
     shutil.copytree(DEFAULT_DIALOGS_DIR, root)
-    (root / "examples" / "benign_broken.yaml").write_text('- {text: "ok"}\n- {category: low_mood}\n',
-                                                          encoding="utf-8")
+    (root / "examples" / "benign_broken.yaml").write_text('- {text: "ok"}\n- {category: low_mood}\n', encoding="utf-8")
     escalation = root / "escalation.yaml"
-    escalation.write_text(escalation.read_text(encoding="utf-8").replace(
-        "risk: [examples/risk_*.yaml]", "risk: [examples/nothing_*.yaml]"), encoding="utf-8")
+    escalation.write_text(
+        escalation.read_text(encoding="utf-8").replace(
+            "risk: [examples/risk_*.yaml]", "risk: [examples/nothing_*.yaml]"
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(DialogsInvalid) as caught:
         load_dialogs(root)
     text = str(caught.value)

@@ -77,8 +77,10 @@ def _alert_texts(app: App) -> list[str]:
     return [m.text for m in team_messages(app, TEAM) if m.kind == "text" and "Risikoord" in m.text]
 
 
-@pytest.mark.parametrize(("locale", "words"), [("nb", "jeg vil ikke være her lenger"), ("en", "honestly kms"),
-                                               ("en", "I want to unalive myself")])
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [("nb", "jeg vil ikke være her lenger"), ("en", "honestly kms"), ("en", "I want to unalive myself")],
+)
 def test_risk_words_in_a_free_text_answer_reach_user_and_team_at_once(
     app: App, clock: FakeClock, locale: str, words: str
 ) -> None:

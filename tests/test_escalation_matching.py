@@ -31,23 +31,50 @@ def test_folding_meets_the_ways_a_word_is_typed() -> None:
     assert fold_word("sjølvmord") == fold_word("sjoelvmord")
 
 
-@pytest.mark.parametrize("text", [
-    "ta livet mitt", "tar livet mitt snart", "tok nesten livet mitt i går", "thinking about taking my life",
-    "jeg tenker at jeg ikke vil leve lenger", "en som ikke vil leve lenger, det er meg",
-    "eg vil ikkje leve meir", "æ vil itte leve mer", "jeg vil ikke vaere her lenger",
-    "tenker pa selvmrod", "vil bare dddø", "onsker a do", "kms", "unalive meg", "gonna self delete",
-    "i want to kill myself", "jeg har skadet meg selv igjen", "i cut myself again last night",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ta livet mitt",
+        "tar livet mitt snart",
+        "tok nesten livet mitt i går",
+        "thinking about taking my life",
+        "jeg tenker at jeg ikke vil leve lenger",
+        "en som ikke vil leve lenger, det er meg",
+        "eg vil ikkje leve meir",
+        "æ vil itte leve mer",
+        "jeg vil ikke vaere her lenger",
+        "tenker pa selvmrod",
+        "vil bare dddø",
+        "onsker a do",
+        "kms",
+        "unalive meg",
+        "gonna self delete",
+        "i want to kill myself",
+        "jeg har skadet meg selv igjen",
+        "i cut myself again last night",
+    ],
+)
 def test_risk_as_people_write_it_alerts(text: str) -> None:
     assert action(text) == "alert", explain(RULES, text)
 
 
-@pytest.mark.parametrize("text", [
-    "jeg døde av latter", "drepende kjedelig forelesning", "I died laughing", "this homework is killing me",
-    "kuttet meg på kniven når jeg skar løk", "cut myself shaving", "var på kurs i selvmordsforebygging på jobb",
-    "så en dokumentar om selvmord", "I'm not suicidal, just tired", "jeg er ikke suicidal, bare sliten",
-    "jeg sov dårlig i natt", "katten min døde i går",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jeg døde av latter",
+        "drepende kjedelig forelesning",
+        "I died laughing",
+        "this homework is killing me",
+        "kuttet meg på kniven når jeg skar løk",
+        "cut myself shaving",
+        "var på kurs i selvmordsforebygging på jobb",
+        "så en dokumentar om selvmord",
+        "I'm not suicidal, just tired",
+        "jeg er ikke suicidal, bare sliten",
+        "jeg sov dårlig i natt",
+        "katten min døde i går",
+    ],
+)
 def test_look_alikes_stay_quiet(text: str) -> None:
     assert action(text) == "none", explain(RULES, text)
 
@@ -92,7 +119,8 @@ def test_the_corpus_is_large_and_split() -> None:
     assert len(benign) >= 0.45 * (len(risk) + len(benign))
     for kind in ("risk", "benign"):
         assert {r["text"].lower() for r in _split(kind, "tune")}.isdisjoint(
-            r["text"].lower() for r in _split(kind, "measure"))
+            r["text"].lower() for r in _split(kind, "measure")
+        )
     for row in risk + benign:
         assert set(row) == {"text", "category", "variety"} and row["text"].strip()
 
@@ -121,8 +149,15 @@ def test_the_learned_net_only_ever_asks_and_only_where_the_rules_are_silent() ->
 
 
 def test_the_learned_net_leaves_short_and_ordinary_texts_alone() -> None:
-    for text in ("Barna mine", "kanskje?", "ja", "Jeg sov godt i natt", "Gikk tur med hunden i dag",
-                 "Del 1 og 2, aktivitetsdagbok", "Sove bedre og komme meg ut hver dag"):
+    for text in (
+        "Barna mine",
+        "kanskje?",
+        "ja",
+        "Jeg sov godt i natt",
+        "Gikk tur med hunden i dag",
+        "Del 1 og 2, aktivitetsdagbok",
+        "Sove bedre og komme meg ut hver dag",
+    ):
         assert action(text) == "none", explain(RULES, text)
 
 

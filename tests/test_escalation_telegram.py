@@ -67,10 +67,10 @@ async def test_an_item_9_answer_in_a_checkin_reaches_user_and_team_in_the_same_u
         assert (team.messages[-1].text or "") == "✅ Risikosvar for K-42 er kvittert av Kari."
 
 
-@pytest.mark.parametrize(("language", "words"), [("nb", "jeg orker ikke å leve mer"),
-                                                 ("en", "honestly i just want to unalive myself")])
-async def test_risk_words_reach_user_and_team_in_the_same_update(sqlite_url: str, language: str,
-                                                                 words: str) -> None:
+@pytest.mark.parametrize(
+    ("language", "words"), [("nb", "jeg orker ikke å leve mer"), ("en", "honestly i just want to unalive myself")]
+)
+async def test_risk_words_reach_user_and_team_in_the_same_update(sqlite_url: str, language: str, words: str) -> None:
     async with running_bot(sqlite_url) as tg:
         add_clinician(tg.app, 501, "Kari")
         team = tg.server.group(TEAM)

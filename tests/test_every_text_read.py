@@ -83,8 +83,7 @@ def test_a_photo_caption_with_risk_words_raises_an_alert_before_the_unsupported_
     assert not any("bare lese tekst" in m.text for m in replies), "no 'I could not use that' after it"
     assert replies[-1].buttons, "a way to go on"
     [alert] = user.alerts()
-    assert alert.signal == "risk_words" and alert.messages[0] == {**alert.messages[0], "text": RISK_NB,
-                                                                  "edited": False}
+    assert alert.signal == "risk_words" and alert.messages[0] == {**alert.messages[0], "text": RISK_NB, "edited": False}
     assert _team_alerts(app, "K-4003")
 
 
@@ -162,16 +161,22 @@ def test_the_caption_of_a_voice_message_is_read_too(app: App) -> None:
 
 
 def _message(**content: Any) -> dict[str, Any]:
-    return {"message_id": 5, "from": {"id": 42, "is_bot": False, "first_name": "X", "language_code": "nb"},
-            "chat": {"id": 42, "type": "private", "first_name": "X"}, "date": 1, **content}
+    return {
+        "message_id": 5,
+        "from": {"id": 42, "is_bot": False, "first_name": "X", "language_code": "nb"},
+        "chat": {"id": 42, "type": "private", "first_name": "X"},
+        "date": 1,
+        **content,
+    }
 
 
 def test_telegram_updates_carry_edited_texts_captions_and_spoken_content() -> None:
     bot = "guidebot_test_bot"
     edited = to_event({"update_id": 1, "edited_message": _message(text=RISK_NB, edit_date=2)}, bot)
     assert edited is not None and (edited.kind, edited.text) == ("edited", RISK_NB)
-    edited_caption = to_event({"update_id": 2, "edited_message": _message(photo=[{"file_id": "p"}],
-                                                                           caption=RISK_NB)}, bot)
+    edited_caption = to_event(
+        {"update_id": 2, "edited_message": _message(photo=[{"file_id": "p"}], caption=RISK_NB)}, bot
+    )
     assert edited_caption is not None and (edited_caption.kind, edited_caption.text) == ("edited", RISK_NB)
     for kind in ("photo", "document", "video"):
         event = to_event({"update_id": 3, "message": _message(**{kind: {"file_id": "f"}}, caption=RISK_NB)}, bot)

@@ -62,9 +62,7 @@ async def bot(server: FakeTelegram) -> AsyncIterator[Bot]:
 
 
 async def _poll_started(server: FakeTelegram, count: int = 1) -> None:
-    await server.wait_until(
-        lambda: sum(call.method == "getUpdates" for call in server.all_calls) >= count
-    )
+    await server.wait_until(lambda: sum(call.method == "getUpdates" for call in server.all_calls) >= count)
 
 
 @pytest.mark.asyncio
@@ -77,9 +75,7 @@ async def test_get_me_and_wrong_token(server: FakeTelegram, bot: Bot) -> None:
 
 
 @pytest.mark.asyncio
-async def test_send_message_with_keyboard_is_recorded_and_echoed(
-    server: FakeTelegram, bot: Bot
-) -> None:
+async def test_send_message_with_keyboard_is_recorded_and_echoed(server: FakeTelegram, bot: Bot) -> None:
     user = server.user(42)
     sent = await bot.send_message(42, "Vil du begynne?", reply_markup=KEYBOARD)
     assert sent.reply_markup == KEYBOARD
@@ -97,9 +93,7 @@ async def test_send_message_with_keyboard_is_recorded_and_echoed(
 
 
 @pytest.mark.asyncio
-async def test_get_updates_long_polls_and_respects_offset(
-    server: FakeTelegram, bot: Bot
-) -> None:
+async def test_get_updates_long_polls_and_respects_offset(server: FakeTelegram, bot: Bot) -> None:
     user = server.user(42, language_code="en")
     poll = asyncio.create_task(bot.get_updates(timeout=5))
     await _poll_started(server)
@@ -159,9 +153,7 @@ async def test_other_user_inputs_and_group(server: FakeTelegram, bot: Bot) -> No
 @pytest.mark.asyncio
 async def test_edit_delete_and_validation(server: FakeTelegram, bot: Bot) -> None:
     user = server.user(42)
-    sent = await bot.send_message(
-        42, "<b>Hei</b>", parse_mode="HTML", reply_markup=KEYBOARD
-    )
+    sent = await bot.send_message(42, "<b>Hei</b>", parse_mode="HTML", reply_markup=KEYBOARD)
     assert sent.text == "Hei"
     edited = await sent.edit_text("Ferdig")
     assert isinstance(edited, type(sent)) and edited.reply_markup is None
@@ -215,9 +207,7 @@ async def test_faults_and_blocking(server: FakeTelegram, bot: Bot) -> None:
     server.unblock(42)
     await bot.send_message(42, "e")
     assert user.texts() == ["e"]
-    assert [
-        call.status for call in server.all_calls if call.method == "sendMessage"
-    ] == [
+    assert [call.status for call in server.all_calls if call.method == "sendMessage"] == [
         429,
         500,
         502,
@@ -240,9 +230,7 @@ async def test_timeout_fault_holds_the_request(server: FakeTelegram) -> None:
 
 
 @pytest.mark.asyncio
-async def test_photo_document_commands_and_rates(
-    server: FakeTelegram, bot: Bot
-) -> None:
+async def test_photo_document_commands_and_rates(server: FakeTelegram, bot: Bot) -> None:
     user = server.user(42)
     photo = await bot.send_photo(42, b"\x89PNG fake", caption="Uke 1")
     assert photo.photo and photo.caption == "Uke 1"
@@ -259,12 +247,8 @@ async def test_photo_document_commands_and_rates(
     assert server.max_per_window(42, 1e-9) == 1
 
     await bot.set_my_commands([BotCommand("start", "Start kurset")], language_code="nb")
-    await bot.set_my_commands(
-        [BotCommand("start", "Start the course")], language_code="en"
-    )
-    await bot.set_my_commands(
-        [BotCommand("help", "Hjelp")], scope=BotCommandScopeAllPrivateChats()
-    )
+    await bot.set_my_commands([BotCommand("start", "Start the course")], language_code="en")
+    await bot.set_my_commands([BotCommand("help", "Hjelp")], scope=BotCommandScopeAllPrivateChats())
     assert server.menu("nb") == [{"command": "start", "description": "Start kurset"}]
     assert server.menu(scope="all_private_chats")[0]["command"] == "help"
     (command,) = await bot.get_my_commands(language_code="en")
@@ -327,9 +311,7 @@ async def test_webhook_mode(server: FakeTelegram, bot: Bot) -> None:
 async def test_full_application_polling_round_trip(server: FakeTelegram) -> None:
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None
-        await context.bot.send_message(
-            update.effective_chat.id, "Klar?", reply_markup=KEYBOARD
-        )
+        await context.bot.send_message(update.effective_chat.id, "Klar?", reply_markup=KEYBOARD)
 
     async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -364,13 +346,9 @@ async def test_raw_wire_format(server: FakeTelegram) -> None:
     async with ClientSession() as http:
         async with http.get(f"{base}/getMe") as response:
             assert (await response.json())["result"]["username"] == BOT_USERNAME
-        async with http.post(
-            f"{base}/sendMessage", json={"chat_id": 42, "text": "json"}
-        ) as r:
+        async with http.post(f"{base}/sendMessage", json={"chat_id": 42, "text": "json"}) as r:
             assert (await r.json())["result"]["chat"]["id"] == 42
-        async with http.post(
-            f"{base}/SENDMESSAGE", data={"chat_id": "42", "text": "form"}
-        ) as r:
+        async with http.post(f"{base}/SENDMESSAGE", data={"chat_id": "42", "text": "form"}) as r:
             assert r.status == 200
         async with http.get(f"{base}/noSuchMethod") as response:
             assert response.status == 404
@@ -385,8 +363,6 @@ async def test_raw_wire_format(server: FakeTelegram) -> None:
                 "error_code": 401,
                 "description": "Unauthorized",
             }
-    call = await server.wait_for_call(
-        "sendMessage", lambda params: params["text"] == "form"
-    )
+    call = await server.wait_for_call("sendMessage", lambda params: params["text"] == "form")
     assert call.params["chat_id"] == 42
     assert server.user(42).texts() == ["json", "form"]

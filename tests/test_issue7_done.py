@@ -71,7 +71,8 @@ async def test_a_risk_message_after_an_acknowledged_alert_is_a_new_alert(sqlite_
 
 
 async def test_the_crisis_text_after_risk_words_differs_in_and_out_of_service_hours(
-        sqlite_url: str, clock: FakeClock) -> None:
+    sqlite_url: str, clock: FakeClock
+) -> None:
     async with running_bot(sqlite_url, clock) as tg:
         add_clinician(tg.app, 501, "Kari")
         tg.server.group(TEAM)
@@ -95,8 +96,9 @@ async def test_the_crisis_text_after_risk_words_differs_in_and_out_of_service_ho
 @pytest.mark.parametrize("key", ["safety.crisis", "safety.contact_requested"])
 @pytest.mark.parametrize("open_now", [True, False])
 @pytest.mark.parametrize("registered", [True, False])
-def test_the_crisis_and_contact_texts_keep_their_lines_apart(shipped_dialogs: object, locale: str, key: str,
-                                                             open_now: bool, registered: bool) -> None:
+def test_the_crisis_and_contact_texts_keep_their_lines_apart(
+    shipped_dialogs: object, locale: str, key: str, open_now: bool, registered: bool
+) -> None:
     from bot.dialogs.store import DialogStore
 
     assert isinstance(shipped_dialogs, DialogStore)

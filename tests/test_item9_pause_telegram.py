@@ -58,8 +58,9 @@ def _assert_paused(replies: list[SentMessage]) -> None:
     assert "GAD-7" not in _texts(replies), "the next question waits"
 
 
-async def test_noen_dager_on_item_9_pauses_and_fortsett_na_brings_the_next_question(sqlite_url: str,
-                                                                                   clock: FakeClock) -> None:
+async def test_noen_dager_on_item_9_pauses_and_fortsett_na_brings_the_next_question(
+    sqlite_url: str, clock: FakeClock
+) -> None:
     async with running_bot(sqlite_url, clock) as tg:
         add_clinician(tg.app, 501, "Kari")
         tg.server.group(TEAM, "Veilederteamet")
@@ -78,9 +79,17 @@ async def test_noen_dager_on_item_9_pauses_and_fortsett_na_brings_the_next_quest
 
         # A second tap on item 9 (its edit not yet seen) cannot answer the question that was never shown.
         query_id = tg.server.open_callback_query(user.user)
-        await tg.server.deliver({"callback_query": {
-            "id": query_id, "from": user.user.raw_user, "message": item_9.raw,
-            "chat_instance": f"instance{user.user.chat_id}", "data": item_9.callback_data("Ikke i det hele tatt")}})
+        await tg.server.deliver(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user.user.raw_user,
+                    "message": item_9.raw,
+                    "chat_instance": f"instance{user.user.chat_id}",
+                    "data": item_9.callback_data("Ikke i det hele tatt"),
+                }
+            }
+        )
         await tg.settle(int(tg.server.updates[-1]["update_id"]))
         assert user.question().buttons == CONTINUE
 
@@ -98,8 +107,9 @@ async def test_noen_dager_on_item_9_pauses_and_fortsett_na_brings_the_next_quest
         assert phq.total == 9 and phq.items["self_harm"] == 1, "stored and scored as before"
 
 
-async def test_a_typed_2_on_item_9_pauses_and_senere_leaves_it_to_the_reminder(sqlite_url: str,
-                                                                              clock: FakeClock) -> None:
+async def test_a_typed_2_on_item_9_pauses_and_senere_leaves_it_to_the_reminder(
+    sqlite_url: str, clock: FakeClock
+) -> None:
     async with running_bot(sqlite_url, clock) as tg:
         add_clinician(tg.app, 501, "Kari")
         tg.server.group(TEAM, "Veilederteamet")
@@ -126,7 +136,8 @@ async def test_a_typed_2_on_item_9_pauses_and_senere_leaves_it_to_the_reminder(s
 
 
 async def test_item_9_as_the_last_item_is_scored_at_the_pause_and_fortsett_na_goes_on(
-        sqlite_url: str, tmp_path: Path, clock: FakeClock) -> None:
+    sqlite_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
     dialogs = tmp_path / "dialogs"
     shutil.copytree(DEFAULT_DIALOGS_DIR, dialogs)
     schedule = dialogs / "schedule.yaml"

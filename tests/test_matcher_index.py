@@ -23,11 +23,21 @@ DATA = Path(__file__).parent / "data"
 def _texts() -> list[str]:
     phrases = yaml.safe_load((DATA / "escalation_phrases.yaml").read_text(encoding="utf-8"))
     texts = [t for locale in phrases.values() for items in locale.values() for t in items]
-    corpus = [row["text"] for path in sorted((DATA / "escalation_corpus").glob("*.yaml"))
-              for row in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    corpus = [
+        row["text"]
+        for path in sorted((DATA / "escalation_corpus").glob("*.yaml"))
+        for row in yaml.safe_load(path.read_text(encoding="utf-8"))
+    ]
     texts += random.Random(3).sample(corpus, 150)
-    texts += ["", "🪦🪦", "ｊｅｇ ｖｉｌ ｄø!!!", "ikke suicidal, men vil forsvinne", "«jeg vil dø» sa hun i filmen",
-              "kms💀 (haha) - not really", "x" * 300]
+    texts += [
+        "",
+        "🪦🪦",
+        "ｊｅｇ ｖｉｌ ｄø!!!",
+        "ikke suicidal, men vil forsvinne",
+        "«jeg vil dø» sa hun i filmen",
+        "kms💀 (haha) - not really",
+        "x" * 300,
+    ]
     return texts
 
 
@@ -55,11 +65,17 @@ def test_phrases_in_escalation_are_refused_with_file_and_line(tmp_path: Path) ->
     path = root / "escalation.yaml"
     text = path.read_text(encoding="utf-8")
     assert "\n  risk_answer:\n    level: urgent\n" in text
-    path.write_text(text.replace("\n  risk_answer:\n    level: urgent\n",
-                                 "\n  risk_answer:\n    level: urgent\n    phrases:\n      nb: [\"vil dø\"]\n", 1),
-                    encoding="utf-8")
-    line = next(n for n, row in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
-                if row.strip() == "phrases:")
+    path.write_text(
+        text.replace(
+            "\n  risk_answer:\n    level: urgent\n",
+            '\n  risk_answer:\n    level: urgent\n    phrases:\n      nb: ["vil dø"]\n',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    line = next(
+        n for n, row in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if row.strip() == "phrases:"
+    )
     result = CliRunner().invoke(cli, ["dialogs", "check", str(root)])
     assert result.exit_code != 0
     assert f"escalation.yaml:{line}: signal 'risk_answer': phrases moved to the `text:` rules" in result.output

@@ -48,15 +48,24 @@ COURSES: dict[str, dict[str, Any]] = {
     "B": {"program": "depression", "phq9": {1: 12, 3: 13, 6: 11}, "gad7": {1: 10, 6: 9}, "state": "completed"},
     "C": {"program": "depression", "phq9": {1: 9, 2: 2}, "gad7": {1: 5, 2: 2}, "state": "active"},
     "D": {"program": "depression", "phq9": {1: 15, 2: None}, "gad7": {1: 12}, "state": "dropped_out"},
-    "E": {"program": "depression", "phq9": {1: 11, 4: 18}, "gad7": {1: 7, 4: 7}, "state": "closed",
-          "closed_from": "dropped_out"},
+    "E": {
+        "program": "depression",
+        "phq9": {1: 11, 4: 18},
+        "gad7": {1: 7, 4: 7},
+        "state": "closed",
+        "closed_from": "dropped_out",
+    },
     "F": {"program": "anxiety", "phq9": {1: 6, 6: 4}, "gad7": {1: 12, 6: 6}, "state": "completed"},
-    "G": {"program": "anxiety", "phq9": {1: 20, 6: 2}, "gad7": {1: 15, 6: 1}, "state": "completed",
-          "started": datetime(2025, 11, 1, 9, 0, tzinfo=UTC)},
+    "G": {
+        "program": "anxiety",
+        "phq9": {1: 20, 6: 2},
+        "gad7": {1: 15, 6: 1},
+        "state": "completed",
+        "started": datetime(2025, 11, 1, 9, 0, tzinfo=UTC),
+    },
 }
 # (case, level, minutes to acknowledge or None)
-ALERTS = [("A", "urgent", 10), ("B", "urgent", 30), ("E", "urgent", None), ("F", "urgent", 5),
-          ("F", "high", 100)]
+ALERTS = [("A", "urgent", 10), ("B", "urgent", 30), ("E", "urgent", None), ("F", "urgent", 5), ("F", "high", 100)]
 
 
 def _seed(database_url: str) -> None:
@@ -65,23 +74,39 @@ def _seed(database_url: str) -> None:
         ids: dict[str, int] = {}
         for number, (label, spec) in enumerate(COURSES.items()):
             started = spec.get("started", START)
-            course = Course(label=f"K-{label}", program=spec["program"], chat_id=5000 + number,
-                            state=spec["state"], started_at=started, last_activity_at=started,
-                            finished_at=started + timedelta(days=42) if spec["state"] == "completed" else None,
-                            scratch={"closed_from": spec["closed_from"]} if "closed_from" in spec else {})
+            course = Course(
+                label=f"K-{label}",
+                program=spec["program"],
+                chat_id=5000 + number,
+                state=spec["state"],
+                started_at=started,
+                last_activity_at=started,
+                finished_at=started + timedelta(days=42) if spec["state"] == "completed" else None,
+                scratch={"closed_from": spec["closed_from"]} if "closed_from" in spec else {},
+            )
             session.add(course)
             session.flush()
             assert course.id is not None
             ids[label] = course.id
             for instrument in ("phq9", "gad7"):
                 for week, total in spec[instrument].items():
-                    session.add(Score(course_id=course.id, week=week, instrument=instrument, total=total,
-                                      created_at=started))
+                    session.add(
+                        Score(course_id=course.id, week=week, instrument=instrument, total=total, created_at=started)
+                    )
         for label, level, minutes in ALERTS:
             raised = START + timedelta(days=3)
-            session.add(Alert(course_id=ids[label], label=f"K-{label}", signal="risk_answer", level=level,
-                              week=2, created_at=raised, updated_at=raised,
-                              acknowledged_at=raised + timedelta(minutes=minutes) if minutes is not None else None))
+            session.add(
+                Alert(
+                    course_id=ids[label],
+                    label=f"K-{label}",
+                    signal="risk_answer",
+                    level=level,
+                    week=2,
+                    created_at=raised,
+                    updated_at=raised,
+                    acknowledged_at=raised + timedelta(minutes=minutes) if minutes is not None else None,
+                )
+            )
     application.db.dispose()
 
 
@@ -102,25 +127,61 @@ def test_report_gives_the_figures_worked_out_by_hand(seeded: str) -> None:
     rows = _rows("--since", "2026-01-01")
     depression, anxiety, everyone = rows["depression"], rows["anxiety"], rows["all"]
     assert depression == {
-        "program": "depression", "started": 5, "completed": 2, "dropped_out": 2, "finished_treatment": 4,
-        "phq9_mean_change": -1.75, "gad7_mean_change": -2.0, "at_caseness": 3,
-        "recovered": 1, "recovery_rate": 0.3333, "reliably_improved": 2, "reliable_improvement_rate": 0.5,
-        "reliably_recovered": 1, "reliable_recovery_rate": 0.3333,
-        "urgent_alerts": 3, "urgent_acknowledged": 2, "median_minutes_to_acknowledge": 20.0,
+        "program": "depression",
+        "started": 5,
+        "completed": 2,
+        "dropped_out": 2,
+        "finished_treatment": 4,
+        "phq9_mean_change": -1.75,
+        "gad7_mean_change": -2.0,
+        "at_caseness": 3,
+        "recovered": 1,
+        "recovery_rate": 0.3333,
+        "reliably_improved": 2,
+        "reliable_improvement_rate": 0.5,
+        "reliably_recovered": 1,
+        "reliable_recovery_rate": 0.3333,
+        "urgent_alerts": 3,
+        "urgent_acknowledged": 2,
+        "median_minutes_to_acknowledge": 20.0,
     }
     assert anxiety == {
-        "program": "anxiety", "started": 1, "completed": 1, "dropped_out": 0, "finished_treatment": 1,
-        "phq9_mean_change": -2.0, "gad7_mean_change": -6.0, "at_caseness": 1,
-        "recovered": 1, "recovery_rate": 1.0, "reliably_improved": 1, "reliable_improvement_rate": 1.0,
-        "reliably_recovered": 1, "reliable_recovery_rate": 1.0,
-        "urgent_alerts": 1, "urgent_acknowledged": 1, "median_minutes_to_acknowledge": 5.0,
+        "program": "anxiety",
+        "started": 1,
+        "completed": 1,
+        "dropped_out": 0,
+        "finished_treatment": 1,
+        "phq9_mean_change": -2.0,
+        "gad7_mean_change": -6.0,
+        "at_caseness": 1,
+        "recovered": 1,
+        "recovery_rate": 1.0,
+        "reliably_improved": 1,
+        "reliable_improvement_rate": 1.0,
+        "reliably_recovered": 1,
+        "reliable_recovery_rate": 1.0,
+        "urgent_alerts": 1,
+        "urgent_acknowledged": 1,
+        "median_minutes_to_acknowledge": 5.0,
     }
     assert everyone == {
-        "program": "all", "started": 6, "completed": 3, "dropped_out": 2, "finished_treatment": 5,
-        "phq9_mean_change": -1.8, "gad7_mean_change": -2.8, "at_caseness": 4,
-        "recovered": 2, "recovery_rate": 0.5, "reliably_improved": 3, "reliable_improvement_rate": 0.6,
-        "reliably_recovered": 2, "reliable_recovery_rate": 0.5,
-        "urgent_alerts": 4, "urgent_acknowledged": 3, "median_minutes_to_acknowledge": 10.0,
+        "program": "all",
+        "started": 6,
+        "completed": 3,
+        "dropped_out": 2,
+        "finished_treatment": 5,
+        "phq9_mean_change": -1.8,
+        "gad7_mean_change": -2.8,
+        "at_caseness": 4,
+        "recovered": 2,
+        "recovery_rate": 0.5,
+        "reliably_improved": 3,
+        "reliable_improvement_rate": 0.6,
+        "reliably_recovered": 2,
+        "reliable_recovery_rate": 0.5,
+        "urgent_alerts": 4,
+        "urgent_acknowledged": 3,
+        "median_minutes_to_acknowledge": 10.0,
     }
 
 
@@ -154,13 +215,20 @@ def test_report_table_csv_and_png(seeded: str, tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--since", "31.01.2026"], "guidebot: --since must be a date like 2026-01-31, not '31.01.2026'"),
-    (["--program", "astrology"], "guidebot: unknown program 'astrology' (known: anxiety, demo, depression, "
-                                 "sleep, stress, worry)"),
-    (["--csv", "/nonexistent/dir/report.csv"], "guidebot: cannot write /nonexistent/dir/report.csv: "
-                                               "No such file or directory"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "31.01.2026"], "guidebot: --since must be a date like 2026-01-31, not '31.01.2026'"),
+        (
+            ["--program", "astrology"],
+            "guidebot: unknown program 'astrology' (known: anxiety, demo, depression, sleep, stress, worry)",
+        ),
+        (
+            ["--csv", "/nonexistent/dir/report.csv"],
+            "guidebot: cannot write /nonexistent/dir/report.csv: No such file or directory",
+        ),
+    ],
+)
 def test_report_bad_input_is_one_clear_line(seeded: str, args: list[str], message: str) -> None:
     result = guidebot("report", *args)
     assert result.exit_code == 1

@@ -21,8 +21,15 @@ PHQ = [1, 1, 1, 1, 1, 1, 1, 1, 0]
 GAD = [1, 1, 1, 1, 1, 1, 1]
 PHQ_20 = [3, 3, 3, 3, 2, 2, 2, 2, 0]  # severe, item 9 not at all
 GAD_15 = [3, 2, 2, 2, 2, 2, 2]
-PLAN = ("Jeg trekker meg unna og sover dårlig", "Gå en tur og høre på musikk", "Kafeen på hjørnet, biblioteket",
-        "Søsteren min og naboen", "Fastlegen min", "Be søsteren min ta vare på medisinene", "Barna mine og hunden")
+PLAN = (
+    "Jeg trekker meg unna og sover dårlig",
+    "Gå en tur og høre på musikk",
+    "Kafeen på hjørnet, biblioteket",
+    "Søsteren min og naboen",
+    "Fastlegen min",
+    "Be søsteren min ta vare på medisinene",
+    "Barna mine og hunden",
+)
 
 
 def do_intake(user: Participant, _locale: str, phq: list[int], gad: list[int]) -> None:
@@ -55,8 +62,9 @@ def _alerts_to(app: App, chat_id: int, label: str) -> list[str]:
     return [m.text for m in team_messages(app, chat_id) if label in m.text and m.buttons]
 
 
-def _intake_until_goals(user: Participant, phq: list[int], gad: list[int], age: str = "30–49",
-                        impact: str = "En del") -> None:
+def _intake_until_goals(
+    user: Participant, phq: list[int], gad: list[int], age: str = "30–49", impact: str = "En del"
+) -> None:
     user.press("Ja, vi fortsetter")
     user.press(age)
     user.press(impact)
@@ -175,8 +183,14 @@ def test_worse_in_the_closing_raises_a_high_alert_and_tells_the_person(app: App,
     answer_measure(user, PHQ)
     answer_measure(user, GAD)
     user.press_index(0)
-    for text in ("Å se tankene mine", "Aktivitetsplanen", "Jeg trekker meg unna", "Gå tur", "Søsteren min",
-                 "Barna mine"):
+    for text in (
+        "Å se tankene mine",
+        "Aktivitetsplanen",
+        "Jeg trekker meg unna",
+        "Gå tur",
+        "Søsteren min",
+        "Barna mine",
+    ):
         user.send(text)
     user.press("Alt")
     replies = user.press("Verre")
@@ -254,9 +268,15 @@ def test_safetyplan_walks_the_seven_steps_and_the_case_shows_them(app: App, cloc
     assert "noe å leve for" in questions[7]
     plan = user.texts()[-2]
     assert user.texts()[-3].startswith("Takk for at du tok deg tid")
-    for heading in ("1. Faresignalene dine", "2. Det du kan gjøre selv", "3. Folk og steder som gir deg en pause",
-                    "4. Folk du kan be om hjelp", "5. Fagfolk og hjelpetelefoner", "6. Slik gjør du omgivelsene",
-                    "7. Det du lever for"):
+    for heading in (
+        "1. Faresignalene dine",
+        "2. Det du kan gjøre selv",
+        "3. Folk og steder som gir deg en pause",
+        "4. Folk du kan be om hjelp",
+        "5. Fagfolk og hjelpetelefoner",
+        "6. Slik gjør du omgivelsene",
+        "7. Det du lever for",
+    ):
         assert heading in plan
     for text in PLAN:
         assert text in plan
@@ -264,8 +284,9 @@ def test_safetyplan_walks_the_seven_steps_and_the_case_shows_them(app: App, cloc
     assert "Del den gjerne med noen du stoler på" in user.last().text
     answers = user.answers()
     assert answers["warning_signs"] == PLAN[0] and answers["worse_plan"] == PLAN[1]
-    assert [answers[f"safety_{k}"] for k in ("distraction", "people", "professionals", "surroundings",
-                                             "reasons")] == list(PLAN[2:])
+    assert [
+        answers[f"safety_{k}"] for k in ("distraction", "people", "professionals", "surroundings", "reasons")
+    ] == list(PLAN[2:])
     assert user.course().flow is None and user.course().state == "active"
 
     case = "\n".join(m.text for m in kari.send("/case K-4008"))
@@ -383,8 +404,10 @@ def test_the_closing_with_a_whole_plan_asks_nothing_more(app: App, clock: FakeCl
     user.press_index(0)
     user.send("Å se tankene mine")
     replies = user.send("Aktivitetsplanen")
-    assert ("Du har allerede laget en sikkerhetsplan" if locale == "nb"
-            else "You have already made a safety plan") in replies[0].text
-    assert replies[-1].labels() == (["Alt", "Det meste", "Noe av det"] if locale == "nb"
-                                    else ["All of it", "Most of it", "Some of it"])
+    assert (
+        "Du har allerede laget en sikkerhetsplan" if locale == "nb" else "You have already made a safety plan"
+    ) in replies[0].text
+    assert replies[-1].labels() == (
+        ["Alt", "Det meste", "Noe av det"] if locale == "nb" else ["All of it", "Most of it", "Some of it"]
+    )
     assert replies

@@ -26,8 +26,9 @@ CONTINUE_PROMPT = "Vil du fortsette samtalen vår nå, eller ta den senere?"
 SAFETYPLAN_OFFER = "Skriv /safetyplan når det passer deg."
 
 
-def _in_checkin_at_what(app: App, clock: FakeClock, kari: Colleague, chat: int = 3001,
-                        label: str = "K-3001") -> Participant:
+def _in_checkin_at_what(
+    app: App, clock: FakeClock, kari: Colleague, chat: int = 3001, label: str = "K-3001"
+) -> Participant:
     """A user in the week 2 check-in, just asked the free-text question "what did you work on"."""
     user = kari.enrol(chat, label)
     do_intake(user, "nb", [1, 1, 1, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1, 1])
@@ -45,8 +46,11 @@ def _texts(messages: list[Sent]) -> str:
 
 def _callbacks(app: App, chat_id: int) -> list[str]:
     with transaction(app.db) as session:
-        rows = session.exec(select(OutboxItem).where(OutboxItem.chat_id == chat_id, OutboxItem.kind == "callback")
-                            .order_by(col(OutboxItem.id))).all()
+        rows = session.exec(
+            select(OutboxItem)
+            .where(OutboxItem.chat_id == chat_id, OutboxItem.kind == "callback")
+            .order_by(col(OutboxItem.id))
+        ).all()
         return [str(r.payload.get("text") or "") for r in rows]
 
 
@@ -268,8 +272,12 @@ def test_later_leaves_the_course_waiting_and_checkin_brings_it_back(app: App, cl
     assert later.labels() == ["Fortsett nå"]
     assert WHAT not in later.text and TIMES not in later.text
     after = user.course()
-    assert (after.state, after.step, after.due_at, after.due_kind) == (course.state, "what", course.due_at,
-                                                                       course.due_kind)
+    assert (after.state, after.step, after.due_at, after.due_kind) == (
+        course.state,
+        "what",
+        course.due_at,
+        course.due_kind,
+    )
     assert user.press_data("r:l") == [] and _callbacks(app, 3001)[-1] == STALE
 
     replies = user.send("/checkin")
@@ -318,7 +326,8 @@ def test_an_item_9_answer_pauses_and_continues_on_fortsett_na(app: App, clock: F
 
 
 def test_text_typed_in_the_item_9_pause_shows_the_next_question_rather_than_answering_it(
-        app: App, clock: FakeClock) -> None:
+    app: App, clock: FakeClock
+) -> None:
     kari = Colleague(app, 501, "Kari")
     user = kari.enrol(3001, "K-3001")
     for label in ("Ja, vi fortsetter", "30–49", "En del"):

@@ -50,13 +50,21 @@ async def _press_again(tg: Running, chat: Chat, pressed: SentMessage, label: str
     raw = copy.deepcopy(pressed.raw)
     data = pressed.callback_data(label)
     query_id = tg.server.open_callback_query(chat.user)
-    await tg.server.deliver({"callback_query": {"id": query_id, "from": chat.user.raw_user, "message": raw,
-                                                "chat_instance": f"instance{chat.user.chat_id}", "data": data}})
+    await tg.server.deliver(
+        {
+            "callback_query": {
+                "id": query_id,
+                "from": chat.user.raw_user,
+                "message": raw,
+                "chat_instance": f"instance{chat.user.chat_id}",
+                "data": data,
+            }
+        }
+    )
     await tg.settle(int(tg.server.updates[-1]["update_id"]))
 
 
-async def test_an_ask_answered_yes_alerts_the_team_and_gives_the_contacts(sqlite_url: str,
-                                                                          clock: FakeClock) -> None:
+async def test_an_ask_answered_yes_alerts_the_team_and_gives_the_contacts(sqlite_url: str, clock: FakeClock) -> None:
     async with running_bot(sqlite_url, clock) as tg:
         add_clinician(tg.app, 501, "Kari")
         tg.server.group(TEAM, "Veilederteamet")
@@ -132,8 +140,7 @@ async def test_rather_not_say_alerts_and_no_leaves_a_notice(sqlite_url: str, clo
         assert TIMES in (replies[-1].text or "")
 
 
-async def test_after_a_risk_text_the_next_question_waits_for_continue_now(sqlite_url: str,
-                                                                          clock: FakeClock) -> None:
+async def test_after_a_risk_text_the_next_question_waits_for_continue_now(sqlite_url: str, clock: FakeClock) -> None:
     async with running_bot(sqlite_url, clock) as tg:
         add_clinician(tg.app, 501, "Kari")
         tg.server.group(TEAM)

@@ -65,8 +65,18 @@ def test_service_hours_are_parsed_with_ranges_lists_and_wrapping_days() -> None:
     assert weekend.is_open(datetime(2026, 1, 4, 13, 30)) and not weekend.is_open(datetime(2026, 1, 6, 10, 30))
 
 
-@pytest.mark.parametrize("spec", ["", "Mon-Fri", "Mon-Fry 08:00-15:30", "Mon 15:00-08:00", "Mon 8-15",
-                                  "Mon 08:00-12:00 11:00-13:00", "Mon 08:00-25:00"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "",
+        "Mon-Fri",
+        "Mon-Fry 08:00-15:30",
+        "Mon 15:00-08:00",
+        "Mon 8-15",
+        "Mon 08:00-12:00 11:00-13:00",
+        "Mon 08:00-25:00",
+    ],
+)
 def test_bad_service_hours_are_refused(spec: str) -> None:
     with pytest.raises(ValueError, match=r"\S"):
         parse(spec)
@@ -75,7 +85,8 @@ def test_bad_service_hours_are_refused(spec: str) -> None:
 
 
 def test_a_bad_service_hours_setting_stops_the_command_with_one_line(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str
+) -> None:
     use_database(monkeypatch, tmp_path, sqlite_url)
     monkeypatch.setenv("GUIDEBOT_SERVICE_HOURS", "Mon-Fri 8-15")
     result = guidebot("db", "migrate")
@@ -105,8 +116,9 @@ def test_the_person_hears_when_the_service_will_see_it(app: App, clock: FakeCloc
 def test_service_hours_follow_the_setting_and_the_language(clock: FakeClock, sqlite_url: str) -> None:
     from bot.app import build_app
 
-    application = build_app(make_settings(sqlite_url, service_hours="Mon-Thu 08:00-15:30, Fri 08:00-14:00"),
-                            clock, run_migrations=False)
+    application = build_app(
+        make_settings(sqlite_url, service_hours="Mon-Thu 08:00-15:30, Fri 08:00-14:00"), clock, run_migrations=False
+    )
     try:
         user = Participant(application, 4001, "en")
         clock.set(datetime(2026, 1, 8, 15, 0, tzinfo=UTC))  # Thursday 16:00 in Oslo: closed
@@ -120,8 +132,7 @@ def test_service_hours_follow_the_setting_and_the_language(clock: FakeClock, sql
 
 
 @pytest.mark.parametrize("words", ["trenger hjelp nå", "ring meg", "I need help now", "/contact"])
-def test_a_help_request_gets_an_answer_the_numbers_and_a_high_alert(app: App, clock: FakeClock,
-                                                                      words: str) -> None:
+def test_a_help_request_gets_an_answer_the_numbers_and_a_high_alert(app: App, clock: FakeClock, words: str) -> None:
     kari = Colleague(app, 501, "Kari")
     user = kari.enrol(3001, "K-3001")
     replies = user.send(words)
@@ -240,7 +251,8 @@ def _team_refuses(app: App) -> None:
 
 
 def test_a_refused_team_chat_sends_the_alert_and_later_ones_to_the_admins(
-        app: App, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    app: App, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     kari = Colleague(app, 501, "Kari")
     boss = Colleague(app, 900, "Sjef", admin=True)
     other = Colleague(app, 901, "Nestleder", admin=True)
@@ -290,6 +302,7 @@ def test_a_refused_team_chat_copies_only_open_alerts(app: App) -> None:
     texts = [m.text for m in boss.receive()]
     assert any("K-3002" in t for t in texts) and not any("K-3001" in t for t in texts)
     with transaction(app.db) as session:
-        rows = session.exec(select(OutboxItem).where(OutboxItem.chat_id == TEAM,
-                                                     col(OutboxItem.failed).is_not(None))).all()
+        rows = session.exec(
+            select(OutboxItem).where(OutboxItem.chat_id == TEAM, col(OutboxItem.failed).is_not(None))
+        ).all()
         assert rows and all(r.failed and r.failed.startswith("blocked") for r in rows)

@@ -101,7 +101,8 @@ async def test_the_bot_will_not_start_in_a_team_chat_where_it_may_not_write(sqli
 
 
 async def test_an_alert_to_a_team_chat_that_removed_the_bot_reaches_the_admins(
-        sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     async with running_bot(sqlite_url) as tg:
         add_clinician(tg.app, 501, "Kari")
         add_clinician(tg.app, 900, "Sjef", admin=True)
@@ -242,8 +243,9 @@ async def test_delete_with_an_open_alert_keeps_the_alert(sqlite_url: str) -> Non
 # -- 5 and 7. a help request is answered, honestly about when it is seen ---------------------------
 
 
-async def test_the_answer_to_a_help_request_differs_in_and_out_of_service_hours(sqlite_url: str,
-                                                                                clock: FakeClock) -> None:
+async def test_the_answer_to_a_help_request_differs_in_and_out_of_service_hours(
+    sqlite_url: str, clock: FakeClock
+) -> None:
     async with running_bot(sqlite_url, clock) as tg:
         add_clinician(tg.app, 501, "Kari")
         team = tg.server.group(TEAM)

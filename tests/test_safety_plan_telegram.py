@@ -10,8 +10,15 @@ from tests.support.telegram_harness import answer_measure, answers_of, enrol, ru
 TEAM = -1001
 CRISIS = "Takk for at du sier det. Jeg tar det du skriver på alvor."
 LOSHJELP = "om dette kurset er den beste hjelpen for deg nå eller om noe annet passer bedre"
-PLAN = ("Jeg blir stille og sover dårlig", "Gå tur med hunden", "Treningssenteret, kafeen",
-        "Broren min", "Fastlegen", "Be broren min ta vare på medisinene", "Datteren min")
+PLAN = (
+    "Jeg blir stille og sover dårlig",
+    "Gå tur med hunden",
+    "Treningssenteret, kafeen",
+    "Broren min",
+    "Fastlegen",
+    "Be broren min ta vare på medisinene",
+    "Datteren min",
+)
 
 
 _enrol = enrol
@@ -80,9 +87,15 @@ async def test_safetyplan_in_seven_steps_and_the_clinician_sees_it(sqlite_url: s
                 await user.press("Ja, legg til noen")
             replies = await user.send(text)
         plan = replies[-2].text or ""
-        for heading in ("1. Faresignalene dine", "2. Det du kan gjøre selv", "3. Folk og steder",
-                        "4. Folk du kan be om hjelp", "5. Fagfolk og hjelpetelefoner", "6. Slik gjør du",
-                        "7. Det du lever for"):
+        for heading in (
+            "1. Faresignalene dine",
+            "2. Det du kan gjøre selv",
+            "3. Folk og steder",
+            "4. Folk du kan be om hjelp",
+            "5. Fagfolk og hjelpetelefoner",
+            "6. Slik gjør du",
+            "7. Det du lever for",
+        ):
             assert heading in plan
         assert all(text in plan for text in PLAN)
         stored = {a.key: a.value for a in answers_of(tg.app, 63)}
@@ -90,8 +103,11 @@ async def test_safetyplan_in_seven_steps_and_the_clinician_sees_it(sqlite_url: s
 
         case = await tg.chat(501).send("/case K-63")
         shown = next(m.text or "" for m in case if (m.text or "").startswith("Sikkerhetsplanen til K-63"))
-        for line in (f"1. Faresignaler: {PLAN[0]}", f"4. Folk å be om hjelp: {PLAN[3]}",
-                     f"7. Grunner til å leve: {PLAN[6]}"):
+        for line in (
+            f"1. Faresignaler: {PLAN[0]}",
+            f"4. Folk å be om hjelp: {PLAN[3]}",
+            f"7. Grunner til å leve: {PLAN[6]}",
+        ):
             assert line in shown
 
         again = await user.send("/safetyplan")

@@ -23,10 +23,12 @@ from tests.support.telegram_harness import (
     running_bot,
 )
 
-WEEKS = [([2, 2, 1, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1, 1]),
-         ([1, 1, 1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 0, 0, 1]),
-         ([1, 1, 1, 0, 1, 0, 1, 0, 0], [1, 1, 0, 1, 0, 0, 1]),
-         ([1, 1, 0, 0, 1, 0, 0, 0, 0], [1, 0, 0, 1, 0, 0, 0])]
+WEEKS = [
+    ([2, 2, 1, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1, 1]),
+    ([1, 1, 1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 0, 0, 1]),
+    ([1, 1, 1, 0, 1, 0, 1, 0, 0], [1, 1, 0, 1, 0, 0, 1]),
+    ([1, 1, 0, 0, 1, 0, 0, 0, 0], [1, 0, 0, 1, 0, 0, 0]),
+]
 
 
 async def test_a_whole_course_over_telegram(database_url: str, clock: FakeClock) -> None:
@@ -71,20 +73,26 @@ async def test_a_whole_course_over_telegram(database_url: str, clock: FakeClock)
         course = course_of(tg.app, 42)
         assert course is not None and course.state == "completed" and course.due_at is None
         with transaction(tg.app.db) as session:
-            scores = session.exec(select(Score).where(Score.course_id == course.id, Score.instrument == "phq9")
-                                  .order_by(col(Score.week))).all()
+            scores = session.exec(
+                select(Score).where(Score.course_id == course.id, Score.instrument == "phq9").order_by(col(Score.week))
+            ).all()
         assert [s.total for s in scores] == [12, 10, 7, 5, 3, 2]
 
         # Every answer stored once, every button answered, every pressed keyboard taken away.
         stored = Counter((a.week, a.key) for a in answers_of(tg.app, 42))
         assert stored and max(stored.values()) == 1
         assert tg.server.unanswered_callback_queries == []
-        pressed = {int(u["callback_query"]["message"]["message_id"]) for u in tg.server.updates
-                   if "callback_query" in u}
+        pressed = {
+            int(u["callback_query"]["message"]["message_id"]) for u in tg.server.updates if "callback_query" in u
+        }
         assert len(pressed) > 100
         assert [m.message_id for m in user.user.messages if m.buttons and m.message_id in pressed] == []
-        data = [b["callback_data"] for m in user.user.messages for row in m.params.get("reply_markup", {})
-                .get("inline_keyboard", []) for b in row]
+        data = [
+            b["callback_data"]
+            for m in user.user.messages
+            for row in m.params.get("reply_markup", {}).get("inline_keyboard", [])
+            for b in row
+        ]
         assert data and max(len(d.encode()) for d in data) <= 64
 
         # The inbox keeps the update ids (against redelivery), not what was written.
@@ -97,8 +105,9 @@ async def test_command_menus_in_norwegian_and_english(sqlite_url: str) -> None:
         for language, locale in (("nb", "nb"), ("en", "en"), ("", "nb")):
             menu = tg.server.menu(language)
             assert [c["command"] for c in menu] == list(USER_COMMANDS)
-            assert [c["description"] for c in menu] == [renderer.render(locale, f"commands.{n}", {})
-                                                        for n in USER_COMMANDS]
+            assert [c["description"] for c in menu] == [
+                renderer.render(locale, f"commands.{n}", {}) for n in USER_COMMANDS
+            ]
         assert tg.server.menu("en")[0]["description"] == "Start, or type your access code"
 
 

@@ -35,9 +35,11 @@ def stored(sqlite_url: str) -> tuple[list[InboxItem], list[Course], list[Answer]
     app = opened(sqlite_url)
     try:
         with transaction(app.db) as session:
-            return (list(session.exec(select(InboxItem).order_by(col(InboxItem.id))).all()),
-                    list(session.exec(select(Course)).all()),
-                    list(session.exec(select(Answer).order_by(col(Answer.id))).all()))
+            return (
+                list(session.exec(select(InboxItem).order_by(col(InboxItem.id))).all()),
+                list(session.exec(select(Course)).all()),
+                list(session.exec(select(Answer).order_by(col(Answer.id))).all()),
+            )
     finally:
         app.db.dispose()
 
@@ -127,8 +129,9 @@ async def test_a_wrong_token_is_one_line_that_says_what_to_set(sqlite_url: str) 
     clean_log(process, "not-the-right-token")
 
 
-def test_no_token_and_broken_dialogs_are_refused_in_one_message(sqlite_url: str, tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_token_and_broken_dialogs_are_refused_in_one_message(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import shutil
 
     from bot.config import DEFAULT_DIALOGS_DIR

@@ -49,8 +49,17 @@ async def test_old_buttons_and_double_taps(sqlite_url: str) -> None:
 
         # A tap on the old question (its keyboard is gone here, but another device may still show it).
         query = tg.server.open_callback_query(chat.user)
-        await tg.server.deliver({"callback_query": {"id": query, "from": chat.user.raw_user, "message": consent.raw,
-                                                    "chat_instance": "42", "data": data}})
+        await tg.server.deliver(
+            {
+                "callback_query": {
+                    "id": query,
+                    "from": chat.user.raw_user,
+                    "message": consent.raw,
+                    "chat_instance": "42",
+                    "data": data,
+                }
+            }
+        )
         await tg.settle(int(tg.server.updates[-1]["update_id"]))
         assert chat.user.callback_answers[-1].text == nb(tg, "common.stale_button")
 
@@ -178,8 +187,9 @@ async def test_a_slow_chat_does_not_hold_up_the_others(database_url: str, monkey
         await slow.user.wait_for_message()
 
 
-async def test_an_update_that_keeps_failing_is_set_aside_with_an_apology(sqlite_url: str,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_update_that_keeps_failing_is_set_aside_with_an_apology(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with running_bot(sqlite_url) as tg:
         chat = tg.chat(42)
         handle = tg.app.engine.handle
@@ -198,8 +208,9 @@ async def test_an_update_that_keeps_failing_is_set_aside_with_an_apology(sqlite_
             assert session.exec(select(Answer)).all() == []
 
 
-async def test_the_dialogs_reload_and_a_broken_reload_is_refused(sqlite_url: str, tmp_path: Any,
-                                                                 clock: FakeClock) -> None:
+async def test_the_dialogs_reload_and_a_broken_reload_is_refused(
+    sqlite_url: str, tmp_path: Any, clock: FakeClock
+) -> None:
     import shutil
 
     from bot.config import DEFAULT_DIALOGS_DIR

@@ -66,8 +66,9 @@ async def test_a_blocked_user_is_marked_unreachable_and_not_written_to(sqlite_ur
 
         clock.advance(hours=25)
         await tg.run_timers()  # a reminder: set aside without asking Telegram
-        assert [c for c in tg.server.all_calls if c.method == "sendMessage" and c.params.get("chat_id") == 42
-                ] == attempts
+        assert [
+            c for c in tg.server.all_calls if c.method == "sendMessage" and c.params.get("chat_id") == 42
+        ] == attempts
         assert outbox_rows(tg.app, 42)[-1].failed == "unreachable"
 
         # They unblock the bot and write again: the course carries on.

@@ -16,8 +16,10 @@ async def test_a_receiving_and_a_sending_bot_share_the_work(sqlite_url: str) -> 
         receiving = build_app(settings_for(server, sqlite_url), FakeClock(), run_migrations=False)
         sending = build_app(settings_for(server, sqlite_url), FakeClock(), run_migrations=False)
         try:
-            async with TelegramBot(receiving, tuning=dataclasses.replace(FAST, role="receive")), \
-                    TelegramBot(sending, tuning=dataclasses.replace(FAST, role="send")):
+            async with (
+                TelegramBot(receiving, tuning=dataclasses.replace(FAST, role="receive")),
+                TelegramBot(sending, tuning=dataclasses.replace(FAST, role="send")),
+            ):
                 user = server.user(4711)
                 await user.send(f"/start {new_code(receiving)}")
                 question = await user.wait_for_message(lambda m: bool(m.buttons), timeout=15)

@@ -29,25 +29,50 @@ def test_text_commands_and_deep_links() -> None:
     event = to_event({"update_id": 1, "message": message(text="/start ABCD-1234")}, BOT)
     assert event is not None
     assert (event.kind, event.command, event.args, event.chat_id, event.from_id, event.language) == (
-        "command", "start", "ABCD-1234", 42, 42, "nb")
+        "command",
+        "start",
+        "ABCD-1234",
+        42,
+        42,
+        "nb",
+    )
     text = to_event({"update_id": 2, "message": message(text="Hei 👋")}, BOT)
     assert text is not None and (text.kind, text.text, text.is_group) == ("text", "Hei 👋", False)
 
 
 def test_buttons_carry_the_query_and_the_message() -> None:
-    update = {"update_id": 3, "callback_query": {"id": "q1", "from": USER, "message": message(text="Spørsmål"),
-                                                 "chat_instance": "x", "data": "s:4:1"}}
+    update = {
+        "update_id": 3,
+        "callback_query": {
+            "id": "q1",
+            "from": USER,
+            "message": message(text="Spørsmål"),
+            "chat_instance": "x",
+            "data": "s:4:1",
+        },
+    }
     event = to_event(update, BOT)
     assert event is not None
     assert (event.kind, event.data, event.callback_id, event.message_id, event.chat_id) == (
-        "button", "s:4:1", "q1", 5, 42)
+        "button",
+        "s:4:1",
+        "q1",
+        5,
+        42,
+    )
     assert chat_id_of(update) == 42
 
 
-@pytest.mark.parametrize("content", [
-    {"sticker": {"file_id": "s"}}, {"photo": [{"file_id": "p"}]}, {"video": {"file_id": "v"}},
-    {"document": {"file_id": "d"}}, {"location": {"latitude": 59.9, "longitude": 10.7}},
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"sticker": {"file_id": "s"}},
+        {"photo": [{"file_id": "p"}]},
+        {"video": {"file_id": "v"}},
+        {"document": {"file_id": "d"}},
+        {"location": {"latitude": 59.9, "longitude": 10.7}},
+    ],
+)
 def test_other_content_is_unsupported(content: dict[str, Any]) -> None:
     event = to_event({"update_id": 4, "message": message(**content)}, BOT)
     assert event is not None and event.kind == "unsupported"
@@ -64,8 +89,13 @@ def test_edits_groups_service_messages_and_other_bots() -> None:
 
 
 def test_blocking_the_bot_is_an_event() -> None:
-    member = {"chat": PRIVATE, "from": USER, "date": 1, "old_chat_member": {"status": "member", "user": USER},
-              "new_chat_member": {"status": "kicked", "user": USER, "until_date": 0}}
+    member = {
+        "chat": PRIVATE,
+        "from": USER,
+        "date": 1,
+        "old_chat_member": {"status": "member", "user": USER},
+        "new_chat_member": {"status": "kicked", "user": USER, "until_date": 0},
+    }
     event = to_event({"update_id": 10, "my_chat_member": member}, BOT)
     assert event is not None and (event.kind, event.chat_id) == ("blocked", 42)
 
@@ -116,10 +146,15 @@ def test_exceptions_are_described_without_their_message() -> None:
 def test_stored_updates_carry_no_names() -> None:
     from bot.channels.telegram.inbox import without_names
 
-    update = {"update_id": 1, "message": {"message_id": 5, "text": "hei",
-                                          "from": {"id": 7, "first_name": "Kari", "username": "kari_n",
-                                                   "language_code": "nb"},
-                                          "chat": {"id": 7, "type": "private", "first_name": "Kari"}}}
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 5,
+            "text": "hei",
+            "from": {"id": 7, "first_name": "Kari", "username": "kari_n", "language_code": "nb"},
+            "chat": {"id": 7, "type": "private", "first_name": "Kari"},
+        },
+    }
     stored = without_names(update)
     assert "Kari" not in str(stored) and "kari_n" not in str(stored)
     assert stored["message"]["from"] == {"id": 7, "language_code": "nb"}
@@ -135,10 +170,12 @@ def test_processed_updates_are_forgotten_after_a_week(app: App) -> None:
 
     now = app.engine.clock.now()
     with transaction(app.db) as session:
-        session.add(InboxItem(update_id=1, chat_id=7, received_at=now - timedelta(days=8),
-                              processed_at=now - timedelta(days=8)))
-        session.add(InboxItem(update_id=2, chat_id=7, received_at=now - timedelta(days=1),
-                              processed_at=now - timedelta(days=1)))
+        session.add(
+            InboxItem(update_id=1, chat_id=7, received_at=now - timedelta(days=8), processed_at=now - timedelta(days=8))
+        )
+        session.add(
+            InboxItem(update_id=2, chat_id=7, received_at=now - timedelta(days=1), processed_at=now - timedelta(days=1))
+        )
         session.add(InboxItem(update_id=3, chat_id=7, received_at=now - timedelta(days=9)))
     with transaction(app.db) as session:
         assert prune_processed(session, now) == 1

@@ -25,15 +25,25 @@ async def test_updates_come_by_webhook_and_wrong_secrets_are_refused(sqlite_url:
         assert welcome[0].text is not None and welcome[0].text.startswith("Velkommen!")
         assert tg.server.webhook_deliveries[-1][1] == 200
 
-        forged = {"update_id": 777_001, "message": {"message_id": 99, "date": 1, "text": "/delete",
-                                                    "from": user.user.raw_user, "chat": user.user.raw_chat}}
+        forged = {
+            "update_id": 777_001,
+            "message": {
+                "message_id": 99,
+                "date": 1,
+                "text": "/delete",
+                "from": user.user.raw_user,
+                "chat": user.user.raw_chat,
+            },
+        }
         assert await tg.server.push_webhook(url, forged, "wrong-secret") == 403
         assert await tg.server.push_webhook(url, forged, None) == 403
         assert await tg.server.push_webhook(url, forged, SECRET[:-1]) == 403
         async with ClientSession() as http, http.get(url) as response:
             assert response.status == 405
-        async with ClientSession() as http, http.post(url, data=b"not json",
-                                                      headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as bad:
+        async with (
+            ClientSession() as http,
+            http.post(url, data=b"not json", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as bad,
+        ):
             assert bad.status == 400
         assert 777_001 not in [row.update_id for row in inbox_rows(tg.app)]
 

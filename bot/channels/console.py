@@ -29,8 +29,14 @@ class ConsoleChat:
 
     def make_demo_code(self) -> str:
         with transaction(self.app.db) as session:
-            issued = issue_code(session, self.app.engine.clock.now(), program=DEMO_PROGRAM, label=None,
-                                ttl_days=self.app.settings.code_ttl_days, actor="console")
+            issued = issue_code(
+                session,
+                self.app.engine.clock.now(),
+                program=DEMO_PROGRAM,
+                label=None,
+                ttl_days=self.app.settings.code_ttl_days,
+                actor="console",
+            )
         return issued.code
 
     def send(self, line: str) -> None:
@@ -59,9 +65,7 @@ class ConsoleChat:
         """Let due check-ins and reminders happen while the terminal is open."""
         now = self.app.engine.clock.now()
         with transaction(self.app.db) as session:
-            due = session.exec(
-                select(Course.id).where(Course.chat_id == self.chat_id, col(Course.due_at) <= now)
-            ).all()
+            due = session.exec(select(Course.id).where(Course.chat_id == self.chat_id, col(Course.due_at) <= now)).all()
         for course_id in due:
             if course_id is not None:
                 self.app.handle(Event.timer(course_id))

@@ -44,8 +44,9 @@ def acknowledge(desk: Desk, alert_id: int) -> tuple[Alert | None, bool]:
     alert.acknowledged_by = desk.clinician.id
     alert.next_resend_at = None
     minutes = round((desk.now - alert.created_at).total_seconds() / 60)
-    desk.audit("alert_acknowledged", alert.label, alert_id=alert.id, signal=alert.signal, level=alert.level,
-               minutes=minutes)
+    desk.audit(
+        "alert_acknowledged", alert.label, alert_id=alert.id, signal=alert.signal, level=alert.level, minutes=minutes
+    )
     _clear_copies(desk, alert)
     text = desk.text("alert.acknowledged", alert=alert_view(desk.turn, alert), by=desk.clinician.name)
     chats = alert_recipients(desk.session, desk.turn, alert, admins=alert.admins_notified)

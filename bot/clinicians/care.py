@@ -46,13 +46,18 @@ def _as_user(desk: Desk, course: Course, action: Callable[[Turn], None]) -> None
 
 def _done(desk: Desk, course: Course, action: str) -> None:
     desk.audit(f"case_{action}", course.label, state=course.state)
-    desk.reply("clinician.care.done", action=action, label=course.label, week=course.week,
-               unreachable=course.unreachable)
+    desk.reply(
+        "clinician.care.done", action=action, label=course.label, week=course.week, unreachable=course.unreachable
+    )
 
 
 def _refused(desk: Desk, course: Course, action: str) -> None:
-    desk.reply("clinician.care.refused", action=action, label=course.label,
-               state_name=desk.text(f"clinician.state.{course.state}"))
+    desk.reply(
+        "clinician.care.refused",
+        action=action,
+        label=course.label,
+        state_name=desk.text(f"clinician.state.{course.state}"),
+    )
 
 
 def pause_case(desk: Desk, args: str) -> None:
@@ -107,8 +112,10 @@ def close_case(desk: Desk, args: str) -> None:
 
 
 def close_buttons(desk: Desk, course: Course) -> Buttons:
-    return [[{"text": desk.text(f"clinician.next_step.{step}"), "data": f"c:close:{course.id}:{step}"}]
-            for step in NEXT_STEPS]
+    return [
+        [{"text": desk.text(f"clinician.next_step.{step}"), "data": f"c:close:{course.id}:{step}"}]
+        for step in NEXT_STEPS
+    ]
 
 
 def close_with(desk: Desk, course: Course, step: str) -> None:

@@ -123,19 +123,21 @@ def case_rows(session: Session) -> list[dict[str, Any]]:
     for summary in summarize(session, courses):
         course = summary.course
         phq9, gad7 = summary.scores.get("phq9"), summary.scores.get("gad7")
-        rows.append({
-            "label": course.label,
-            "program": course.program,
-            "state": course.state,
-            "week": course.week,
-            "next_checkin": course.due_at.isoformat() if course.due_at and course.due_kind == "checkin" else None,
-            "last_checkin": course.last_checkin_at.isoformat() if course.last_checkin_at else None,
-            "phq9": phq9.latest if phq9 else None,
-            "phq9_trend": phq9.arrow if phq9 else None,
-            "gad7": gad7.latest if gad7 else None,
-            "gad7_trend": gad7.arrow if gad7 else None,
-            "homework_done": summary.homework_done,
-            "homework_checkins": summary.homework_total,
-            "open_alerts": len(summary.open_alerts),
-        })
+        rows.append(
+            {
+                "label": course.label,
+                "program": course.program,
+                "state": course.state,
+                "week": course.week,
+                "next_checkin": course.due_at.isoformat() if course.due_at and course.due_kind == "checkin" else None,
+                "last_checkin": course.last_checkin_at.isoformat() if course.last_checkin_at else None,
+                "phq9": phq9.latest if phq9 else None,
+                "phq9_trend": phq9.arrow if phq9 else None,
+                "gad7": gad7.latest if gad7 else None,
+                "gad7_trend": gad7.arrow if gad7 else None,
+                "homework_done": summary.homework_done,
+                "homework_checkins": summary.homework_total,
+                "open_alerts": len(summary.open_alerts),
+            }
+        )
     return rows

@@ -25,8 +25,7 @@ MAX_NAME = 60
 def clinicians_add(
     telegram_id: Annotated[int, typer.Option(help="The clinician's numeric Telegram user id.")],
     name: Annotated[str, typer.Option(help="How colleagues know the clinician, e.g. 'Kari N.'.")],
-    admin: Annotated[bool, typer.Option("--admin", help="May invite clinicians; gets unacknowledged alerts.")]
-    = False,
+    admin: Annotated[bool, typer.Option("--admin", help="May invite clinicians; gets unacknowledged alerts.")] = False,
 ) -> None:
     """Register a clinician (or bring a removed one back)."""
     from bot.cli import fail, load_app, settings_or_exit
@@ -64,8 +63,9 @@ def clinicians_list(as_json: Annotated[bool, typer.Option("--json", help="Print 
     application = load_app(settings_or_exit())
     with transaction(application.db) as session:
         clinicians = session.exec(select(Clinician).order_by(col(Clinician.id))).all()
-        rows = [{"telegram_id": c.telegram_id, "name": c.name, "admin": c.is_admin, "active": c.active}
-                for c in clinicians]
+        rows = [
+            {"telegram_id": c.telegram_id, "name": c.name, "admin": c.is_admin, "active": c.active} for c in clinicians
+        ]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -73,8 +73,7 @@ def clinicians_list(as_json: Annotated[bool, typer.Option("--json", help="Print 
         typer.echo("No clinicians yet. Add one with: guidebot clinicians add --telegram-id ID --name NAME --admin")
     for row in rows:
         role = "admin" if row["admin"] else "clinician"
-        typer.echo(f"{row['telegram_id']:<14}  {role:<9}  {'active' if row['active'] else 'removed':<7}  "
-                   f"{row['name']}")
+        typer.echo(f"{row['telegram_id']:<14}  {role:<9}  {'active' if row['active'] else 'removed':<7}  {row['name']}")
 
 
 @clinicians_app.command("remove")
@@ -104,12 +103,18 @@ def clinicians_remove(
 
 @escalation_app.command("test")
 def escalation_test(
-    texts: Annotated[list[str] | None, typer.Argument(help="Texts to try; read from stdin, one a line, if none.")]
-    = None,
-    explain_matches: Annotated[bool, typer.Option("--explain", help="Add which rules matched, and why an "
-                                                                     "exception kept one quiet.")] = False,
-    locale: Annotated[str | None, typer.Option(help="Kept for old scripts: every text is read with all "
-                                                    "languages' rules, as the bot does.", hidden=True)] = None,
+    texts: Annotated[
+        list[str] | None, typer.Argument(help="Texts to try; read from stdin, one a line, if none.")
+    ] = None,
+    explain_matches: Annotated[
+        bool, typer.Option("--explain", help="Add which rules matched, and why an exception kept one quiet.")
+    ] = False,
+    locale: Annotated[
+        str | None,
+        typer.Option(
+            help="Kept for old scripts: every text is read with all languages' rules, as the bot does.", hidden=True
+        ),
+    ] = None,
 ) -> None:
     """Print what each text calls for, as one JSON line per text.
 
@@ -150,12 +155,12 @@ def escalation_test(
 
 
 def report(
-    since: Annotated[str | None, typer.Option(help="Only courses started on or after this date (YYYY-MM-DD).")]
-    = None,
+    since: Annotated[str | None, typer.Option(help="Only courses started on or after this date (YYYY-MM-DD).")] = None,
     program: Annotated[str | None, typer.Option(help="Only this program, e.g. depression.")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write the figures to this CSV file.")] = None,
-    png_file: Annotated[Path | None, typer.Option("--png", help="Also draw the outcome rates to this PNG file.")]
-    = None,
+    png_file: Annotated[
+        Path | None, typer.Option("--png", help="Also draw the outcome rates to this PNG file.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Service outcomes per program: started, finished, dropped out, change, recovery, time to acknowledge."""
@@ -178,8 +183,17 @@ def report(
         raise fail(f"guidebot: unknown program '{program}' (known: {', '.join(sorted(programs))})")
     with transaction(application.db) as session:
         rows = outcome_rows(session, application.dialogs.current.dialogs, since=start, program=program)
-        audit(session, application.engine.clock.now(), "cli", "report_exported", None, program=program,
-              since=since, csv=csv_file is not None, png=png_file is not None)
+        audit(
+            session,
+            application.engine.clock.now(),
+            "cli",
+            "report_exported",
+            None,
+            program=program,
+            since=since,
+            csv=csv_file is not None,
+            png=png_file is not None,
+        )
     try:
         if csv_file is not None:
             _write_csv(csv_file, rows)
@@ -213,25 +227,44 @@ def _minutes(value: float | None) -> str:
 
 
 def _table(rows: list[dict[str, Any]], since: str | None) -> str:
-    header = ("program", "started", "completed", "dropped", "finished≥2", "PHQ-9 Δ", "GAD-7 Δ", "recovery",
-              "reliable impr.", "reliable rec.", "ack median")
+    header = (
+        "program",
+        "started",
+        "completed",
+        "dropped",
+        "finished≥2",
+        "PHQ-9 Δ",
+        "GAD-7 Δ",
+        "recovery",
+        "reliable impr.",
+        "reliable rec.",
+        "ack median",
+    )
     lines = [header]
     for row in rows:
-        lines.append((
-            row["program"], str(row["started"]), str(row["completed"]), str(row["dropped_out"]),
-            str(row["finished_treatment"]), _signed(row["phq9_mean_change"]), _signed(row["gad7_mean_change"]),
-            _percent(row["recovered"], row["at_caseness"], row["recovery_rate"]),
-            _percent(row["reliably_improved"], row["finished_treatment"], row["reliable_improvement_rate"]),
-            _percent(row["reliably_recovered"], row["at_caseness"], row["reliable_recovery_rate"]),
-            f"{_minutes(row['median_minutes_to_acknowledge'])} "
-            f"({row['urgent_acknowledged']}/{row['urgent_alerts']})",
-        ))
+        lines.append(
+            (
+                row["program"],
+                str(row["started"]),
+                str(row["completed"]),
+                str(row["dropped_out"]),
+                str(row["finished_treatment"]),
+                _signed(row["phq9_mean_change"]),
+                _signed(row["gad7_mean_change"]),
+                _percent(row["recovered"], row["at_caseness"], row["recovery_rate"]),
+                _percent(row["reliably_improved"], row["finished_treatment"], row["reliable_improvement_rate"]),
+                _percent(row["reliably_recovered"], row["at_caseness"], row["reliable_recovery_rate"]),
+                f"{_minutes(row['median_minutes_to_acknowledge'])} "
+                f"({row['urgent_acknowledged']}/{row['urgent_alerts']})",
+            )
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-           for line in lines]
+    out = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in lines]
     scope = f"Courses started since {since}." if since else "All courses."
     out.append("")
-    out.append(f"{scope} Outcomes count those who finished treatment (2 or more sessions); recovery rates are out "
-               "of those at caseness at the start, as in the instrument files. 'ack median' is the median time "
-               "to acknowledge an urgent alert (acknowledged/all).")
+    out.append(
+        f"{scope} Outcomes count those who finished treatment (2 or more sessions); recovery rates are out "
+        "of those at caseness at the start, as in the instrument files. 'ack median' is the median time "
+        "to acknowledge an urgent alert (acknowledged/all)."
+    )
     return "\n".join(out)

@@ -128,8 +128,9 @@ class ClinicianCommands:
                 care.close_with(desk, course, parts[3])
                 notice = ""
                 if event.message_id is not None:
-                    desk.turn.out.clear_buttons(event.chat_id, event.message_id,
-                                                desk.text(f"clinician.next_step.{parts[3]}"))
+                    desk.turn.out.clear_buttons(
+                        event.chat_id, event.message_id, desk.text(f"clinician.next_step.{parts[3]}")
+                    )
         if event.callback_id:
             desk.turn.out.answer_callback(event.chat_id, event.callback_id, notice)
 

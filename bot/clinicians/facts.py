@@ -60,14 +60,19 @@ def score_facts(desk: Desk, summary: CaseSummary) -> list[tuple[str, dict[str, A
         if series is None or name not in dialogs.instruments:
             continue
         instrument = dialogs.instruments[name]
-        facts.append((name, {
-            "name": instrument.name,
-            "latest": series.latest,
-            "first": series.first,
-            "arrow": series.arrow,
-            "band": instrument.band(series.latest).label[desk.locale],
-            "history": " → ".join(str(total) for _week, total in series.points),
-        }))
+        facts.append(
+            (
+                name,
+                {
+                    "name": instrument.name,
+                    "latest": series.latest,
+                    "first": series.first,
+                    "arrow": series.arrow,
+                    "band": instrument.band(series.latest).label[desk.locale],
+                    "history": " → ".join(str(total) for _week, total in series.points),
+                },
+            )
+        )
     return facts
 
 
@@ -93,17 +98,13 @@ def case_facts(desk: Desk, summary: CaseSummary) -> dict[str, Any]:
         "open_alerts": len(summary.open_alerts),
         "alert_names": [signal_name(desk, a.signal) for a in summary.open_alerts],
         "unreachable": course.unreachable,
-        "next_step": desk.text(f"clinician.next_step.{course.next_step_of_care}")
-        if course.next_step_of_care
-        else None,
+        "next_step": desk.text(f"clinician.next_step.{course.next_step_of_care}") if course.next_step_of_care else None,
     }
 
 
 def latest_answers(desk: Desk, course: Course) -> dict[str, tuple[int, Any]]:
     """answer key -> (week, value) of the newest answer."""
-    rows = desk.session.exec(
-        select(Answer).where(Answer.course_id == course.id).order_by(col(Answer.id))
-    ).all()
+    rows = desk.session.exec(select(Answer).where(Answer.course_id == course.id).order_by(col(Answer.id))).all()
     return {row.key: (row.week, row.value) for row in rows}
 
 
@@ -134,8 +135,11 @@ def safety_plan_facts(desk: Desk, course: Course) -> dict[str, Any] | None:
 def shown_answers(desk: Desk, course: Course) -> list[dict[str, Any]]:
     answers = latest_answers(desk, course)
     return [
-        {"label": desk.text(f"clinician.answer.{key}"), "week": answers[key][0],
-         "value": answer_text(desk, key, answers[key][1])}
+        {
+            "label": desk.text(f"clinician.answer.{key}"),
+            "week": answers[key][0],
+            "value": answer_text(desk, key, answers[key][1]),
+        }
         for key in SHOWN_ANSWERS
         if key in answers and answers[key][1] not in (None, "")
     ]

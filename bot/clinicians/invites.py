@@ -44,21 +44,30 @@ def invite_command(desk: Desk, args: str) -> None:
         return
     token = secrets.token_urlsafe(18)
     assert desk.clinician.id is not None
-    invite = Invite(token_hash=hash_token(token), created_by=desk.clinician.id, name=name, created_at=desk.now,
-                    expires_at=desk.now + timedelta(days=VALID_DAYS))
+    invite = Invite(
+        token_hash=hash_token(token),
+        created_by=desk.clinician.id,
+        name=name,
+        created_at=desk.now,
+        expires_at=desk.now + timedelta(days=VALID_DAYS),
+    )
     desk.session.add(invite)
     desk.session.flush()
     desk.audit("invite_created", None, invite_id=invite.id)
-    desk.reply("clinician.invite.made", name=name, link=invite_link(desk.turn.engine.config, token),
-               command=f"/start {PREFIX}{token}", expires=desk.format_time(invite.expires_at))
+    desk.reply(
+        "clinician.invite.made",
+        name=name,
+        link=invite_link(desk.turn.engine.config, token),
+        command=f"/start {PREFIX}{token}",
+        expires=desk.format_time(invite.expires_at),
+    )
 
 
 def redeem_invite(turn: Turn, token: str) -> None:
     """Whoever opens a valid invite becomes a clinician; the invite is then used up."""
     session = turn.session
     invite = session.exec(
-        select(Invite).where(Invite.token_hash == hash_token(token), col(Invite.used_at).is_(None))
-        .with_for_update()
+        select(Invite).where(Invite.token_hash == hash_token(token), col(Invite.used_at).is_(None)).with_for_update()
     ).first()
     if invite is None or invite.expires_at <= turn.now:
         audit(session, turn.now, "anonymous", "invite_refused", None)

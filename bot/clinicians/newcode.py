@@ -29,13 +29,24 @@ def new_code(desk: Desk, args: str) -> None:
         desk.reply("clinician.newcode.bad_label")
         return
     try:
-        issued = issue_code(desk.session, desk.now, program=program, label=label,
-                            ttl_days=desk.turn.engine.config.code_ttl_days, clinician_id=desk.clinician.id,
-                            actor=desk.actor)
+        issued = issue_code(
+            desk.session,
+            desk.now,
+            program=program,
+            label=label,
+            ttl_days=desk.turn.engine.config.code_ttl_days,
+            clinician_id=desk.clinician.id,
+            actor=desk.actor,
+        )
     except ValueError:
         desk.reply("clinician.newcode.label_taken", label=label)
         return
-    desk.reply("clinician.newcode.made", code=issued.code, label=issued.label,
-               program=program_title(desk, program), expires=desk.format_time(issued.expires_at),
-               link=deep_link(desk.turn.engine.config, issued.code),
-               spelled=" – ".join(" ".join(group) for group in issued.code.split("-")))
+    desk.reply(
+        "clinician.newcode.made",
+        code=issued.code,
+        label=issued.label,
+        program=program_title(desk, program),
+        expires=desk.format_time(issued.expires_at),
+        link=deep_link(desk.turn.engine.config, issued.code),
+        spelled=" – ".join(" ".join(group) for group in issued.code.split("-")),
+    )

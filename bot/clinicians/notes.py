@@ -17,8 +17,16 @@ from bot.clinicians.facts import alert_facts, answer_text, case_facts, latest_an
 from bot.dialogs.context import outcome
 from bot.storage.models import Alert
 
-NOTE_ANSWERS = ("homework_done", "homework_what", "homework_managed", "homework_hard", "goals", "week_goals",
-                "warning_signs", "worse_plan")
+NOTE_ANSWERS = (
+    "homework_done",
+    "homework_what",
+    "homework_managed",
+    "homework_hard",
+    "goals",
+    "week_goals",
+    "warning_signs",
+    "worse_plan",
+)
 
 
 def _change(desk: Desk, name: str, first: int, latest: int, points: int) -> str:
@@ -45,8 +53,10 @@ def note_facts(desk: Desk, summary: CaseSummary) -> dict[str, Any]:
     ).all()
     return {
         "case": case_facts(desk, summary),
-        "answers": {key: answer_text(desk, key, answers[key][1]) if key in answers and answers[key][1] else None
-                    for key in NOTE_ANSWERS},
+        "answers": {
+            key: answer_text(desk, key, answers[key][1]) if key in answers and answers[key][1] else None
+            for key in NOTE_ANSWERS
+        },
         "scores": scores,
         "recovery": bool(result.get("recovery")),
         "reliable_recovery": bool(result.get("reliable_recovery")),

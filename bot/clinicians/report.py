@@ -99,8 +99,9 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def outcome_rows(session: Session, dialogs: DialogSet, *, since: datetime | None = None,
-                 program: str | None = None) -> list[dict[str, Any]]:
+def outcome_rows(
+    session: Session, dialogs: DialogSet, *, since: datetime | None = None, program: str | None = None
+) -> list[dict[str, Any]]:
     """One row per program with courses in scope, then one for all of them together."""
     query = select(Course)
     if since is not None:
@@ -113,9 +114,7 @@ def outcome_rows(session: Session, dialogs: DialogSet, *, since: datetime | None
     total = ProgramOutcomes(ALL)
     for course in courses:
         assert course.id is not None
-        scores: dict[str, dict[int, int | None]] = {
-            name: dict(s.points) for name, s in series[course.id].items()
-        }
+        scores: dict[str, dict[int, int | None]] = {name: dict(s.points) for name, s in series[course.id].items()}
         for bucket in (_bucket(per_program, course.program), total):
             bucket.add_course(course, scores, dialogs)
     for alert, alert_program in _urgent_alerts(session, since, program):
@@ -131,8 +130,7 @@ def _bucket(per_program: dict[str, ProgramOutcomes], program: str) -> ProgramOut
     return per_program[program]
 
 
-def _urgent_alerts(session: Session, since: datetime | None,
-                   program: str | None) -> list[tuple[Alert, str | None]]:
+def _urgent_alerts(session: Session, since: datetime | None, program: str | None) -> list[tuple[Alert, str | None]]:
     query = select(Alert, Course.program).join(Course, col(Alert.course_id) == col(Course.id), isouter=True)
     query = query.where(Alert.level == "urgent")
     if since is not None:

@@ -117,9 +117,7 @@ def _parts(program: Program, numbers: Iterable[int], locale: str) -> list[dict[s
 def build_context(dialogs: DialogSet, facts: CourseFacts, locale: str, **extra: Any) -> dict[str, Any]:
     program = dialogs.programs[facts.program]
     week = dialogs.schedule.weeks.get(facts.week) or dialogs.schedule.weeks[dialogs.schedule.last_week]
-    weekday = (
-        dialogs.text(locale, f"weekday.{facts.checkin_day}") if facts.checkin_day is not None else None
-    )
+    weekday = dialogs.text(locale, f"weekday.{facts.checkin_day}") if facts.checkin_day is not None else None
 
     def scores_at(pick: Callable[[list[tuple[int, int]]], tuple[int, int]]) -> dict[str, Any]:
         views: dict[str, Any] = {}

@@ -46,8 +46,9 @@ class LearnedNet:
     min_words: int = 4
 
     @classmethod
-    def of(cls, risk: Sequence[str], benign: Sequence[str], threshold: float, signal: str,
-           min_words: int = 4) -> LearnedNet:
+    def of(
+        cls, risk: Sequence[str], benign: Sequence[str], threshold: float, signal: str, min_words: int = 4
+    ) -> LearnedNet:
         digest = hashlib.sha256()
         for label, texts in (("risk", risk), ("benign", benign)):
             for text in texts:

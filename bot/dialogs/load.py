@@ -328,8 +328,7 @@ def _texts(reader: _Reader, folder: Path) -> TextTable:
     return result
 
 
-def _flatten(reader: _Reader, path: Path, node: Node, prefix: str, out: dict[str, str],
-             lines: dict[str, int]) -> None:
+def _flatten(reader: _Reader, path: Path, node: Node, prefix: str, out: dict[str, str], lines: dict[str, int]) -> None:
     for key, value in node.items():
         full = f"{prefix}{key}"
         if isinstance(value, Node):
@@ -400,8 +399,11 @@ def _escalation(reader: _Reader, path: Path) -> EscalationRules:
         if level not in LEVELS:
             reader.fail(path, rule.line_of("level"), f"signal '{name}': level must be one of {', '.join(LEVELS)}")
         if rule.get("phrases") is not None:
-            reader.fail(path, rule.line_of("phrases"),
-                        f"signal '{name}': phrases moved to the `text:` rules (text.rules[].patterns)")
+            reader.fail(
+                path,
+                rule.line_of("phrases"),
+                f"signal '{name}': phrases moved to the `text:` rules (text.rules[].patterns)",
+            )
         thresholds_node = rule.get("thresholds") or {}
         thresholds = {str(k): int(v) for k, v in thresholds_node.items()} if isinstance(thresholds_node, dict) else {}
         signals[str(name)] = SignalRule(
@@ -410,8 +412,9 @@ def _escalation(reader: _Reader, path: Path) -> EscalationRules:
             thresholds=thresholds,
             tell_user=bool(rule.get("tell_user", level != "notice")),
         )
-    return EscalationRules(signals=signals, text=_text_rules(reader, path, node, signals),
-                           learned=_learned(reader, path, node, signals))
+    return EscalationRules(
+        signals=signals, text=_text_rules(reader, path, node, signals), learned=_learned(reader, path, node, signals)
+    )
 
 
 def _learned(reader: _Reader, path: Path, node: Node, signals: dict[str, SignalRule]) -> LearnedNet:
@@ -426,8 +429,9 @@ def _learned(reader: _Reader, path: Path, node: Node, signals: dict[str, SignalR
     for label, found in texts.items():
         globs = block.get(label)
         if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
-            reader.fail(path, block.line_of(label),
-                        f"learned.{label} must list example files, e.g. examples/{label}_*.yaml")
+            reader.fail(
+                path, block.line_of(label), f"learned.{label} must list example files, e.g. examples/{label}_*.yaml"
+            )
             continue
         for pattern in globs:
             files = sorted(path.parent.glob(pattern))

@@ -108,11 +108,12 @@ def _near(a: str, b: str) -> bool:
         diffs = [i for i in range(la) if a[i] != b[i]]
         if len(diffs) == 1:
             return la >= SUBSTITUTION_MIN
-        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[
-            diffs[0]]
+        return (
+            len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+        )
     if la > lb:
         a, b = b, a
-    return any(a[:i] == b[:i] and a[i:] == b[i + 1:] for i in range(len(a) + 1))
+    return any(a[:i] == b[:i] and a[i:] == b[i + 1 :] for i in range(len(a) + 1))
 
 
 SUBSTITUTION_MIN = 8  # words this long (folded) may also have one letter changed
@@ -138,8 +139,11 @@ class Word:
             if token.startswith(self.text):
                 return True
             n = len(self.text)
-            return self.fuzzy and n >= FUZZY_MIN and any(
-                _near(token[:k], self.text) for k in (n - 1, n, n + 1) if k <= len(token))
+            return (
+                self.fuzzy
+                and n >= FUZZY_MIN
+                and any(_near(token[:k], self.text) for k in (n - 1, n, n + 1) if k <= len(token))
+            )
         if token == self.text:
             return True
         # both sides long: a letter dropped from a long word often makes a short real one ("skjere", "skjer")
@@ -147,7 +151,7 @@ class Word:
 
 
 def _deletions(text: str) -> set[str]:
-    return {text, *(text[:i] + text[i + 1:] for i in range(len(text)))}
+    return {text, *(text[:i] + text[i + 1 :] for i in range(len(text)))}
 
 
 class WordIndex:
@@ -255,8 +259,9 @@ class Pattern:
                 break
         required = tuple(e.first_words for e in elements if not e.optional and not e.wildcard)
         widths = [1 if e.wildcard else max(len(a) for a in e.alternatives) for e in elements]
-        anchors = tuple((k, e.first_words, sum(widths[:k])) for k, e in enumerate(elements)
-                        if not e.optional and not e.wildcard)
+        anchors = tuple(
+            (k, e.first_words, sum(widths[:k])) for k, e in enumerate(elements) if not e.optional and not e.wildcard
+        )
         return cls(source, elements, frozenset(head), open_head, required, anchors)
 
 
@@ -341,8 +346,9 @@ def _one_word(raw: str) -> str:
     return "".join(fold_word(w) for w in _WORD.findall(_APOSTROPHE.sub("", raw))) or raw
 
 
-def compile_pattern(source: str, groups: Mapping[str, tuple[Word, ...]], fail: Fail,
-                    *, fuzzy: bool = True) -> Pattern | None:
+def compile_pattern(
+    source: str, groups: Mapping[str, tuple[Word, ...]], fail: Fail, *, fuzzy: bool = True
+) -> Pattern | None:
     parts = source.split()
     elements = [_element(p, groups, fail, fuzzy) for p in parts]
     if not parts or any(e is None for e in elements):
@@ -402,8 +408,16 @@ def _window_starts(pattern: Pattern, places: Places, gap: int, length: int) -> l
     return sorted(allowed)
 
 
-def _find(pattern: Pattern, tokens: Sequence[str], words: Sequence[frozenset[Word]], negations: frozenset[str],
-          gap: int, *, indexed: bool = True, places: Places | None = None) -> list[tuple[int, int]]:
+def _find(
+    pattern: Pattern,
+    tokens: Sequence[str],
+    words: Sequence[frozenset[Word]],
+    negations: frozenset[str],
+    gap: int,
+    *,
+    indexed: bool = True,
+    places: Places | None = None,
+) -> list[tuple[int, int]]:
     """Every (start, end) where the pattern matches; end is exclusive."""
     found: list[tuple[int, int]] = []
     first = pattern.elements[0]
@@ -427,9 +441,18 @@ def _find(pattern: Pattern, tokens: Sequence[str], words: Sequence[frozenset[Wor
 _NO_MATCH = -1
 
 
-def _match_from(elements: Sequence[Element], i: int, tokens: Sequence[str], words: Sequence[frozenset[Word]],
-                pos: int, negations: frozenset[str], gap: int, *, first: bool,
-                memo: dict[tuple[int, int, bool], int] | None = None) -> int | None:
+def _match_from(
+    elements: Sequence[Element],
+    i: int,
+    tokens: Sequence[str],
+    words: Sequence[frozenset[Word]],
+    pos: int,
+    negations: frozenset[str],
+    gap: int,
+    *,
+    first: bool,
+    memo: dict[tuple[int, int, bool], int] | None = None,
+) -> int | None:
     """Where the elements from `i` on match from `pos` (the first way found), or None.
 
     The answer depends only on (i, pos, first) within one pattern and sentence, so `memo`
@@ -447,9 +470,17 @@ def _match_from(elements: Sequence[Element], i: int, tokens: Sequence[str], word
     return None if done == _NO_MATCH else done
 
 
-def _search(elements: Sequence[Element], i: int, tokens: Sequence[str], words: Sequence[frozenset[Word]],
-            pos: int, negations: frozenset[str], gap: int, first: bool,
-            memo: dict[tuple[int, int, bool], int] | None) -> int:
+def _search(
+    elements: Sequence[Element],
+    i: int,
+    tokens: Sequence[str],
+    words: Sequence[frozenset[Word]],
+    pos: int,
+    negations: frozenset[str],
+    gap: int,
+    first: bool,
+    memo: dict[tuple[int, int, bool], int] | None,
+) -> int:
     element = elements[i]
     reach = 0 if first else gap
     for offset in range(reach + 1):
@@ -521,15 +552,17 @@ def find_matches(rules: TextRules, text: str, *, indexed: bool = True) -> list[M
         tokens = [folded for folded, _raw in pairs]
         written = [raw for _folded, raw in pairs]
         words = [rules.index.words_for(t) for t in tokens]
-        candidates = (_candidates(rules, words) if indexed
-                      else [(rule, pattern) for rule in rules.rules for pattern in rule.patterns])
+        candidates = (
+            _candidates(rules, words)
+            if indexed
+            else [(rule, pattern) for rule in rules.rules for pattern in rule.patterns]
+        )
         clause: list[int] = []
         parts: list[int] = []
         exception_spans: dict[str, list[tuple[int, int, str]]] = {}
         places = _places(words) if indexed and len(tokens) >= WINDOW_MIN else None
         for rule, pattern in candidates:
-            for start, end in _find(pattern, tokens, words, rules.negations, rules.gap, indexed=indexed,
-                                    places=places):
+            for start, end in _find(pattern, tokens, words, rules.negations, rules.gap, indexed=indexed, places=places):
                 if not clause:
                     clause = _clause_numbers(raw_sentence, tokens, rules)
                     parts = _clause_numbers(raw_sentence, tokens, rules, words=False)
@@ -543,8 +576,7 @@ def find_matches(rules: TextRules, text: str, *, indexed: bool = True) -> list[M
     return matches
 
 
-def _clause_numbers(raw_sentence: str, tokens: Sequence[str], rules: TextRules, *,
-                    words: bool = True) -> list[int]:
+def _clause_numbers(raw_sentence: str, tokens: Sequence[str], rules: TextRules, *, words: bool = True) -> list[int]:
     """Clause numbers per token: commas and the like, and (with `words`) clause words, start a new clause."""
     numbers: list[int] = []
     current = 0
@@ -560,16 +592,27 @@ def _clause_numbers(raw_sentence: str, tokens: Sequence[str], rules: TextRules, 
     return numbers
 
 
-def _exception(rules: TextRules, rule: Rule, tokens: Sequence[str], words: Sequence[frozenset[Word]],
-               clause: Sequence[int], start: int, end: int, cache: dict[str, list[tuple[int, int, str]]],
-               indexed: bool = True, places: Places | None = None) -> str:
+def _exception(
+    rules: TextRules,
+    rule: Rule,
+    tokens: Sequence[str],
+    words: Sequence[frozenset[Word]],
+    clause: Sequence[int],
+    start: int,
+    end: int,
+    cache: dict[str, list[tuple[int, int, str]]],
+    indexed: bool = True,
+    places: Places | None = None,
+) -> str:
     """The exception (and the words that raised it) standing in the match's clause, if any."""
     wanted = {clause[i] for i in range(start, end)}
     for name in rule.unless:
         if name not in cache:
-            cache[name] = [(s, e, p.source) for p in rules.exceptions.get(name, ())
-                           for s, e in _find(p, tokens, words, rules.negations, rules.gap, indexed=indexed,
-                                             places=places)]
+            cache[name] = [
+                (s, e, p.source)
+                for p in rules.exceptions.get(name, ())
+                for s, e in _find(p, tokens, words, rules.negations, rules.gap, indexed=indexed, places=places)
+            ]
         for s, e, _source in cache[name]:
             if any(clause[i] in wanted for i in range(s, e)):
                 return f"{name}: {' '.join(tokens[s:e])}"
@@ -622,20 +665,26 @@ def compile_rules(node: Mapping[str, Any], fail: Callable[[str, str], None]) -> 
         compiled = [compile_pattern(str(p), groups, report) for p in raw.get("patterns") or []]
         if not compiled:
             fail(where, f"rule '{rule_id}' has no patterns")
-        rules.append(Rule(
-            id=rule_id,
-            signal=str(raw.get("signal", "risk_words")),
-            action=action,
-            category=str(raw.get("category", "")),
-            patterns=tuple(p for p in compiled if p is not None),
-            unless=unless,
-            deniable=bool(raw.get("deniable", True)),
-        ))
+        rules.append(
+            Rule(
+                id=rule_id,
+                signal=str(raw.get("signal", "risk_words")),
+                action=action,
+                category=str(raw.get("category", "")),
+                patterns=tuple(p for p in compiled if p is not None),
+                unless=unless,
+                deniable=bool(raw.get("deniable", True)),
+            )
+        )
     emoji = {str(k).replace("\ufe0f", ""): _one_word(str(v)) for k, v in (node.get("emoji") or {}).items()}
     negations = frozenset(w.text for w in groups.get("not", ()))
-    every_word = [w for pattern in [*(p for r in rules for p in r.patterns),
-                                    *(p for ps in exceptions.values() for p in ps)]
-                  for element in pattern.elements for alt in element.alternatives for w in alt]
+    every_word = [
+        w
+        for pattern in [*(p for r in rules for p in r.patterns), *(p for ps in exceptions.values() for p in ps)]
+        for element in pattern.elements
+        for alt in element.alternatives
+        for w in alt
+    ]
     heads: dict[Word, list[tuple[int, int]]] = defaultdict(list)
     open_heads: list[tuple[int, int]] = []
     for rule_index, rule in enumerate(rules):

@@ -28,8 +28,9 @@ RESENT_LEVELS = ("urgent", "high")
 UNREGISTERED_LABEL = "-"
 
 
-def raise_signal(turn: Turn, signal: str, evidence: str, *, message: str | None = None,
-                 hold_minutes: int | None = None) -> Alert | None:
+def raise_signal(
+    turn: Turn, signal: str, evidence: str, *, message: str | None = None, hold_minutes: int | None = None
+) -> Alert | None:
     """Record `signal` for the turn's course (or chat) and tell the people who must know.
 
     A new signal joins an open, unacknowledged alert of the same kind; once a
@@ -79,8 +80,16 @@ def raise_signal(turn: Turn, signal: str, evidence: str, *, message: str | None 
         alert.next_resend_at = turn.now + timedelta(minutes=turn.engine.config.alert_resend_minutes)
     turn.session.add(alert)
     turn.session.flush()
-    audit(turn.session, turn.now, "engine", "alert_held" if held else "alert_raised", alert.label,
-          alert_id=alert.id, signal=signal, level=rule.level)
+    audit(
+        turn.session,
+        turn.now,
+        "engine",
+        "alert_held" if held else "alert_raised",
+        alert.label,
+        alert_id=alert.id,
+        signal=signal,
+        level=rule.level,
+    )
     if not held:
         notify_clinicians(turn.session, turn.out, turn, alert, "alert.message")
     return alert
@@ -98,8 +107,16 @@ def release_alert(turn: Turn, alert: Alert, key: str = "alert.message") -> None:
     alert.held_until = None
     alert.updated_at = turn.now
     alert.next_resend_at = turn.now + timedelta(minutes=turn.engine.config.alert_resend_minutes)
-    audit(turn.session, turn.now, "engine", "alert_raised", alert.label, alert_id=alert.id, signal=alert.signal,
-          level=alert.level)
+    audit(
+        turn.session,
+        turn.now,
+        "engine",
+        "alert_raised",
+        alert.label,
+        alert_id=alert.id,
+        signal=alert.signal,
+        level=alert.level,
+    )
     notify_clinicians(turn.session, turn.out, turn, alert, key)
 
 
@@ -161,10 +178,12 @@ def shown_label(turn: Turn, label: str) -> str:
 
 def alert_buttons(turn: Turn, alert: Alert) -> Buttons:
     locale = turn.engine.config.locale
-    return [[
-        {"text": turn.renderer.render(locale, "alert.ack_button", {}), "data": f"a:ack:{alert.id}"},
-        {"text": turn.renderer.render(locale, "alert.case_button", {}), "data": f"a:case:{alert.id}"},
-    ]]
+    return [
+        [
+            {"text": turn.renderer.render(locale, "alert.ack_button", {}), "data": f"a:ack:{alert.id}"},
+            {"text": turn.renderer.render(locale, "alert.case_button", {}), "data": f"a:case:{alert.id}"},
+        ]
+    ]
 
 
 def alert_recipients(session: Session, turn: Turn, alert: Alert, *, admins: bool = False) -> list[int]:
@@ -182,8 +201,9 @@ def alert_recipients(session: Session, turn: Turn, alert: Alert, *, admins: bool
     return list(dict.fromkeys(chats))
 
 
-def notify_clinicians(session: Session, out: Outbox, turn: Turn, alert: Alert, key: str,
-                      *, admins: bool = False) -> None:
+def notify_clinicians(
+    session: Session, out: Outbox, turn: Turn, alert: Alert, key: str, *, admins: bool = False
+) -> None:
     """Write the alert message to every clinician chat that should see it."""
     locale = turn.engine.config.locale
     text = turn.renderer.render(locale, key, {"alert": alert_view(turn, alert)})
@@ -193,9 +213,12 @@ def notify_clinicians(session: Session, out: Outbox, turn: Turn, alert: Alert, k
         log.warning("alert %s has nobody to go to: set GUIDEBOT_CLINICIAN_CHAT_ID", alert.id)
     since = unreachable_since(session, turn.engine.config)
     if since is not None:
-        log.error("alert %s: the team chat (GUIDEBOT_CLINICIAN_CHAT_ID) has refused the bot since %s, so the "
-                  "alert goes to the admins' private chats as well; add the bot to the team chat again",
-                  alert.id, since)
+        log.error(
+            "alert %s: the team chat (GUIDEBOT_CLINICIAN_CHAT_ID) has refused the bot since %s, so the "
+            "alert goes to the admins' private chats as well; add the bot to the team chat again",
+            alert.id,
+            since,
+        )
         text = f"{text}\n\n{team_chat_note(turn)}"
     for chat in chats:
         out.text(chat, text, buttons=buttons, alert_id=alert.id)

@@ -46,8 +46,14 @@ ANSWER_LABELS = {YES: "asking.yes", NO: "asking.no", SKIP: "asking.skip"}
 TYPED = {
     YES: {"ja", "jo", "jepp", "ja det har jeg", "yes", "yeah", "yep", "y"},
     NO: {"nei", "nei nei", "nope", "nei det har jeg ikke", "no", "nah", "n"},
-    SKIP: {"vil ikke svare", "jeg vil ikke svare", "rather not say", "i d rather not say", "id rather not say",
-           "i would rather not say"},
+    SKIP: {
+        "vil ikke svare",
+        "jeg vil ikke svare",
+        "rather not say",
+        "i d rather not say",
+        "id rather not say",
+        "i would rather not say",
+    },
 }
 
 
@@ -77,13 +83,16 @@ def ask(turn: Turn, asked: str, text: str) -> None:
         alert.level = level
         alert.held_until = turn.now + timedelta(minutes=HOLD_MINUTES)
         alert.next_resend_at = alert.held_until
-        audit(turn.session, turn.now, "engine", "alert_held", alert.label, alert_id=alert.id, signal=SIGNAL,
-              level=level)
+        audit(
+            turn.session, turn.now, "engine", "alert_held", alert.label, alert_id=alert.id, signal=SIGNAL, level=level
+        )
     if turn.course is not None:
         turn.set_scratch(ASKED, alert.id)
     buttons = [
-        [{"text": turn.text(ANSWER_LABELS[YES]), "data": f"r:{YES}:{alert.id}"},
-         {"text": turn.text(ANSWER_LABELS[NO]), "data": f"r:{NO}:{alert.id}"}],
+        [
+            {"text": turn.text(ANSWER_LABELS[YES]), "data": f"r:{YES}:{alert.id}"},
+            {"text": turn.text(ANSWER_LABELS[NO]), "data": f"r:{NO}:{alert.id}"},
+        ],
         [{"text": turn.text(ANSWER_LABELS[SKIP]), "data": f"r:{SKIP}:{alert.id}"}],
     ]
     turn.say("asking.question", buttons=buttons)
@@ -152,8 +161,16 @@ def _leave_notice(turn: Turn, alert: Alert) -> None:
     alert.held_until = None
     alert.next_resend_at = None
     alert.updated_at = turn.now
-    audit(turn.session, turn.now, "engine", "alert_noticed", alert.label, alert_id=alert.id, signal=alert.signal,
-          level=alert.level)
+    audit(
+        turn.session,
+        turn.now,
+        "engine",
+        "alert_noticed",
+        alert.label,
+        alert_id=alert.id,
+        signal=alert.signal,
+        level=alert.level,
+    )
     notify_clinicians(turn.session, turn.out, turn, alert, "alert.denied")
 
 
@@ -190,8 +207,9 @@ def offer_continue(turn: Turn) -> None:
     if turn.course is None or turn.step() is None:
         return
     turn.set_scratch(PAUSE, "choice")
-    buttons = [[{"text": turn.text("asking.continue_now"), "data": "r:c"},
-                {"text": turn.text("asking.later"), "data": "r:l"}]]
+    buttons = [
+        [{"text": turn.text("asking.continue_now"), "data": "r:c"}, {"text": turn.text("asking.later"), "data": "r:l"}]
+    ]
     turn.say("asking.continue_prompt", buttons=buttons)
 
 

@@ -41,8 +41,9 @@ def chat_key(chat_id: int) -> str:
     return hashlib.sha256(f"attempts:{chat_id}".encode()).hexdigest()[:32]
 
 
-def audit(session: Session, now: datetime, actor: str, action: str, subject: str | None = None,
-          **detail: object) -> None:
+def audit(
+    session: Session, now: datetime, actor: str, action: str, subject: str | None = None, **detail: object
+) -> None:
     session.add(AuditEntry(at=now, actor=actor, action=action, subject=subject, detail=dict(detail)))
 
 
@@ -54,8 +55,16 @@ class IssuedCode:
     expires_at: datetime
 
 
-def issue_code(session: Session, now: datetime, *, program: str, label: str | None, ttl_days: int,
-               clinician_id: int | None = None, actor: str = "cli") -> IssuedCode:
+def issue_code(
+    session: Session,
+    now: datetime,
+    *,
+    program: str,
+    label: str | None,
+    ttl_days: int,
+    clinician_id: int | None = None,
+    actor: str = "cli",
+) -> IssuedCode:
     """Make a code for `program`; the label names the case (made up if not given)."""
     if label is None:
         label = _free_label(session)
@@ -63,8 +72,16 @@ def issue_code(session: Session, now: datetime, *, program: str, label: str | No
         raise ValueError(f"the label '{label}' is already in use")
     code = new_code()
     expires = now + timedelta(days=ttl_days)
-    session.add(AccessCode(code_hash=hash_code(code), program=program, label=label, clinician_id=clinician_id,
-                           created_at=now, expires_at=expires))
+    session.add(
+        AccessCode(
+            code_hash=hash_code(code),
+            program=program,
+            label=label,
+            clinician_id=clinician_id,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
     audit(session, now, actor, "code_created", label, program=program)
     return IssuedCode(code=code, label=label, program=program, expires_at=expires)
 
@@ -77,8 +94,10 @@ def _free_label(session: Session) -> str:
 
 
 def failed_attempts(session: Session, chat_id: int, since: datetime) -> int:
-    query = select(func.count()).select_from(CodeAttempt).where(
-        CodeAttempt.chat_key == chat_key(chat_id), col(CodeAttempt.at) >= since
+    query = (
+        select(func.count())
+        .select_from(CodeAttempt)
+        .where(CodeAttempt.chat_key == chat_key(chat_id), col(CodeAttempt.at) >= since)
     )
     return int(session.exec(query).one())
 

@@ -35,8 +35,14 @@ class ClinicianHandler(Protocol):
 class Engine:
     """Handles one event inside the caller's transaction."""
 
-    def __init__(self, dialogs: DialogStore, clock: Clock, config: Settings,
-                 chart_maker: ChartMaker | None = None, clinician_handler: ClinicianHandler | None = None) -> None:
+    def __init__(
+        self,
+        dialogs: DialogStore,
+        clock: Clock,
+        config: Settings,
+        chart_maker: ChartMaker | None = None,
+        clinician_handler: ClinicianHandler | None = None,
+    ) -> None:
         self.dialogs = dialogs
         self.clock = clock
         self.config = config
@@ -214,10 +220,12 @@ class Engine:
             turn.say("start.ask_code")
 
     def _language_prompt(self, turn: Turn) -> None:
-        buttons = [[
-            {"text": turn.text("language.nb"), "data": "l:nb"},
-            {"text": turn.text("language.en"), "data": "l:en"},
-        ]]
+        buttons = [
+            [
+                {"text": turn.text("language.nb"), "data": "l:nb"},
+                {"text": turn.text("language.en"), "data": "l:en"},
+            ]
+        ]
         turn.say("common.language_prompt", buttons=buttons)
 
     def _set_language(self, turn: Turn, locale: str) -> None:

@@ -38,11 +38,20 @@ class Event:
         return cls("text", chat_id, sender, text=text, language=language)
 
     @classmethod
-    def button(cls, chat_id: int, data: str, *, from_id: int | None = None, callback_id: str | None = None,
-               message_id: int | None = None, language: str | None = None) -> Event:
+    def button(
+        cls,
+        chat_id: int,
+        data: str,
+        *,
+        from_id: int | None = None,
+        callback_id: str | None = None,
+        message_id: int | None = None,
+        language: str | None = None,
+    ) -> Event:
         sender = chat_id if from_id is None else from_id
-        return cls("button", chat_id, sender, data=data, callback_id=callback_id, message_id=message_id,
-                   language=language)
+        return cls(
+            "button", chat_id, sender, data=data, callback_id=callback_id, message_id=message_id, language=language
+        )
 
     @classmethod
     def timer(cls, course_id: int) -> Event:

@@ -332,8 +332,9 @@ def _finish_measure(turn: Turn, state: dict[str, Any]) -> None:
         complete = len(values) == len(instrument.items)
         total = sum(values.values()) if complete else None
         existing = turn.session.exec(
-            select(Score).where(Score.course_id == turn.course.id, Score.week == turn.course.week,
-                                Score.instrument == name)
+            select(Score).where(
+                Score.course_id == turn.course.id, Score.week == turn.course.week, Score.instrument == name
+            )
         ).first()
         score = existing or Score(course_id=turn.course.id, week=turn.course.week, instrument=name)
         score.items = dict(values)

@@ -32,12 +32,16 @@ def _tz(course: Course) -> ZoneInfo:
 def format_when(turn: Turn, when: datetime) -> str:
     assert turn.course is not None
     local = when.astimezone(_tz(turn.course))
-    return turn.renderer.render(turn.locale, "format.when", {
-        "weekday": turn.renderer.render(turn.locale, f"weekday.{local.weekday()}", {}),
-        "day": local.day,
-        "month": turn.renderer.render(turn.locale, f"month.{local.month}", {}),
-        "time": local.strftime("%H:%M"),
-    })
+    return turn.renderer.render(
+        turn.locale,
+        "format.when",
+        {
+            "weekday": turn.renderer.render(turn.locale, f"weekday.{local.weekday()}", {}),
+            "day": local.day,
+            "month": turn.renderer.render(turn.locale, f"month.{local.month}", {}),
+            "time": local.strftime("%H:%M"),
+        },
+    )
 
 
 def next_checkin_text(turn: Turn) -> str | None:
@@ -104,9 +108,7 @@ def on_timer(turn: Turn) -> None:
     if event.data.startswith("alert:"):
         _alert_timer(turn, int(event.data.removeprefix("alert:")))
         return
-    course = turn.session.exec(
-        select(Course).where(Course.id == event.course_id).with_for_update()
-    ).first()
+    course = turn.session.exec(select(Course).where(Course.id == event.course_id).with_for_update()).first()
     if course is None or course.due_at is None or course.due_at > turn.now or course.state not in RUNNING:
         return
     turn.course = course
@@ -283,8 +285,12 @@ def _score_signal(turn: Turn, signal: str, evidence: str) -> None:
     if alert is None or len(alert.evidence) > 1 or turn.told_crisis:
         return  # joined an open alert, so they were told; or the crisis message said it
     earlier = turn.session.exec(
-        select(Alert.id).where(Alert.course_id == course.id, Alert.id != alert.id, Alert.created_at == turn.now,
-                               col(Alert.signal).in_(list(SCORE_SIGNALS)))
+        select(Alert.id).where(
+            Alert.course_id == course.id,
+            Alert.id != alert.id,
+            Alert.created_at == turn.now,
+            col(Alert.signal).in_(list(SCORE_SIGNALS)),
+        )
     ).first()
     if earlier is None:
         turn.say(SCORE_SIGNALS[signal])
@@ -466,5 +472,4 @@ def _alert_timer(turn: Turn, alert_id: int) -> None:
     if to_admins and not alert.admins_notified:
         alert.admins_notified = True
         audit(turn.session, turn.now, "engine", "alert_to_admins", alert.label, alert_id=alert.id)
-    audit(turn.session, turn.now, "engine", "alert_resent", alert.label, alert_id=alert.id,
-          count=alert.resend_count)
+    audit(turn.session, turn.now, "engine", "alert_resent", alert.label, alert_id=alert.id, count=alert.resend_count)

@@ -27,8 +27,15 @@ class Outbox:
         self._rows: list[dict[str, Any]] = []
         event.listen(session, "before_commit", self._write, once=True)
 
-    def text(self, chat_id: int, text: str, *, buttons: Buttons | None = None, course_id: int | None = None,
-             alert_id: int | None = None) -> None:
+    def text(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        buttons: Buttons | None = None,
+        course_id: int | None = None,
+        alert_id: int | None = None,
+    ) -> None:
         payload: dict[str, Any] = {"text": text}
         if buttons:
             payload["buttons"] = buttons
@@ -37,8 +44,7 @@ class Outbox:
     def photo(self, chat_id: int, image: bytes, caption: str, *, course_id: int | None = None) -> None:
         self._add(chat_id, "photo", {"caption": caption}, image=image, course_id=course_id)
 
-    def document(self, chat_id: int, data: bytes, filename: str, caption: str,
-                 *, course_id: int | None = None) -> None:
+    def document(self, chat_id: int, data: bytes, filename: str, caption: str, *, course_id: int | None = None) -> None:
         self._add(chat_id, "document", {"filename": filename, "caption": caption}, image=data, course_id=course_id)
 
     def answer_callback(self, chat_id: int, callback_id: str, text: str = "") -> None:
@@ -47,13 +53,32 @@ class Outbox:
     def clear_buttons(self, chat_id: int, message_id: int, chosen: str | None = None) -> None:
         self._add(chat_id, "clear_buttons", {"message_id": message_id, "chosen": chosen})
 
-    def _add(self, chat_id: int, kind: str, payload: dict[str, Any], *, image: bytes | None = None,
-             course_id: int | None = None, alert_id: int | None = None) -> None:
-        self._rows.append({
-            "chat_id": chat_id, "kind": kind, "payload": payload, "image": image, "course_id": course_id,
-            "alert_id": alert_id, "created_at": self.now, "not_before": None, "attempts": 0, "sent_at": None,
-            "failed": None, "message_id": None,
-        })
+    def _add(
+        self,
+        chat_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        image: bytes | None = None,
+        course_id: int | None = None,
+        alert_id: int | None = None,
+    ) -> None:
+        self._rows.append(
+            {
+                "chat_id": chat_id,
+                "kind": kind,
+                "payload": payload,
+                "image": image,
+                "course_id": course_id,
+                "alert_id": alert_id,
+                "created_at": self.now,
+                "not_before": None,
+                "attempts": 0,
+                "sent_at": None,
+                "failed": None,
+                "message_id": None,
+            }
+        )
 
     def _write(self, session: Session) -> None:
         if self._rows:

@@ -23,16 +23,40 @@ def export_data(turn: Turn) -> dict[str, Any]:
     answers = session.exec(select(Answer).where(Answer.course_id == course.id).order_by(col(Answer.id))).all()
     scores = session.exec(select(Score).where(Score.course_id == course.id).order_by(col(Score.week))).all()
     alerts = session.exec(select(Alert).where(Alert.course_id == course.id)).all()
-    fields = ("label", "program", "locale", "timezone", "state", "week", "checkin_weekday", "checkin_time",
-              "started_at", "last_activity_at", "last_checkin_at", "finished_at", "due_at")
+    fields = (
+        "label",
+        "program",
+        "locale",
+        "timezone",
+        "state",
+        "week",
+        "checkin_weekday",
+        "checkin_time",
+        "started_at",
+        "last_activity_at",
+        "last_checkin_at",
+        "finished_at",
+        "due_at",
+    )
     return {
         "course": {name: _iso(getattr(course, name)) for name in fields},
-        "answers": [{"week": a.week, "flow": a.flow, "key": a.key, "value": a.value, "at": _iso(a.created_at)}
-                    for a in answers],
-        "scores": [{"week": s.week, "instrument": s.instrument, "total": s.total, "items": s.items,
-                    "at": _iso(s.created_at)} for s in scores],
-        "alerts": [{"signal": a.signal, "level": a.level, "week": a.week, "at": _iso(a.created_at),
-                    "acknowledged_at": _iso(a.acknowledged_at)} for a in alerts],
+        "answers": [
+            {"week": a.week, "flow": a.flow, "key": a.key, "value": a.value, "at": _iso(a.created_at)} for a in answers
+        ],
+        "scores": [
+            {"week": s.week, "instrument": s.instrument, "total": s.total, "items": s.items, "at": _iso(s.created_at)}
+            for s in scores
+        ],
+        "alerts": [
+            {
+                "signal": a.signal,
+                "level": a.level,
+                "week": a.week,
+                "at": _iso(a.created_at),
+                "acknowledged_at": _iso(a.acknowledged_at),
+            }
+            for a in alerts
+        ],
     }
 
 
@@ -40,8 +64,9 @@ def export(turn: Turn) -> None:
     course = turn.course
     assert course is not None
     data = json.dumps(export_data(turn), ensure_ascii=False, indent=2).encode()
-    turn.out.document(turn.chat_id, data, f"guidebot-{course.label}.json", turn.text("mydata.caption"),
-                      course_id=course.id)
+    turn.out.document(
+        turn.chat_id, data, f"guidebot-{course.label}.json", turn.text("mydata.caption"), course_id=course.id
+    )
     audit(turn.session, turn.now, "user", "data_exported", course.label)
 
 
@@ -50,10 +75,12 @@ def ask_delete(turn: Turn) -> None:
     assert course is not None
     course.ask_seq += 1
     seq = course.ask_seq
-    buttons = [[
-        {"text": turn.text("delete.yes"), "data": f"d:y:{seq}"},
-        {"text": turn.text("delete.no"), "data": f"d:n:{seq}"},
-    ]]
+    buttons = [
+        [
+            {"text": turn.text("delete.yes"), "data": f"d:y:{seq}"},
+            {"text": turn.text("delete.no"), "data": f"d:n:{seq}"},
+        ]
+    ]
     text = turn.text("delete.confirm")
     if open_alerts(turn):
         text = f"{text}\n\n{turn.text('chain.delete_alert_stays')}"
@@ -102,8 +129,11 @@ def erase(turn: Turn) -> None:
     session.exec(delete(Answer).where(col(Answer.course_id) == course_id))
     session.exec(delete(Score).where(col(Score.course_id) == course_id))
     # An alert no clinician has seen stays, under the case label, until someone acknowledges it.
-    session.exec(update(Alert).where(col(Alert.course_id) == course_id, col(Alert.acknowledged_at).is_(None))
-                 .values(course_id=None, chat_id=None))
+    session.exec(
+        update(Alert)
+        .where(col(Alert.course_id) == course_id, col(Alert.acknowledged_at).is_(None))
+        .values(course_id=None, chat_id=None)
+    )
     session.exec(delete(Alert).where(col(Alert.course_id) == course_id))
     session.exec(delete(OutboxItem).where(col(OutboxItem.course_id) == course_id, col(OutboxItem.sent_at).is_(None)))
     session.exec(update(OutboxItem).where(col(OutboxItem.course_id) == course_id).values(course_id=None))

@@ -115,6 +115,7 @@ def service_view(turn: Turn) -> dict[str, Any]:
         day = turn.renderer.render(locale, "chain.service_tomorrow", {})
     else:
         day = turn.renderer.render(locale, f"weekday.{opens.weekday()}", {})
-    when = turn.renderer.render(locale, "chain.service_when", {"day": day, "hh": f"{opens.hour:02d}",
-                                                         "mm": f"{opens.minute:02d}"})
+    when = turn.renderer.render(
+        locale, "chain.service_when", {"day": day, "hh": f"{opens.hour:02d}", "mm": f"{opens.minute:02d}"}
+    )
     return {"open_now": hours.is_open(local), "next_open": when}

@@ -80,14 +80,28 @@ def _gist(text: str, words: int = 8) -> str:
 def explain(rules: EscalationRules, text: str) -> list[dict[str, object]]:
     """Every rule that matched and why an exception kept it quiet, then the learned net's reading."""
     rows: list[dict[str, object]] = [
-        {"rule": m.rule.id, "category": m.rule.category, "signal": m.rule.signal, "action": m.rule.action,
-         "pattern": m.pattern, "words": m.words, **({"exception": m.excepted_by} if m.excepted_by else {})}
+        {
+            "rule": m.rule.id,
+            "category": m.rule.category,
+            "signal": m.rule.signal,
+            "action": m.rule.action,
+            "pattern": m.pattern,
+            "words": m.words,
+            **({"exception": m.excepted_by} if m.excepted_by else {}),
+        }
         for m in find_matches(rules.text, text)
     ]
     learned = rules.learned
     if learned.enabled:
         probability = learned.probability(text)
-        rows.append({"rule": "learned", "signal": learned.signal, "action": "ask",
-                     "probability": round(probability, 3), "threshold": learned.threshold,
-                     **({} if probability >= learned.threshold else {"exception": "below threshold"})})
+        rows.append(
+            {
+                "rule": "learned",
+                "signal": learned.signal,
+                "action": "ask",
+                "probability": round(probability, 3),
+                "threshold": learned.threshold,
+                **({} if probability >= learned.threshold else {"exception": "below threshold"}),
+            }
+        )
     return rows

@@ -63,13 +63,13 @@ def on_unreachable(turn: Turn) -> None:
         if row is not None:
             session.delete(row)
             session.flush()
-        session.add(ServiceState(key=KEY, value={"chat_id": chat, "since": turn.now.isoformat()},
-                                 updated_at=turn.now))
+        session.add(ServiceState(key=KEY, value={"chat_id": chat, "since": turn.now.isoformat()}, updated_at=turn.now))
         audit(session, turn.now, "engine", "team_chat_unreachable", None)
     admins = admin_chats(session)
     refused = session.exec(
-        select(OutboxItem).where(OutboxItem.chat_id == chat, OutboxItem.failed == REFUSED,
-                                 col(OutboxItem.alert_id).is_not(None)).order_by(col(OutboxItem.id))
+        select(OutboxItem)
+        .where(OutboxItem.chat_id == chat, OutboxItem.failed == REFUSED, col(OutboxItem.alert_id).is_not(None))
+        .order_by(col(OutboxItem.id))
     ).all()
     latest: dict[int, OutboxItem] = {}
     for item in refused:
@@ -81,17 +81,26 @@ def on_unreachable(turn: Turn) -> None:
         alert = session.get(Alert, alert_id)
         if alert is None or alert.acknowledged_at is not None:
             continue
-        have = set(session.exec(
-            select(OutboxItem.chat_id).where(OutboxItem.alert_id == alert_id, col(OutboxItem.chat_id).in_(admins))
-        ).all())
+        have = set(
+            session.exec(
+                select(OutboxItem.chat_id).where(OutboxItem.alert_id == alert_id, col(OutboxItem.chat_id).in_(admins))
+            ).all()
+        )
         for admin in admins:
             if admin not in have and item.kind == "text":
-                turn.out.text(admin, _with_note(turn, str(item.payload.get("text") or "")),
-                              buttons=item.payload.get("buttons"), alert_id=alert_id)
+                turn.out.text(
+                    admin,
+                    _with_note(turn, str(item.payload.get("text") or "")),
+                    buttons=item.payload.get("buttons"),
+                    alert_id=alert_id,
+                )
                 copied += 1
-    log.error("the team chat (GUIDEBOT_CLINICIAN_CHAT_ID) refuses the bot's messages: %s alert copies sent to "
-              "%s admin(s) instead. Add the bot to the team chat again (with the right to send messages).",
-              copied, len(admins))
+    log.error(
+        "the team chat (GUIDEBOT_CLINICIAN_CHAT_ID) refuses the bot's messages: %s alert copies sent to "
+        "%s admin(s) instead. Add the bot to the team chat again (with the right to send messages).",
+        copied,
+        len(admins),
+    )
     if not admins:
         log.error("there is no active admin clinician to take the alerts while the team chat cannot be reached")
 

@@ -111,6 +111,14 @@ class Turn:
 
     def store(self, key: str, value: Any) -> None:
         assert self.course is not None and self.course.id is not None
-        self.session.add(Answer(course_id=self.course.id, week=self.course.week, flow=self.course.flow or "",
-                                key=key, value=value, created_at=self.now))
+        self.session.add(
+            Answer(
+                course_id=self.course.id,
+                week=self.course.week,
+                flow=self.course.flow or "",
+                key=key,
+                value=value,
+                created_at=self.now,
+            )
+        )
         self.forget_facts()

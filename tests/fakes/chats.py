@@ -26,9 +26,7 @@ def _text_content(text: str) -> dict[str, Any]:
     content: dict[str, Any] = {"text": text}
     if text.startswith("/"):
         command = text.split(maxsplit=1)[0]
-        content["entities"] = [
-            {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
-        ]
+        content["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
     return content
 
 
@@ -50,9 +48,7 @@ class FakeChat:
     chat, shared between user and bot messages).
     """
 
-    def __init__(
-        self, server: FakeTelegram, chat_id: int, raw_chat: dict[str, Any]
-    ) -> None:
+    def __init__(self, server: FakeTelegram, chat_id: int, raw_chat: dict[str, Any]) -> None:
         self.server = server
         self.chat_id = chat_id
         self.raw_chat = raw_chat
@@ -89,14 +85,10 @@ class FakeChat:
     def delivery_times(self) -> list[float]:
         return [message.time for message in self.messages]
 
-    async def wait_until(
-        self, condition: Callable[[], object], timeout: float = 10.0
-    ) -> None:
+    async def wait_until(self, condition: Callable[[], object], timeout: float = 10.0) -> None:
         await self.server.wait_until(condition, timeout)
 
-    async def wait_for_message(
-        self, predicate: MessagePredicate | None = None, timeout: float = 10.0
-    ) -> SentMessage:
+    async def wait_for_message(self, predicate: MessagePredicate | None = None, timeout: float = 10.0) -> SentMessage:
         """The first message after the one the previous wait returned (that matches).
 
         Waits without sleeping until the bot sends one. Each wait moves a cursor past
@@ -119,9 +111,7 @@ class FakeChat:
             )
         return found
 
-    async def wait_for_edit(
-        self, predicate: Callable[[Edit], bool] | None = None, timeout: float = 10.0
-    ) -> Edit:
+    async def wait_for_edit(self, predicate: Callable[[Edit], bool] | None = None, timeout: float = 10.0) -> Edit:
         """Like wait_for_message, for successful edits of bot messages in this chat."""
 
         def find() -> Edit | None:
@@ -134,9 +124,7 @@ class FakeChat:
 
         found = await self.server.wait_first(find, timeout)
         if found is None:
-            raise WaitTimeout(
-                f"no matching edit in chat {self.chat_id} within {timeout}s"
-            )
+            raise WaitTimeout(f"no matching edit in chat {self.chat_id} within {timeout}s")
         return found
 
     # -- what users send -------------------------------------------------------
@@ -157,9 +145,7 @@ class FakeChat:
         for message in reversed(self.messages):
             if not message.deleted and label in message.buttons:
                 return message
-        raise LookupError(
-            f"no bot message in chat {self.chat_id} has a button {label!r}"
-        )
+        raise LookupError(f"no bot message in chat {self.chat_id} has a button {label!r}")
 
     async def _press_as(
         self,
@@ -174,9 +160,7 @@ class FakeChat:
             raise TypeError("press(message, label): the label is missing")
         else:
             message_id = (
-                message_or_label.message_id
-                if isinstance(message_or_label, SentMessage)
-                else int(message_or_label)
+                message_or_label.message_id if isinstance(message_or_label, SentMessage) else int(message_or_label)
             )
             found = self.bot_message(message_id)
             if found is None:
@@ -203,9 +187,7 @@ class FakeUser(FakeChat):
     or, while a webhook is set, POSTs it to the webhook and returns the HTTP status.
     """
 
-    def __init__(
-        self, server: FakeTelegram, user_id: int, language_code: str = "nb"
-    ) -> None:
+    def __init__(self, server: FakeTelegram, user_id: int, language_code: str = "nb") -> None:
         self.user_id = user_id
         self.language_code = language_code
         self.first_name = f"Testuser{user_id}"
@@ -230,9 +212,7 @@ class FakeUser(FakeChat):
         """A text message; "/cmd ..." gets a bot_command entity."""
         return await self._send_as(self, _text_content(text))
 
-    async def press(
-        self, message_or_label: SentMessage | int | str, label: str | None = None
-    ) -> int:
+    async def press(self, message_or_label: SentMessage | int | str, label: str | None = None) -> int:
         """Press an inline button: ``press("Next")`` uses the latest bot message that has
         such a button; ``press(message_or_id, "Next")`` a specific message."""
         return await self._press_as(self, message_or_label, label)
@@ -259,21 +239,15 @@ class FakeUser(FakeChat):
         voice = _user_file("voice") | {"duration": duration, "mime_type": "audio/ogg"}
         return await self._send_as(self, {"voice": voice})
 
-    async def send_document(
-        self, file_name: str = "notes.pdf", mime_type: str = "application/pdf"
-    ) -> int:
+    async def send_document(self, file_name: str = "notes.pdf", mime_type: str = "application/pdf") -> int:
         document = _user_file("document") | {
             "file_name": file_name,
             "mime_type": mime_type,
         }
         return await self._send_as(self, {"document": document})
 
-    async def send_location(
-        self, latitude: float = 59.91, longitude: float = 10.75
-    ) -> int:
-        return await self._send_as(
-            self, {"location": {"latitude": latitude, "longitude": longitude}}
-        )
+    async def send_location(self, latitude: float = 59.91, longitude: float = 10.75) -> int:
+        return await self._send_as(self, {"location": {"latitude": latitude, "longitude": longitude}})
 
     async def edit(self, message_id: int, text: str) -> int:
         """Edit one of this user's own earlier messages (an edited_message update)."""
@@ -288,9 +262,7 @@ class FakeUser(FakeChat):
 class FakeGroup(FakeChat):
     """A group chat (negative id); members are FakeUsers looked up by id."""
 
-    def __init__(
-        self, server: FakeTelegram, chat_id: int, title: str = "Test group"
-    ) -> None:
+    def __init__(self, server: FakeTelegram, chat_id: int, title: str = "Test group") -> None:
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
         kind = "supergroup" if chat_id <= -1_000_000_000_000 else "group"
@@ -313,6 +285,4 @@ class FakeGroup(FakeChat):
         message_or_label: SentMessage | int | str,
         label: str | None = None,
     ) -> int:
-        return await self._press_as(
-            self.server.user(from_user_id), message_or_label, label
-        )
+        return await self._press_as(self.server.user(from_user_id), message_or_label, label)

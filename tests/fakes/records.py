@@ -93,9 +93,7 @@ class SentMessage:
             for button in row:
                 if button["text"] == label:
                     return button
-        raise LookupError(
-            f"no button {label!r} on message {self.message_id}: {self.buttons}"
-        )
+        raise LookupError(f"no button {label!r} on message {self.message_id}: {self.buttons}")
 
     def callback_data(self, label: str) -> str:
         data = self.button(label).get("callback_data")

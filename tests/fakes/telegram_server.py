@@ -176,9 +176,7 @@ async def _read_params(request: web.Request) -> Params:
         else:
             for key, value in (await request.post()).items():
                 if isinstance(value, web.FileField):
-                    raw[key] = UploadedFile(
-                        value.file.read(), value.filename, value.content_type
-                    )
+                    raw[key] = UploadedFile(value.file.read(), value.filename, value.content_type)
                 elif isinstance(value, bytes):
                     raw[key] = value.decode()
                 else:
@@ -301,9 +299,7 @@ class FakeTelegram:
     def user(self, user_id: int, language_code: str = "nb") -> FakeUser:
         """The user with this id (created on first use; private chat id == user id)."""
         if user_id not in self.users:
-            self.users[user_id] = self.chats[user_id] = FakeUser(
-                self, user_id, language_code
-            )
+            self.users[user_id] = self.chats[user_id] = FakeUser(self, user_id, language_code)
         return self.users[user_id]
 
     def group(self, chat_id: int, title: str = "Test group") -> FakeGroup:
@@ -342,9 +338,7 @@ class FakeTelegram:
             best = max(best, end - start + 1)
         return best
 
-    def menu(
-        self, language_code: str = "", scope: str = "default"
-    ) -> list[dict[str, str]]:
+    def menu(self, language_code: str = "", scope: str = "default") -> list[dict[str, str]]:
         """Commands stored by setMyCommands for (scope, language_code); see _scope_key."""
         return self.command_menus.get((scope, language_code), [])
 
@@ -369,9 +363,7 @@ class FakeTelegram:
         update = {"update_id": next(self._update_ids), **content}
         self.updates.append(update)
         if self.webhook_url:
-            return await self.push_webhook(
-                self.webhook_url, update, self.webhook_secret
-            )
+            return await self.push_webhook(self.webhook_url, update, self.webhook_secret)
         self._queue.append(update)
         await self._notify()
         return int(update["update_id"])
@@ -384,9 +376,7 @@ class FakeTelegram:
         """
         update = next(u for u in self.updates if u["update_id"] == update_id)
         if self.webhook_url:
-            return await self.push_webhook(
-                self.webhook_url, update, self.webhook_secret
-            )
+            return await self.push_webhook(self.webhook_url, update, self.webhook_secret)
         if update not in self._queue:
             self._queue.append(update)
             self._queue.sort(key=lambda u: int(u["update_id"]))
@@ -394,18 +384,12 @@ class FakeTelegram:
         await self._notify()
         return update_id
 
-    async def push_webhook(
-        self, url: str, update_json: dict[str, Any], secret: str | None = None
-    ) -> int:
+    async def push_webhook(self, url: str, update_json: dict[str, Any], secret: str | None = None) -> int:
         """POST an update to a webhook like Telegram does; returns the HTTP status."""
         if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=10)
-            )
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
-        async with self._session.post(
-            url, json=update_json, headers=headers
-        ) as response:
+        async with self._session.post(url, json=update_json, headers=headers) as response:
             await response.read()
             status = response.status
         self.webhook_deliveries.append((int(update_json.get("update_id", 0)), status))
@@ -416,11 +400,7 @@ class FakeTelegram:
         if offset < 0:
             self._queue = self._queue[offset:]
             return
-        self._queue = [
-            u
-            for u in self._queue
-            if u["update_id"] >= offset or u["update_id"] in self._sticky
-        ]
+        self._queue = [u for u in self._queue if u["update_id"] >= offset or u["update_id"] in self._sticky]
 
     # -- waiting ---------------------------------------------------------------
 
@@ -428,9 +408,7 @@ class FakeTelegram:
         async with self._changed:
             self._changed.notify_all()
 
-    async def wait_quietly(
-        self, condition: Callable[[], object], timeout: float
-    ) -> bool:
+    async def wait_quietly(self, condition: Callable[[], object], timeout: float) -> bool:
         """Wait until condition() is true; False on timeout. No sleeping: the condition
         is re-checked whenever the server records a call or delivers an update."""
         try:
@@ -440,9 +418,7 @@ class FakeTelegram:
         except TimeoutError:
             return bool(condition())
 
-    async def wait_first(
-        self, find: Callable[[], T | None], timeout: float
-    ) -> T | None:
+    async def wait_first(self, find: Callable[[], T | None], timeout: float) -> T | None:
         """Wait until find() returns something and return it (None on timeout)."""
         found: list[T] = []
 
@@ -455,9 +431,7 @@ class FakeTelegram:
         await self.wait_quietly(ready, timeout)
         return found[0] if found else None
 
-    async def wait_until(
-        self, condition: Callable[[], object], timeout: float = 10.0
-    ) -> None:
+    async def wait_until(self, condition: Callable[[], object], timeout: float = 10.0) -> None:
         if not await self.wait_quietly(condition, timeout):
             raise WaitTimeout(f"condition still false after {timeout}s")
 
@@ -472,11 +446,7 @@ class FakeTelegram:
 
         def find() -> Call | None:
             for call in self.all_calls[start:]:
-                if (
-                    call.status
-                    and method in (None, call.method)
-                    and (predicate is None or predicate(call.params))
-                ):
+                if call.status and method in (None, call.method) and (predicate is None or predicate(call.params)):
                     return call
             return None
 
@@ -504,15 +474,10 @@ class FakeTelegram:
             fault = self.faults.take(canonical, call.params)
             if fault is not None and fault.kind == "502":
                 call.status, call.description = 502, "Bad Gateway"
-                return web.Response(
-                    status=502, text=_NGINX_502, content_type="text/html"
-                )
+                return web.Response(status=502, text=_NGINX_502, content_type="text/html")
             if fault is not None:
                 await self._apply_fault(fault)
-            if (
-                canonical.startswith(("send", "edit"))
-                and call.params.get("chat_id") in self.blocked
-            ):
+            if canonical.startswith(("send", "edit")) and call.params.get("chat_id") in self.blocked:
                 raise ApiError(403, BLOCKED)
             self._check_group_rights(canonical, call.params)
             body: dict[str, Any] = {"ok": True, "result": await handler(call.params)}
@@ -553,9 +518,11 @@ class FakeTelegram:
             raise ApiError(403, f"Forbidden: bot was kicked from the {where}")
         if chat.bot_status == "left":
             raise ApiError(403, f"Forbidden: bot is not a member of the {where}")
-        may_send = (chat.bot_status in ("administrator", "creator")
-                    or (chat.bot_status == "restricted" and chat.bot_can_send)
-                    or (chat.bot_status == "member" and chat.members_can_send))
+        may_send = (
+            chat.bot_status in ("administrator", "creator")
+            or (chat.bot_status == "restricted" and chat.bot_can_send)
+            or (chat.bot_status == "member" and chat.members_can_send)
+        )
         if method.startswith("send") and method != "sendChatAction" and not may_send:
             raise bad_request("not enough rights to send text messages to the chat")
 
@@ -599,9 +566,7 @@ class FakeTelegram:
             "date": int(time.time()),
             **content,
         }
-        if (
-            markup and "inline_keyboard" in markup
-        ):  # Telegram echoes only inline keyboards
+        if markup and "inline_keyboard" in markup:  # Telegram echoes only inline keyboards
             raw["reply_markup"] = markup
         chat.history[raw["message_id"]] = raw
         chat.messages.append(
@@ -662,9 +627,7 @@ class FakeTelegram:
         if markup and "inline_keyboard" in markup:
             message.raw["reply_markup"] = markup
         message.raw["edit_date"] = int(time.time())
-        chat.edits.append(
-            Edit(chat.chat_id, message.message_id, method, self._now(), text, markup)
-        )
+        chat.edits.append(Edit(chat.chat_id, message.message_id, method, self._now(), text, markup))
         return message.raw
 
     # -- Bot API methods -------------------------------------------------------
@@ -692,16 +655,13 @@ class FakeTelegram:
         timeout = float(params.get("timeout") or 0)
         if timeout > 0:
             await self.wait_quietly(
-                lambda: (
-                    self._queue or self._closing or generation != self._poll_generation
-                ),
+                lambda: self._queue or self._closing or generation != self._poll_generation,
                 timeout,
             )
         if generation != self._poll_generation:
             raise ApiError(
                 409,
-                "Conflict: terminated by other getUpdates request; "
-                "make sure that only one bot instance is running",
+                "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
             )
         batch = self._queue[: max(1, min(100, int(params.get("limit") or 100)))]
         self._sticky.difference_update(u["update_id"] for u in batch)
@@ -732,9 +692,7 @@ class FakeTelegram:
         return True
 
     async def _get_my_commands(self, params: Params) -> Any:
-        return self.menu(
-            str(params.get("language_code") or ""), _scope_key(params.get("scope"))
-        )
+        return self.menu(str(params.get("language_code") or ""), _scope_key(params.get("scope")))
 
     async def _delete_my_commands(self, params: Params) -> Any:
         key = (_scope_key(params.get("scope")), str(params.get("language_code") or ""))
@@ -780,9 +738,7 @@ class FakeTelegram:
         }
         content: dict[str, Any] = {"document": document}
         caption = self._with_caption(content, params)
-        return self._record_message(
-            chat, "sendDocument", params, content, caption, file
-        )
+        return self._record_message(chat, "sendDocument", params, content, caption, file)
 
     async def _edit_message_text(self, params: Params) -> Any:
         chat, message = self._message_to_edit(params)
@@ -803,16 +759,12 @@ class FakeTelegram:
     async def _edit_message_reply_markup(self, params: Params) -> Any:
         chat, message = self._message_to_edit(params)
         markup = check_reply_markup(params.get("reply_markup"))
-        return self._apply_edit(
-            chat, message, "editMessageReplyMarkup", message.text, markup
-        )
+        return self._apply_edit(chat, message, "editMessageReplyMarkup", message.text, markup)
 
     async def _answer_callback_query(self, params: Params) -> Any:
         user = self._open_queries.pop(str(params.get("callback_query_id")), None)
         if user is None:
-            raise bad_request(
-                "query is too old and response timeout expired or query ID is invalid"
-            )
+            raise bad_request("query is too old and response timeout expired or query ID is invalid")
         user.callback_answers.append(
             CallbackAnswer(
                 str(params["callback_query_id"]),
@@ -844,17 +796,21 @@ class FakeTelegram:
         extra: dict[str, Any] = {}
         if isinstance(chat, FakeGroup):
             extra["permissions"] = dict.fromkeys(_MEMBER_RIGHTS, chat.members_can_send)
-        return chat.raw_chat | extra | {
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": {
-                "unlimited_gifts": False,
-                "limited_gifts": False,
-                "unique_gifts": False,
-                "premium_subscription": False,
-                "gifts_from_channels": False,
-            },
-        }
+        return (
+            chat.raw_chat
+            | extra
+            | {
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {
+                    "unlimited_gifts": False,
+                    "limited_gifts": False,
+                    "unique_gifts": False,
+                    "premium_subscription": False,
+                    "gifts_from_channels": False,
+                },
+            }
+        )
 
     async def _get_chat_member(self, params: Params) -> Any:
         chat = self._chat(params)

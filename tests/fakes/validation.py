@@ -52,9 +52,7 @@ _MD2_PAIRS = {"*": "Bold", "_": "Italic", "~": "Strikethrough", "||": "Spoiler"}
 class ApiError(Exception):
     """An error answer: HTTP status == error_code, like the real Bot API."""
 
-    def __init__(
-        self, code: int, description: str, parameters: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
@@ -93,9 +91,7 @@ class _HtmlChecker(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if not self.open or self.open[-1] != tag:
             expected = f'"</{self.open[-1]}>"' if self.open else "nothing"
-            raise _entities_error(
-                f'Unmatched end tag, expected {expected}, found "</{tag}>"'
-            )
+            raise _entities_error(f'Unmatched end tag, expected {expected}, found "</{tag}>"')
         self.open.pop()
 
     def handle_data(self, data: str) -> None:
@@ -107,9 +103,7 @@ def _plain_html(text: str) -> str:
     checker.feed(text)
     checker.close()
     if checker.open:
-        raise _entities_error(
-            f'Can\'t find end tag corresponding to start tag "{checker.open[-1]}"'
-        )
+        raise _entities_error(f'Can\'t find end tag corresponding to start tag "{checker.open[-1]}"')
     return "".join(checker.plain)
 
 
@@ -133,9 +127,7 @@ def _plain_markdown_v2(text: str) -> str:
             fence = "```" if text.startswith("```", i) else "`"
             end = text.find(fence, i + len(fence))
             if end < 0:
-                raise _entities_error(
-                    f"Can't find end of Code entity at byte offset {_byte_offset(text, i)}"
-                )
+                raise _entities_error(f"Can't find end of Code entity at byte offset {_byte_offset(text, i)}")
             plain.append(text[i + len(fence) : end])
             i = end + len(fence)
             continue
@@ -151,22 +143,16 @@ def _plain_markdown_v2(text: str) -> str:
             else:
                 open_marks[mark] = _byte_offset(text, i)
             i += len(mark) - 1
-        elif (char == ">" and (i == 0 or text[i - 1] == "\n")) or text.startswith(
-            "![", i
-        ):
+        elif (char == ">" and (i == 0 or text[i - 1] == "\n")) or text.startswith("![", i):
             pass  # a blockquote, or a custom emoji ![👍](tg://emoji?id=...)
         elif char in _MD2_ALWAYS_ESCAPED or char in ">|":
-            raise _entities_error(
-                f"Character '{char}' is reserved and must be escaped with the preceding '\\'"
-            )
+            raise _entities_error(f"Character '{char}' is reserved and must be escaped with the preceding '\\'")
         elif char not in "[]":
             plain.append(char)
         i += 1
     if open_marks:
         mark, offset = next(iter(open_marks.items()))
-        raise _entities_error(
-            f"Can't find end of {_MD2_PAIRS[mark]} entity at byte offset {offset}"
-        )
+        raise _entities_error(f"Can't find end of {_MD2_PAIRS[mark]} entity at byte offset {offset}")
     return "".join(plain)
 
 
@@ -207,14 +193,10 @@ def check_reply_markup(markup: Any) -> dict[str, Any] | None:
         for button in row:
             if not _BUTTON_ACTIONS & set(button):
                 raise bad_request(
-                    "can't parse inline keyboard button: "
-                    "Text buttons are unallowed in the inline keyboard"
+                    "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
                 )
             data = button.get("callback_data")
-            if (
-                data is not None
-                and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA
-            ):
+            if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
                 raise bad_request("BUTTON_DATA_INVALID")
     return markup
 
@@ -227,6 +209,4 @@ def check_commands(commands: Any) -> list[dict[str, str]]:
             raise bad_request("BOT_COMMAND_INVALID")
         if not 1 <= len(str(command.get("description", ""))) <= 256:
             raise bad_request("command description is empty")
-    return [
-        {"command": c["command"], "description": c["description"]} for c in commands
-    ]
+    return [{"command": c["command"], "description": c["description"]} for c in commands]

@@ -19,8 +19,7 @@ CODE = re.compile(r"\b[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}\b
 
 def add_clinician(app: App, telegram_id: int, name: str, *, admin: bool = False) -> int:
     with transaction(app.db) as session:
-        clinician = Clinician(telegram_id=telegram_id, name=name, is_admin=admin,
-                              created_at=app.engine.clock.now())
+        clinician = Clinician(telegram_id=telegram_id, name=name, is_admin=admin, created_at=app.engine.clock.now())
         session.add(clinician)
         session.flush()
         assert clinician.id is not None
@@ -30,8 +29,9 @@ def add_clinician(app: App, telegram_id: int, name: str, *, admin: bool = False)
 class Colleague:
     """Sends commands and presses buttons as one Telegram user; reads their private chat."""
 
-    def __init__(self, app: App, telegram_id: int, name: str = "Kari", *, admin: bool = False,
-                 register: bool = True) -> None:
+    def __init__(
+        self, app: App, telegram_id: int, name: str = "Kari", *, admin: bool = False, register: bool = True
+    ) -> None:
         self.app = app
         self.telegram_id = telegram_id
         self.name = name
@@ -75,8 +75,7 @@ class Colleague:
         assert found, reply
         return found.group(0)
 
-    def enrol(self, chat_id: int, label: str, *, program: str = "depression", language: str = "nb"
-              ) -> Participant:
+    def enrol(self, chat_id: int, label: str, *, program: str = "depression", language: str = "nb") -> Participant:
         """A user who starts a course with a code this clinician made."""
         user = Participant(self.app, chat_id, language)
         user.send(f"/start {self.new_code(program, label)}")

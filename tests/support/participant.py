@@ -47,14 +47,18 @@ class Participant:
         message = self.last_with_buttons()
         matches = [b for b in message.buttons if b["text"] == label]
         assert matches, f"no button {label!r} in {message.labels()}"
-        self.app.handle(Event.button(self.chat_id, matches[0]["data"], callback_id="cb", message_id=1,
-                                     language=self.language))
+        self.app.handle(
+            Event.button(self.chat_id, matches[0]["data"], callback_id="cb", message_id=1, language=self.language)
+        )
         return self.receive()
 
     def press_index(self, index: int) -> list[Sent]:
         message = self.last_with_buttons()
-        self.app.handle(Event.button(self.chat_id, message.buttons[index]["data"], callback_id="cb",
-                                     message_id=1, language=self.language))
+        self.app.handle(
+            Event.button(
+                self.chat_id, message.buttons[index]["data"], callback_id="cb", message_id=1, language=self.language
+            )
+        )
         return self.receive()
 
     def press_data(self, data: str) -> list[Sent]:
@@ -88,8 +92,9 @@ class Participant:
 
     def course(self) -> Course:
         with transaction(self.app.db) as session:
-            course = session.exec(select(Course).where(Course.chat_id == self.chat_id)
-                                  .order_by(col(Course.id).desc())).first()
+            course = session.exec(
+                select(Course).where(Course.chat_id == self.chat_id).order_by(col(Course.id).desc())
+            ).first()
             assert course is not None
             return course
 
@@ -102,8 +107,9 @@ class Participant:
     def answer_rows(self) -> list[Answer]:
         course = self.course()
         with transaction(self.app.db) as session:
-            return list(session.exec(select(Answer).where(Answer.course_id == course.id)
-                                     .order_by(col(Answer.id))).all())
+            return list(
+                session.exec(select(Answer).where(Answer.course_id == course.id).order_by(col(Answer.id))).all()
+            )
 
     def scores(self) -> dict[tuple[str, int], int | None]:
         course = self.course()
@@ -114,8 +120,7 @@ class Participant:
     def alerts(self) -> list[Alert]:
         course = self.course()
         with transaction(self.app.db) as session:
-            return list(session.exec(select(Alert).where(Alert.course_id == course.id)
-                                     .order_by(col(Alert.id))).all())
+            return list(session.exec(select(Alert).where(Alert.course_id == course.id).order_by(col(Alert.id))).all())
 
 
 def run_due_timers(app: App) -> int:

@@ -114,8 +114,7 @@ async def answer_measure(chat: Chat, values: list[int]) -> None:
             await chat.press(paused[-1]["text"])
 
 
-async def do_intake(chat: Chat, locale: str = "nb", phq: list[int] | None = None,
-                    gad: list[int] | None = None) -> None:
+async def do_intake(chat: Chat, locale: str = "nb", phq: list[int] | None = None, gad: list[int] | None = None) -> None:
     consent, age, impact = INTAKE[locale]
     await chat.press(consent)
     await chat.press(age)
@@ -142,8 +141,14 @@ async def do_closing(chat: Chat, phq: list[int], gad: list[int]) -> None:
     await answer_measure(chat, phq)
     await answer_measure(chat, gad)
     await chat.press_index(0)  # did part 6; the chart comes now
-    for text in ("Å legge merke til tankene", "Aktivitetsplan", "Trekker meg unna, sover dårlig",
-                 "Ringe søsteren min og bruke dagboken", "Søsteren min", "Barna mine"):  # safety plan 1, 2, 4, 7
+    for text in (
+        "Å legge merke til tankene",
+        "Aktivitetsplan",
+        "Trekker meg unna, sover dårlig",
+        "Ringe søsteren min og bruke dagboken",
+        "Søsteren min",
+        "Barna mine",
+    ):  # safety plan 1, 2, 4, 7
         await chat.send(text)
     await chat.press_index(0)  # finished all
     await chat.press_index(0)  # better
@@ -211,9 +216,11 @@ class Running:
 
 
 def settings_for(server: FakeTelegram, database_url: str, **overrides: Any) -> Any:
-    values: dict[str, Any] = {"telegram_token": server.token,
-                              "telegram_api_url": server.base_url.removesuffix("/bot"),
-                              "scheduler_interval_seconds": 3600.0}
+    values: dict[str, Any] = {
+        "telegram_token": server.token,
+        "telegram_api_url": server.base_url.removesuffix("/bot"),
+        "scheduler_interval_seconds": 3600.0,
+    }
     values.update(overrides)
     settings = make_settings(database_url, **values)
     if settings.clinician_chat_id is not None and settings.clinician_chat_id < 0:
@@ -222,8 +229,14 @@ def settings_for(server: FakeTelegram, database_url: str, **overrides: Any) -> A
 
 
 @asynccontextmanager
-async def running_bot(database_url: str, clock: FakeClock | None = None, *, tuning: Tuning = FAST,
-                      server: FakeTelegram | None = None, **overrides: Any) -> AsyncIterator[Running]:
+async def running_bot(
+    database_url: str,
+    clock: FakeClock | None = None,
+    *,
+    tuning: Tuning = FAST,
+    server: FakeTelegram | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Running]:
     """FakeTelegram (unless given) and the guidebot Telegram application, started and stopped."""
     async with _server(server) as fake:
         clock = clock or FakeClock()
@@ -272,8 +285,14 @@ class BotProcess:
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).parent / "guidebot"), "run", cwd=self.cwd, env=self.env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            str(Path(sys.executable).parent / "guidebot"),
+            "run",
+            cwd=self.cwd,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
 
     async def wait(self, timeout: float = SETTLE_TIMEOUT) -> int:
         assert self.process is not None

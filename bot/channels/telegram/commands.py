@@ -26,7 +26,6 @@ async def register_commands(bot: Bot, renderer: Renderer, default_locale: str) -
             await bot.set_my_commands(menu(renderer, language), language_code=language)
         await bot.set_my_commands(menu(renderer, default_locale))
     except TelegramError as exc:
-        log.warning("the command menu was not registered (%s); it is tried again at the next start",
-                    type(exc).__name__)
+        log.warning("the command menu was not registered (%s); it is tried again at the next start", type(exc).__name__)
         return False
     return True

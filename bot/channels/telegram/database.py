@@ -28,8 +28,7 @@ class Database:
     def __init__(self, engine: Engine, threads: int) -> None:
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
-        self._pool = ThreadPoolExecutor(max_workers=1 if self.sqlite else threads,
-                                        thread_name_prefix="guidebot-db")
+        self._pool = ThreadPoolExecutor(max_workers=1 if self.sqlite else threads, thread_name_prefix="guidebot-db")
         self._connection: Connection | None = None
 
     async def run(self, work: Work[T]) -> T:

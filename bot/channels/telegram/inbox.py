@@ -42,8 +42,7 @@ def store_updates(session: Session, updates: list[Update], now: datetime) -> lis
     if not fresh:
         return []
     values: list[dict[str, Any]] = [
-        {"update_id": update_id, "chat_id": chat_id_of(update), "payload": update, "received_at": now,
-         "attempts": 0}
+        {"update_id": update_id, "chat_id": chat_id_of(update), "payload": update, "received_at": now, "attempts": 0}
         for update_id, update in sorted(fresh.items())
     ]
     dialect = session.get_bind().dialect.name
@@ -55,8 +54,10 @@ def store_updates(session: Session, updates: list[Update], now: datetime) -> lis
         .returning(col(InboxItem.id), col(InboxItem.chat_id), col(InboxItem.update_id))
     )
     inserted = session.execute(statement).all()
-    return sorted((Stored(int(row_id), int(chat_id), fresh[int(update_id)]) for row_id, chat_id, update_id in inserted),
-                  key=lambda stored: stored.row_id)
+    return sorted(
+        (Stored(int(row_id), int(chat_id), fresh[int(update_id)]) for row_id, chat_id, update_id in inserted),
+        key=lambda stored: stored.row_id,
+    )
 
 
 def pending_rows(session: Session) -> list[Stored]:
@@ -99,7 +100,8 @@ KEEP_PROCESSED = timedelta(days=7)
 def prune_processed(session: Session, now: datetime) -> int:
     """Forget processed updates old enough that Telegram can no longer send them again."""
     result = session.execute(
-        delete(InboxItem).where(col(InboxItem.processed_at).is_not(None),
-                                col(InboxItem.processed_at) < now - KEEP_PROCESSED)
+        delete(InboxItem).where(
+            col(InboxItem.processed_at).is_not(None), col(InboxItem.processed_at) < now - KEEP_PROCESSED
+        )
     )
     return int(getattr(result, "rowcount", 0) or 0)

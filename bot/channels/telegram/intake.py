@@ -42,8 +42,18 @@ Clock = Callable[[], datetime]
 
 
 class Poller:
-    def __init__(self, bot: Bot, db: Database, worker: Worker, activity: Activity, now: Clock, *, timeout: int,
-                 backoff: Backoff, failpoint: Failpoint) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        db: Database,
+        worker: Worker,
+        activity: Activity,
+        now: Clock,
+        *,
+        timeout: int,
+        backoff: Backoff,
+        failpoint: Failpoint,
+    ) -> None:
         self.bot = bot
         self.db = db
         self.worker = worker
@@ -116,8 +126,18 @@ def parse_listen(listen: str) -> tuple[str, int]:
 
 
 class WebhookServer:
-    def __init__(self, db: Database, worker: Worker, activity: Activity, now: Clock, *, secret: str, listen: str,
-                 path: str, failpoint: Failpoint) -> None:
+    def __init__(
+        self,
+        db: Database,
+        worker: Worker,
+        activity: Activity,
+        now: Clock,
+        *,
+        secret: str,
+        listen: str,
+        path: str,
+        failpoint: Failpoint,
+    ) -> None:
         self.db = db
         self.worker = worker
         self.activity = activity

@@ -46,24 +46,35 @@ def load_due(session: Session, after_id: int, now: datetime) -> list[Pending]:
         update(OutboxItem).where(col(OutboxItem.id) > after_id, sent_at, failed, blocked).values(failed="unreachable")
     )
     rows = session.execute(
-        columns(col(OutboxItem.id), col(OutboxItem.chat_id), col(OutboxItem.kind), col(OutboxItem.payload),
-                col(OutboxItem.image))
-        .where(col(OutboxItem.id) > after_id, sent_at, failed,
-               or_(col(OutboxItem.not_before).is_(None), col(OutboxItem.not_before) <= now))
+        columns(
+            col(OutboxItem.id),
+            col(OutboxItem.chat_id),
+            col(OutboxItem.kind),
+            col(OutboxItem.payload),
+            col(OutboxItem.image),
+        )
+        .where(
+            col(OutboxItem.id) > after_id,
+            sent_at,
+            failed,
+            or_(col(OutboxItem.not_before).is_(None), col(OutboxItem.not_before) <= now),
+        )
         .order_by(col(OutboxItem.id))
         .limit(BATCH)
     ).all()
-    return [Pending(int(row_id), chat_id, kind, dict(payload), image,
-                    _original_text(session, chat_id, kind, payload))
-            for row_id, chat_id, kind, payload, image in rows]
+    return [
+        Pending(int(row_id), chat_id, kind, dict(payload), image, _original_text(session, chat_id, kind, payload))
+        for row_id, chat_id, kind, payload, image in rows
+    ]
 
 
 def _original_text(session: Session, chat_id: int, kind: str, payload: dict[str, Any]) -> str | None:
     if kind != "clear_buttons" or not payload.get("chosen"):
         return None
     original = session.exec(
-        select(OutboxItem.payload).where(OutboxItem.chat_id == chat_id, OutboxItem.kind == "text",
-                                         OutboxItem.message_id == payload.get("message_id"))
+        select(OutboxItem.payload).where(
+            OutboxItem.chat_id == chat_id, OutboxItem.kind == "text", OutboxItem.message_id == payload.get("message_id")
+        )
     ).first()
     if original is None:
         return None

@@ -15,8 +15,12 @@ from typing import Any
 
 REDACTED = "<redacted>"
 
-_QUIET = {"telegram": logging.INFO, "httpx": logging.WARNING, "httpcore": logging.INFO,
-          "aiohttp.access": logging.WARNING}
+_QUIET = {
+    "telegram": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.INFO,
+    "aiohttp.access": logging.WARNING,
+}
 _secrets: set[str] = set()
 _installed = False
 

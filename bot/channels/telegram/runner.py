@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FAILPOINT_ENV = "GUIDEBOT_FAILPOINT"
-BAD_TOKEN = ("guidebot: Telegram did not accept the bot token. Set GUIDEBOT_TELEGRAM_TOKEN to the token "  # noqa: S105
-             "@BotFather gave you.")
+BAD_TOKEN = (
+    "guidebot: Telegram did not accept the bot token. Set GUIDEBOT_TELEGRAM_TOKEN to the token "  # noqa: S105
+    "@BotFather gave you."
+)
 NO_TOKEN = "guidebot: no bot token. Set GUIDEBOT_TELEGRAM_TOKEN to the token @BotFather gave you."  # noqa: S105
 
 

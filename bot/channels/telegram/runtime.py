@@ -45,8 +45,10 @@ class SettingsProblem(Exception):
     """A setting the bot cannot run with; the message says what to set."""
 
 
-NO_TEAM_CHAT = ("no team chat for the alerts. Set GUIDEBOT_CLINICIAN_CHAT_ID to the clinicians' team chat "
-                "(a negative number such as -1001234567890), with the bot added to it.")
+NO_TEAM_CHAT = (
+    "no team chat for the alerts. Set GUIDEBOT_CLINICIAN_CHAT_ID to the clinicians' team chat "
+    "(a negative number such as -1001234567890), with the bot added to it."
+)
 
 
 async def team_chat_problem(bot: Bot, chat_id: int) -> str | None:
@@ -60,8 +62,11 @@ async def team_chat_problem(bot: Bot, chat_id: int) -> str | None:
         return f"the bot is not a member of it (status '{status}')"
     if isinstance(member, ChatMemberRestricted) and (not member.is_member or not member.can_send_messages):
         return "the bot is restricted there and may not send messages"
-    if status == ChatMemberStatus.MEMBER and chat.permissions is not None \
-            and chat.permissions.can_send_messages is False:
+    if (
+        status == ChatMemberStatus.MEMBER
+        and chat.permissions is not None
+        and chat.permissions.can_send_messages is False
+    ):
         return "members may not send messages there, and the bot is not an administrator"
     return None
 
@@ -108,9 +113,16 @@ class TelegramBot:
         self.bot = make_bot(self.settings, self.tuning)
         self.db = Database(app.db, self.settings.workers)
         self.activity = Activity()
-        self.sender = Sender(self.bot, app, self.db, self.activity, limits=self.tuning.limits,
-                             concurrency=self.tuning.send_concurrency, backoff=self.tuning.backoff,
-                             mark_every=self.tuning.mark_every)
+        self.sender = Sender(
+            self.bot,
+            app,
+            self.db,
+            self.activity,
+            limits=self.tuning.limits,
+            concurrency=self.tuning.send_concurrency,
+            backoff=self.tuning.backoff,
+            mark_every=self.tuning.mark_every,
+        )
         self.sends_here = self.tuning.role in ("all", "send")
         self.timers = Timers(app, self.db, self._wake_sender)
         self.worker: Worker | None = None
@@ -130,8 +142,9 @@ class TelegramBot:
     async def start(self) -> None:
         settings = self.settings
         if self.uses_webhook and not settings.webhook_secret:
-            raise SettingsProblem("webhook mode needs a secret: set GUIDEBOT_WEBHOOK_SECRET "
-                                  "(1-256 characters A-Z, a-z, 0-9, _ and -)")
+            raise SettingsProblem(
+                "webhook mode needs a secret: set GUIDEBOT_WEBHOOK_SECRET (1-256 characters A-Z, a-z, 0-9, _ and -)"
+            )
         await self._connect()
         await self._check_team_chat()
         if self.tuning.role == "send":
@@ -141,8 +154,15 @@ class TelegramBot:
             return
         # The learned net trains once per process (about 2 s); do it now, not on someone's first message.
         await asyncio.to_thread(self.app.dialogs.current.dialogs.escalation.learned.warm_up)
-        self.worker = Worker(self.app, self.db, self.username, self._wake_sender, self.activity,
-                             concurrency=settings.workers, failpoint=self.failpoint)
+        self.worker = Worker(
+            self.app,
+            self.db,
+            self.username,
+            self._wake_sender,
+            self.activity,
+            concurrency=settings.workers,
+            failpoint=self.failpoint,
+        )
         await self.worker.load_pending()
         if self.sends_here:
             await self.sender.scan()
@@ -150,17 +170,33 @@ class TelegramBot:
         await register_commands(self.bot, self.app.dialogs.current.renderer, settings.locale)
         now = self.app.engine.clock.now
         if self.uses_webhook:
-            self.webhook = WebhookServer(self.db, self.worker, self.activity, now, secret=settings.webhook_secret,
-                                         listen=settings.listen, path=urlsplit(settings.webhook_url).path,
-                                         failpoint=self.failpoint)
+            self.webhook = WebhookServer(
+                self.db,
+                self.worker,
+                self.activity,
+                now,
+                secret=settings.webhook_secret,
+                listen=settings.listen,
+                path=urlsplit(settings.webhook_url).path,
+                failpoint=self.failpoint,
+            )
             await self.webhook.start()
-            await self.bot.set_webhook(settings.webhook_url, secret_token=settings.webhook_secret,
-                                       allowed_updates=list(ALLOWED_UPDATES))
+            await self.bot.set_webhook(
+                settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=list(ALLOWED_UPDATES)
+            )
             log.info("receiving updates by webhook on %s:%s", self.webhook.host, self.webhook.port)
         else:
             await self.bot.delete_webhook()
-            self.poller = Poller(self.bot, self.db, self.worker, self.activity, now, timeout=self.tuning.poll_timeout,
-                                 backoff=self.tuning.backoff, failpoint=self.failpoint)
+            self.poller = Poller(
+                self.bot,
+                self.db,
+                self.worker,
+                self.activity,
+                now,
+                timeout=self.tuning.poll_timeout,
+                backoff=self.tuning.backoff,
+                failpoint=self.failpoint,
+            )
             self._spawn(self.poller.run())
             log.info("receiving updates by long polling as @%s", self.username)
 
@@ -197,8 +233,10 @@ class TelegramBot:
                 continue
             break
         if problem is not None:
-            raise SettingsProblem(f"the bot cannot post in the team chat GUIDEBOT_CLINICIAN_CHAT_ID={chat_id}: "
-                                  f"{problem}. Add the bot to that chat and let it send messages, or fix the id.")
+            raise SettingsProblem(
+                f"the bot cannot post in the team chat GUIDEBOT_CLINICIAN_CHAT_ID={chat_id}: "
+                f"{problem}. Add the bot to that chat and let it send messages, or fix the id."
+            )
         await self.db.run(lambda session: mark_reachable(session, chat_id, self.app.engine.clock.now()))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -288,6 +326,7 @@ class TelegramBot:
             raise
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        traceback: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         await self.stop()

@@ -69,8 +69,18 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 
 
 class Sender:
-    def __init__(self, bot: Bot, app: App, db: Database, activity: Activity, *, limits: SendLimits,
-                 concurrency: int, backoff: Backoff, mark_every: float) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        app: App,
+        db: Database,
+        activity: Activity,
+        *,
+        limits: SendLimits,
+        concurrency: int,
+        backoff: Backoff,
+        mark_every: float,
+    ) -> None:
         self.bot = bot
         self.app = app
         self.db = db
@@ -194,8 +204,12 @@ class Sender:
                 await self._pause(seconds)
                 continue
             except ChatMigrated as exc:
-                log.warning("outbox row %s: the group became supergroup %s; update GUIDEBOT_CLINICIAN_CHAT_ID "
-                            "if it is the team chat", row_id, exc.new_chat_id)
+                log.warning(
+                    "outbox row %s: the group became supergroup %s; update GUIDEBOT_CLINICIAN_CHAT_ID "
+                    "if it is the team chat",
+                    row_id,
+                    exc.new_chat_id,
+                )
                 chat_id = int(exc.new_chat_id)
                 continue
             except Forbidden:
@@ -209,8 +223,7 @@ class Sender:
                 failures += 1
                 self._log_retry(row_id, exc, failures)
                 if failures >= MAX_OTHER_ERRORS:
-                    await self.db.run(partial(mark_failed, row_id=row_id, reason=type(exc).__name__,
-                                              attempts=attempts))
+                    await self.db.run(partial(mark_failed, row_id=row_id, reason=type(exc).__name__, attempts=attempts))
                     return Outcome.SET_ASIDE
             else:
                 done += 1
@@ -250,11 +263,15 @@ class Sender:
         chat_id = pending.chat_id
         if chat_id == self._team_chat:
             self._team_down = True
-            log.error("outbox row %s: Telegram refuses the bot in the team chat (GUIDEBOT_CLINICIAN_CHAT_ID); "
-                      "alerts go to the admins' private chats until it works again", pending.row_id)
+            log.error(
+                "outbox row %s: Telegram refuses the bot in the team chat (GUIDEBOT_CLINICIAN_CHAT_ID); "
+                "alerts go to the admins' private chats until it works again",
+                pending.row_id,
+            )
         elif chat_id < 0:
-            log.error("outbox row %s: the bot may not write to group chat %s; is it still a member?",
-                      pending.row_id, chat_id)
+            log.error(
+                "outbox row %s: the bot may not write to group chat %s; is it still a member?", pending.row_id, chat_id
+            )
         else:
             log.info("outbox row %s: the user has blocked the bot; their messages are set aside", pending.row_id)
         await self.db.run(lambda session: self._set_aside_blocked(session, pending, attempts))

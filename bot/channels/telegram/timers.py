@@ -22,8 +22,11 @@ class Timers:
 
     async def run_due(self) -> int:
         """Run every due timer, each in its own transaction; returns how many ran."""
-        events = await self.db.run(lambda session: due_events(
-            session, self.app.engine.clock.now(), course_ttl_days=self.app.settings.course_ttl_days))
+        events = await self.db.run(
+            lambda session: due_events(
+                session, self.app.engine.clock.now(), course_ttl_days=self.app.settings.course_ttl_days
+            )
+        )
         for event in events:
             try:
                 await self.db.run(partial(self.app.engine.handle, event=event))

@@ -26,8 +26,9 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._connections),
-                                                  headers={"User-Agent": self.USER_AGENT})
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._connections), headers={"User-Agent": self.USER_AGENT}
+            )
 
     async def shutdown(self) -> None:
         if self._session is not None:
@@ -51,8 +52,9 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None:
             raise RuntimeError("AiohttpRequest is not initialized")
-        timeout = aiohttp.ClientTimeout(sock_connect=self._seconds(connect_timeout),
-                                        sock_read=self._seconds(read_timeout))
+        timeout = aiohttp.ClientTimeout(
+            sock_connect=self._seconds(connect_timeout), sock_read=self._seconds(read_timeout)
+        )
         try:
             async with self._session.request(method, url, data=_body(request_data), timeout=timeout) as response:
                 return response.status, await response.read()

@@ -16,8 +16,20 @@ ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_membe
 UNREADABLE_CONTENT = ("voice", "video_note", "audio")
 # Other content the engine cannot use; it answers with a kind "text only, please".
 UNSUPPORTED_CONTENT = (
-    "sticker", "photo", "video", "document", "animation", "location",
-    "venue", "contact", "poll", "dice", "game", "story", "paid_media", "checklist",
+    "sticker",
+    "photo",
+    "video",
+    "document",
+    "animation",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
+    "game",
+    "story",
+    "paid_media",
+    "checklist",
 )
 
 

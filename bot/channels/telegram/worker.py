@@ -36,8 +36,18 @@ MAX_ATTEMPTS = 3
 
 
 class Worker:
-    def __init__(self, app: App, db: Database, bot_username: str, wake_sender: Wake, activity: Activity, *,
-                 concurrency: int, failpoint: Failpoint, retry_delay: float = 0.2) -> None:
+    def __init__(
+        self,
+        app: App,
+        db: Database,
+        bot_username: str,
+        wake_sender: Wake,
+        activity: Activity,
+        *,
+        concurrency: int,
+        failpoint: Failpoint,
+        retry_delay: float = 0.2,
+    ) -> None:
         self.app = app
         self.db = db
         self.bot_username = bot_username

@@ -13,20 +13,21 @@ from alembic import op
 
 import bot.storage.types
 
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('servicestate',
-    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('value', sa.JSON(), nullable=False),
-    sa.Column('updated_at', bot.storage.types.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('key')
+    op.create_table(
+        "servicestate",
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("value", sa.JSON(), nullable=False),
+        sa.Column("updated_at", bot.storage.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
     )
 
 
 def downgrade() -> None:
-    op.drop_table('servicestate')
+    op.drop_table("servicestate")
