@@ -24,7 +24,7 @@ from bot.engine.events import Event
 from bot.engine.service_hours import parse
 from bot.engine.team_chat import KEY, mark_reachable, unreachable_since
 from bot.storage.db import transaction
-from bot.storage.models import Alert, OutboxItem, ServiceState
+from bot.storage.models import Alert, AuditEntry, OutboxItem, ServiceState
 from bot.storage.outbox import take_unsent
 from tests.conftest import make_settings
 from tests.support.cli import guidebot, use_database
@@ -223,7 +223,12 @@ def test_delete_keeps_an_unacknowledged_alert_under_its_label(app: App) -> None:
     assert alert.evidence and alert.messages[0]["text"] == "jeg vil ta livet mitt"
     assert any("K-3001" in m.text for m in kari.send("/alerts"))
     kari.send(f"/ack {alert.id}")
-    assert _alerts(app)[0].acknowledged_at is not None
+    # Acknowledged (the team is told, the audit keeps it without the label), and then erased too.
+    assert any("K-3001" in m.text and "kvittert" in m.text for m in _take(app, TEAM))
+    with transaction(app.db) as session:
+        [acked] = session.exec(select(AuditEntry).where(AuditEntry.action == "alert_acknowledged")).all()
+        assert acked.detail["alert_id"] == alert.id and acked.subject is None
+    assert _alerts(app) == []
 
 
 def test_delete_without_an_open_alert_says_nothing_of_alerts_and_erases_acknowledged_ones(app: App) -> None:

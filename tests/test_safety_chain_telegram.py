@@ -13,7 +13,7 @@ from bot.channels.telegram.runtime import SettingsProblem, TelegramBot
 from bot.clock import FakeClock
 from bot.engine.team_chat import KEY
 from bot.storage.db import transaction
-from bot.storage.models import Alert, ServiceState
+from bot.storage.models import Alert, AuditEntry, ServiceState
 from tests.fakes import FakeTelegram, SentMessage
 from tests.support.clinician import CODE, add_clinician
 from tests.support.telegram_harness import FAST, BotProcess, enrol, running_bot, settings_for
@@ -236,7 +236,11 @@ async def test_delete_with_an_open_alert_keeps_the_alert(sqlite_url: str) -> Non
         [alert] = _alerts_for(team.messages, "K-42")
         await team.press(501, alert, "Kvitter")
         await tg.settle(int(tg.server.updates[-1]["update_id"]))
-        assert _stored_alerts(tg.app)[0].acknowledged_at is not None
+        # Acknowledged (recorded without the label, the team told), and then erased too.
+        with transaction(tg.app.db) as session:
+            [acked] = session.exec(select(AuditEntry).where(AuditEntry.action == "alert_acknowledged")).all()
+            assert acked.detail["alert_id"] == stored.id and acked.subject is None
+        assert _stored_alerts(tg.app) == []
         assert "K-42" in (team.messages[-1].text or "")
 
 

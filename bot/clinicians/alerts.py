@@ -1,7 +1,8 @@
 """/alerts, /ack and the alert buttons.
 
 Acknowledging records who and when, stops the re-sends, takes the buttons off
-every delivered copy and tells everyone who got the alert.
+every delivered copy and tells everyone who got the alert. An alert kept after
+its person erased their data (/delete) is erased once acknowledged.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from bot.clinicians.caseload import open_alerts
 from bot.clinicians.desk import Desk
 from bot.clinicians.facts import alert_facts
 from bot.engine.alerts import alert_buttons, alert_recipients, alert_view
+from bot.engine.personal_data import finish_erasure
 from bot.storage.models import Alert, OutboxItem
 
 # /alerts lists at most this many, one message each with its buttons.
@@ -52,6 +54,7 @@ def acknowledge(desk: Desk, alert_id: int) -> tuple[Alert | None, bool]:
     chats = alert_recipients(desk.session, desk.turn, alert, admins=alert.admins_notified)
     for chat in dict.fromkeys([*chats, desk.chat_id]):
         desk.turn.out.text(chat, text)
+    finish_erasure(desk.session, desk.now, alert, desk.turn.engine.config.clinician_chat_id)  # kept after /delete
     return alert, True
 
 

@@ -38,19 +38,20 @@ def show_case(desk: Desk, course: Course, *, chat_id: int | None = None, alert: 
     if alert is not None and alert.id not in {a.id for a in shown}:
         shown.append(alert)
     alerts = [alert_facts(desk, a) for a in shown]
-    desk.send(desk.text("clinician.case.summary", case=facts, alerts=alerts), chat_id=target)
+    about = course.id  # every message of the view goes with the course on /delete
+    desk.send(desk.text("clinician.case.summary", case=facts, alerts=alerts), chat_id=target, about=about)
     chart = _chart(desk, course, summary.scores)
     if chart is not None:
-        desk.turn.out.photo(target, chart, desk.text("clinician.case.chart_caption", case=facts))
+        desk.turn.out.photo(target, chart, desk.text("clinician.case.chart_caption", case=facts), course_id=about)
     answers = shown_answers(desk, course)
     if answers:
-        desk.send(desk.text("clinician.case.answers", case=facts, answers=answers), chat_id=target)
+        desk.send(desk.text("clinician.case.answers", case=facts, answers=answers), chat_id=target, about=about)
     plan = safety_plan_facts(desk, course)
     if plan is not None:
-        desk.send(desk.text("clinician.case.safety_plan", case=facts, plan=plan), chat_id=target)
+        desk.send(desk.text("clinician.case.safety_plan", case=facts, plan=plan), chat_id=target, about=about)
     note = draft_note(desk, summary)
     for piece in split_message(note):
-        desk.turn.out.text(target, piece)
+        desk.turn.out.text(target, piece, course_id=about)
     desk.audit("case_viewed", course.label)
 
 

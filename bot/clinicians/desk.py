@@ -82,13 +82,18 @@ class Desk:
     def reply(self, key: str, *, buttons: Buttons | None = None, **values: Any) -> None:
         self.send(self.text(key, **values), buttons=buttons)
 
-    def send(self, text: str, *, buttons: Buttons | None = None, chat_id: int | None = None) -> None:
-        """Send to the clinician (or `chat_id`), split to fit Telegram; buttons go on the last piece."""
+    def send(
+        self, text: str, *, buttons: Buttons | None = None, chat_id: int | None = None, about: int | None = None
+    ) -> None:
+        """Send to the clinician (or `chat_id`), split to fit Telegram; buttons go on the last piece.
+
+        `about` is the id of the course the text shows, so that /delete erases it with the course.
+        """
         target = self.chat_id if chat_id is None else chat_id
         pieces = split_message(text)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
-            self.turn.out.text(target, piece, buttons=buttons if last else None)
+            self.turn.out.text(target, piece, buttons=buttons if last else None, course_id=about)
 
     def audit(self, action: str, subject: str | None = None, **detail: object) -> None:
         audit(self.session, self.now, self.actor, action, subject, **detail)

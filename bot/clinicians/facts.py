@@ -161,6 +161,7 @@ def alert_facts(desk: Desk, alert: Alert) -> dict[str, Any]:
         "acknowledged_at": desk.format_time(alert.acknowledged_at),
         "edited": any(m.get("edited") for m in alert.messages),
         "messages": alert_messages(desk, alert),
+        "erased": alert.erased_at is not None,  # kept after the person's /delete until acknowledged
     }
 
 

@@ -43,6 +43,7 @@ _ALERT: dict[str, Any] = {
     "acknowledged_at": "2026-01-14 18:12",
     "edited": True,
     "messages": [{"text": "Jeg sov dårlig i natt og orker ikke mer", "edited": True, "time": "2026-01-14 18:05"}],
+    "erased": False,
 }
 
 _NOTE: dict[str, Any] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,8 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -43,6 +46,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten with zeros, not left in free pages (docs/privacy.md).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -56,6 +61,35 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: everything in it commits together or not at all."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def scrub_after_commit(session: Session) -> None:
+    """Once the session's transaction commits, leave no copy of deleted rows in the files.
+
+    With `secure_delete` SQLite zeroes what is deleted, but older versions of the
+    pages stay in the write-ahead log until a checkpoint: a TRUNCATE checkpoint
+    copies the newest pages into the database file and empties the log. PostgreSQL
+    keeps dead rows until VACUUM; what that means is in docs/privacy.md.
+    """
+    event.listen(session, "after_commit", _checkpoint, once=True)
+
+
+def _checkpoint(session: Session) -> None:
+    engine = session.get_bind()
+    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+        return
+    connection = engine.raw_connection()  # outside any transaction: BEGIN IMMEDIATE would block the checkpoint
+    try:
+        cursor = connection.cursor()
+        busy, _log_pages, _moved = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        cursor.close()
+    finally:
+        connection.close()
+    if busy:
+        log.error(
+            "the SQLite write-ahead log could not be emptied after an erasure (a reader held it); "
+            "erased text stays in the -wal file until the next checkpoint"
+        )
 
 
 def alembic_config(url: str) -> Config:

@@ -115,6 +115,9 @@ class Alert(SQLModel, table=True):
     held_until: datetime | None = _utc(default=None)
     # The chat, for alerts from a chat with no course (no code redeemed yet).
     chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    # When the person erased their data (/delete) while no clinician had acknowledged the
+    # alert: it stays until acknowledged, and is erased then (bot/engine/personal_data.py).
+    erased_at: datetime | None = _utc(default=None)
 
 
 class InboxItem(SQLModel, table=True):
@@ -136,13 +139,16 @@ class OutboxItem(SQLModel, table=True):
     """A message committed for delivery; the sender delivers it at least once."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "sent_at", "chat_id", "id"),)
+    # Ids only ever grow, also on SQLite after the newest rows are erased: the sender loads
+    # the rows above the highest id it has seen.
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "chat_id", "id"), {"sqlite_autoincrement": True})
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_type=BigInteger)
     kind: str = "text"
     payload: dict[str, Any] = _json(dict)
     image: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # The course the row is to or about (a clinician's view of a case too): /delete erases it.
     course_id: int | None = Field(default=None, index=True)
     alert_id: int | None = None
     created_at: datetime = _utc()
