@@ -100,6 +100,10 @@ def _alert_data(alert: Alert) -> dict[str, Any]:
         "week": alert.week,
         "at": _iso(alert.created_at),
         "acknowledged_at": _iso(alert.acknowledged_at),
+        "evidence": list(alert.evidence),
+        "messages": [
+            {"text": m.get("text"), "at": m.get("at"), "edited": bool(m.get("edited"))} for m in alert.messages
+        ],
     }
 
 

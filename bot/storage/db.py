@@ -75,8 +75,9 @@ def scrub_after_commit(session: Session) -> None:
 
 
 def _checkpoint(session: Session) -> None:
-    engine = session.get_bind()
-    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine  # the Telegram channel binds a connection
+    if engine.dialect.name != "sqlite":
         return
     connection = engine.raw_connection()  # outside any transaction: BEGIN IMMEDIATE would block the checkpoint
     try:
