@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,27 @@ def any_db_app(database_url: str, clock: FakeClock, shipped_dialogs: DialogStore
     application = build_app(make_settings(database_url), clock, run_migrations=False, dialogs=shipped_dialogs)
     yield application
     application.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def dashboard_template(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, shipped_dialogs: DialogStore
+) -> tuple[Path, datetime]:
+    """A SQLite file with the dashboard tests' caseload, made once, and the clock's time after it."""
+    from tests.support.dashboard import seed_caseload
+
+    path = tmp_path_factory.mktemp("dashboard") / "caseload.db"
+    shutil.copy(sqlite_template, path)
+    clock = FakeClock()
+    seed_caseload(f"sqlite:///{path}", clock, shipped_dialogs)
+    return path, clock.now()
+
+
+@pytest.fixture
+def caseload_url(tmp_path: Path, dashboard_template: tuple[Path, datetime], clock: FakeClock) -> str:
+    """SQLite with Kari's cases K-A (week 3, scores, homework) and K-B (an open alert), and Per's K-C."""
+    template, now = dashboard_template
+    path = tmp_path / "guidebot.db"
+    shutil.copy(template, path)
+    clock.set(now)
+    return f"sqlite:///{path}"
