@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -150,3 +151,30 @@ def caseload_url(tmp_path: Path, dashboard_template: tuple[Path, datetime], cloc
     shutil.copy(template, path)
     clock.set(now)
     return f"sqlite:///{path}"
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _no_browser(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (the browser tests are mandatory in CI; .ci/run installs chromium)")
+    pytest.skip(f"{reason}: the dashboard's browser tests need Debian's chromium (apt-get install chromium)")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Headless Chromium from Debian, driven by Playwright (no browser download)."""
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        _no_browser("Playwright is not installed (pip install -e '.[dev]')")
+    executable = shutil.which("chromium") or shutil.which(CHROMIUM)
+    if executable is None:
+        _no_browser(f"no chromium on the PATH or at {CHROMIUM}")
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=executable)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()

@@ -53,7 +53,7 @@ SECURITY_HEADERS = {
     ),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no-referrer would make the browser send "Origin: null" with forms
     "Cache-Control": "no-store",
 }
 MAX_ALERT_DIGITS = 12

@@ -23,8 +23,8 @@ FRAME = "#757575"
 RULE = "#e0e0e0"
 
 _OPEN = Markup(
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
-    'aria-labelledby="{id}-title {id}-desc" class="chart" id="{id}">'
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+    'role="img" aria-labelledby="{id}-title {id}-desc" class="chart" id="{id}">'
     '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>'
 )
 _CLOSE = Markup("</svg>")
@@ -82,7 +82,7 @@ def score_chart(
 
     `texts` has "title", "desc" (the whole chart in words), "week" and "total".
     """
-    width, left, right, top, panel_height, gap = 720, 56, 170, 34, 170, 58
+    width, left, right, top, panel_height, gap = 760, 56, 220, 34, 170, 58
     plot_width = width - left - right
     height = top + len(panels) * (panel_height + gap)
     step = plot_width / max(last_week, 1)
@@ -147,9 +147,9 @@ def rate_chart(
     chart_id: str,
 ) -> Markup:
     """Rates as grouped bars, with a legend; `texts` has "title", "desc" and "none", `percent` writes 45 as "45 %"."""
-    left, top, plot_height, bottom, bar, pitch = 52, 40 + 18 * len(series), 220, 40, 28, 36
-    group_width = 40 + pitch * len(series)
-    width = left + max(len(groups), 1) * group_width + 20
+    left, top, plot_height, bottom, bar, pitch, legend = 64, 24 + 24 * len(series), 240, 48, 36, 46, 24
+    group_width = 56 + pitch * len(series)
+    width = left + max(len(groups), 1) * group_width + 24
     height = top + plot_height + bottom
 
     def y(rate: float) -> float:
@@ -157,22 +157,22 @@ def rate_chart(
 
     parts = [_open(chart_id, width, height, texts)]
     for index, (name, colour) in enumerate(zip(series, RATE_COLOURS, strict=False)):
-        parts.append(_RECT.format(x=left, y=10 + 18 * index, width=12, height=12, fill=colour))
-        parts.append(_text(left + 18, 21 + 18 * index, name, size=11))
+        parts.append(_RECT.format(x=left, y=6 + legend * index, width=14, height=14, fill=colour))
+        parts.append(_text(left + 22, 18 + legend * index, name, size=14))
     for tick in range(0, 101, 20):
         level = y(tick / 100)
-        parts.append(_LINE.format(x1=left, x2=width - 10, y=level, stroke=RULE))
-        parts.append(_text(left - 6, level + 4, percent(tick), anchor="end", size=10))
+        parts.append(_LINE.format(x1=left, x2=width - 12, y=level, stroke=RULE))
+        parts.append(_text(left - 8, level + 4, percent(tick), anchor="end", size=12))
     for index, group in enumerate(groups):
-        x0 = left + index * group_width + 20
+        x0 = left + index * group_width + 28
         for offset, (value, colour) in enumerate(zip(group.values, RATE_COLOURS, strict=False)):
             bar_x = x0 + offset * pitch
             if value is None:
-                parts.append(_text(bar_x + bar / 2, y(0) - 4, texts["none"], anchor="middle", size=10))
+                parts.append(_text(bar_x + bar / 2, y(0) - 6, texts["none"], anchor="middle", size=13))
                 continue
             parts.append(_RECT.format(x=bar_x, y=y(value), width=bar, height=y(0) - y(value), fill=colour))
-            parts.append(_text(bar_x + bar / 2, y(value) - 4, percent(round(value * 100)), anchor="middle", size=10))
+            parts.append(_text(bar_x + bar / 2, y(value) - 6, percent(round(value * 100)), anchor="middle", size=13))
         middle = x0 + (pitch * len(series) - (pitch - bar)) / 2
-        parts.append(_text(middle, top + plot_height + 18, group.name, anchor="middle", size=11))
+        parts.append(_text(middle, top + plot_height + 24, group.name, anchor="middle", size=14))
     parts.append(_CLOSE)
     return Markup("").join(parts)

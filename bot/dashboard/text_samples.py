@@ -116,7 +116,7 @@ _PLAIN = (
     "report.chart_desc",
     "report.no_figure",
     "report.all",
-    "report.col.program",
+    "report.figure",
     "report.col.started",
     "report.col.completed",
     "report.col.dropped_out",

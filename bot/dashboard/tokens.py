@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,8 +46,12 @@ def hash_token(token: str, key: bytes) -> str:
     return hashlib.sha256(f"guidebot-dashboard-v1:{token}".encode()).hexdigest()
 
 
+URL_SAFE = frozenset(string.ascii_letters + string.digits + "-_")
+
+
 def well_formed(token: str) -> bool:
-    return 0 < len(token) <= MAX_TOKEN_CHARS and all(ch.isalnum() or ch in "-_" for ch in token)
+    """Only what `secrets.token_urlsafe` makes is looked up at all."""
+    return 0 < len(token) <= MAX_TOKEN_CHARS and set(token) <= URL_SAFE
 
 
 def csrf_token(session_token: str) -> str:
