@@ -8,17 +8,21 @@ import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from sqlmodel import col, select
 from yarl import URL
 
+from bot.app import build_app
 from bot.clinicians.report import outcome_rows
 from bot.clock import FakeClock
 from bot.dialogs.store import DialogStore
 from bot.storage.db import transaction
 from bot.storage.models import Alert, AuditEntry, DashboardLink, DashboardSession
+from tests.conftest import make_settings
+from tests.fakes import FakeTelegram
 from tests.support.clinician import add_clinician
-from tests.support.dashboard import KARI, PER, WebClient, dashboard_bot, login_link
-from tests.support.telegram_harness import Running, running_bot
+from tests.support.dashboard import KARI, LINK, PER, WebClient, dashboard_bot, login_link
+from tests.support.telegram_harness import BotProcess, Running, free_port, running_bot
 
 PAGES = ("/dashboard/cases", "/dashboard/cases?scope=all", "/dashboard/alerts", "/dashboard/report")
 LABELS = ("K-A", "K-B", "K-C")
@@ -280,3 +284,35 @@ def _row(html: str, label: str) -> str:
     found = re.search(rf"<tr[^>]*>\s*<th scope=\"row\"><a [^>]*>{re.escape(label)}</a>.*?</tr>", html, re.S)
     assert found is not None, label
     return found.group(0)
+
+
+async def test_guidebot_run_serves_the_dashboard_from_its_settings(sqlite_url: str, clock: FakeClock) -> None:
+    setup = build_app(make_settings(sqlite_url), clock, run_migrations=False)
+    try:
+        add_clinician(setup, KARI, "Kari")
+    finally:
+        setup.db.dispose()
+    port = free_port()
+    async with FakeTelegram() as server:
+        process = BotProcess(
+            server,
+            sqlite_url,
+            GUIDEBOT_DASHBOARD_LISTEN=f"127.0.0.1:{port}",
+            GUIDEBOT_DASHBOARD_URL=f"http://127.0.0.1:{port}/dashboard",
+        )
+        await process.start()
+        try:
+            kari = server.user(KARI)
+            await kari.send("/dashboard")
+            reply = await kari.wait_for_message(lambda m: "/login/" in (m.text or ""), timeout=30)
+            link = LINK.search(reply.text or "")
+            assert link is not None
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+                async with browser.get(link.group(0)) as opened:
+                    assert opened.status == 200
+                token = link.group(0).rsplit("/", 1)[1]
+                async with browser.post(f"http://127.0.0.1:{port}/dashboard/login", data={"token": token}) as page:
+                    assert page.status == 200 and "Sakene dine" in await page.text()
+        finally:
+            assert await process.stop() == 0
+        assert "Traceback" not in process.stderr and token not in process.stderr

@@ -128,9 +128,11 @@ class DashboardServer:
             response = self._message(401, "dashboard.login.title", "dashboard.login.expired")
             response.del_cookie(COOKIE, path=self.cookie_path)
         except (NotFound, web.HTTPNotFound):
-            response = self._message(404, "dashboard.error.not_found_title", "dashboard.error.not_found")
+            response = self._message(
+                404, "dashboard.error.not_found_title", "dashboard.error.not_found", back_link=True
+            )
         except FormRefused:
-            response = self._message(403, "dashboard.error.form_title", "dashboard.error.form")
+            response = self._message(403, "dashboard.error.form_title", "dashboard.error.form", back_link=True)
         response.headers.update(SECURITY_HEADERS)
         return response
 
@@ -146,7 +148,8 @@ class DashboardServer:
     def _anonymous_text(self, key: str, **values: Any) -> str:
         return self.app.dialogs.current.renderer.render(self.settings.locale, key, values)
 
-    def _message(self, status: int, heading: str, body: str) -> web.Response:
+    def _message(self, status: int, heading: str, body: str, *, back_link: bool = False) -> web.Response:
+        """A page with one message and no case data, whoever asks."""
         html = pages.render(
             self.env,
             "message.html",
@@ -155,6 +158,7 @@ class DashboardServer:
             base=self.base,
             heading=heading,
             body=body,
+            back_link=back_link,
         )
         return web.Response(text=html, content_type="text/html", status=status)
 
