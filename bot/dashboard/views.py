@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
 from sqlmodel import Session
 
 from bot.clinicians import alerts as clinician_alerts
@@ -99,7 +100,6 @@ def _scores(desk: Desk, summary: CaseSummary) -> dict[str, dict[str, Any]]:
 def caseload_view(visit: Visit, everyone: bool) -> dict[str, Any]:
     desk = visit.desk
     summaries = caseload(desk.session, None if everyone else desk.clinician.id)
-    visit.audit("cases_viewed", None, scope="all" if everyone else "own", count=len(summaries))
     rows = [
         {
             **case_facts(desk, summary),
@@ -109,6 +109,7 @@ def caseload_view(visit: Visit, everyone: bool) -> dict[str, Any]:
         for summary in summaries
         if may_view_case(desk.clinician, summary.course)
     ]
+    visit.audit("cases_viewed", None, scope="all" if everyone else "own", count=len(rows))
     return {"everyone": everyone, "cases": rows, "instruments": instruments(desk)}
 
 
@@ -128,7 +129,7 @@ def _weeks(desk: Desk, scores: dict[str, ScoreSeries]) -> list[dict[str, Any]]:
     return [{"week": week, "scores": by} for week, by in sorted(weeks.items())]
 
 
-def _chart(desk: Desk, label: str, scores: dict[str, ScoreSeries]) -> Any:
+def _chart(desk: Desk, label: str, scores: dict[str, ScoreSeries]) -> Markup | None:
     dialogs = desk.turn.dialogs
     panels = [
         svg.Panel(
