@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DIALOGS_DIR = Path(__file__).resolve().parent.parent / "dialogs"
@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=8, ge=1)
     # When clinicians read alerts, in the course's time zone; the person is told when to expect an answer.
     service_hours: str = "Mon-Fri 08:00-15:30"
+    # The clinicians' web dashboard (docs/clinicians.md): served on host:port when set, linked as the public URL.
+    dashboard_listen: str = ""
+    dashboard_url: str = ""
 
     @field_validator("locale")
     @classmethod
@@ -65,6 +68,27 @@ class Settings(BaseSettings):
 
         parse(value)
         return value
+
+    @field_validator("dashboard_listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        _host, colon, port = value.rpartition(":")
+        if value and (not colon or not port.isdigit() or int(port) > 65535):
+            raise ValueError("GUIDEBOT_DASHBOARD_LISTEN must be host:port, for example 127.0.0.1:8080")
+        return value
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("GUIDEBOT_DASHBOARD_URL must start with https:// (or http:// on a closed network)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _dashboard_has_url(self) -> Settings:
+        if self.dashboard_listen and not self.dashboard_url:
+            raise ValueError("GUIDEBOT_DASHBOARD_LISTEN needs GUIDEBOT_DASHBOARD_URL, the address clinicians open")
+        return self
 
     @property
     def tz(self) -> ZoneInfo:

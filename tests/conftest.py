@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -125,3 +127,54 @@ def any_db_app(database_url: str, clock: FakeClock, shipped_dialogs: DialogStore
     application = build_app(make_settings(database_url), clock, run_migrations=False, dialogs=shipped_dialogs)
     yield application
     application.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def dashboard_template(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, shipped_dialogs: DialogStore
+) -> tuple[Path, datetime]:
+    """A SQLite file with the dashboard tests' caseload, made once, and the clock's time after it."""
+    from tests.support.dashboard import seed_caseload
+
+    path = tmp_path_factory.mktemp("dashboard") / "caseload.db"
+    shutil.copy(sqlite_template, path)
+    clock = FakeClock()
+    seed_caseload(f"sqlite:///{path}", clock, shipped_dialogs)
+    return path, clock.now()
+
+
+@pytest.fixture
+def caseload_url(tmp_path: Path, dashboard_template: tuple[Path, datetime], clock: FakeClock) -> str:
+    """SQLite with Kari's cases K-A (week 3, scores, homework) and K-B (an open alert), and Per's K-C."""
+    template, now = dashboard_template
+    path = tmp_path / "guidebot.db"
+    shutil.copy(template, path)
+    clock.set(now)
+    return f"sqlite:///{path}"
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _no_browser(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (the browser tests are mandatory in CI; .ci/run installs chromium)")
+    pytest.skip(f"{reason}: the dashboard's browser tests need Debian's chromium (apt-get install chromium)")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Headless Chromium from Debian, driven by Playwright (no browser download)."""
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        _no_browser("Playwright is not installed (pip install -e '.[dev]')")
+    executable = shutil.which("chromium") or shutil.which(CHROMIUM)
+    if executable is None:
+        _no_browser(f"no chromium on the PATH or at {CHROMIUM}")
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=executable)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()

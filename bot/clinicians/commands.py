@@ -16,6 +16,7 @@ from bot.clinicians.cases import show_alert_case, show_case, show_cases
 from bot.clinicians.desk import Desk, active_clinician
 from bot.clinicians.invites import PREFIX, invite_command, redeem_invite
 from bot.clinicians.newcode import new_code
+from bot.dashboard.command import dashboard_command
 from bot.engine.codes import audit, looks_like_code
 from bot.engine.events import Event
 from bot.engine.turn import Turn
@@ -44,6 +45,7 @@ COMMANDS: dict[str, Command] = {
     "checkin": care.checkin_case,
     "close": care.close_case,
     "invite": invite_command,
+    "dashboard": dashboard_command,
 }
 # Users have these too, without arguments; with a label they are a clinician's.
 SHARED_WITH_USERS = ("pause", "resume", "checkin")

@@ -102,10 +102,13 @@ def case_facts(desk: Desk, summary: CaseSummary) -> dict[str, Any]:
     }
 
 
+def _answer_rows(desk: Desk, course: Course) -> list[Answer]:
+    return list(desk.session.exec(select(Answer).where(Answer.course_id == course.id).order_by(col(Answer.id))).all())
+
+
 def latest_answers(desk: Desk, course: Course) -> dict[str, tuple[int, Any]]:
     """answer key -> (week, value) of the newest answer."""
-    rows = desk.session.exec(select(Answer).where(Answer.course_id == course.id).order_by(col(Answer.id))).all()
-    return {row.key: (row.week, row.value) for row in rows}
+    return {row.key: (row.week, row.value) for row in _answer_rows(desk, course)}
 
 
 def answer_text(desk: Desk, key: str, value: Any) -> str:
@@ -142,6 +145,25 @@ def shown_answers(desk: Desk, course: Course) -> list[dict[str, Any]]:
         }
         for key in SHOWN_ANSWERS
         if key in answers and answers[key][1] not in (None, "")
+    ]
+
+
+def answers_by_week(desk: Desk, course: Course) -> list[dict[str, Any]]:
+    """The shown answers week by week (the newest of each key in a week), oldest week first."""
+    weeks: dict[int, dict[str, Any]] = {}
+    for row in _answer_rows(desk, course):
+        if row.key in SHOWN_ANSWERS and row.value not in (None, ""):
+            weeks.setdefault(row.week, {})[row.key] = row.value
+    return [
+        {
+            "week": week,
+            "answers": [
+                {"label": desk.text(f"clinician.answer.{key}"), "value": answer_text(desk, key, values[key])}
+                for key in SHOWN_ANSWERS
+                if key in values
+            ],
+        }
+        for week, values in sorted(weeks.items())
     ]
 
 

@@ -1,12 +1,14 @@
 """The clinician texts the code renders, with sample values for `guidebot dialogs check`.
 
-Plain data with no imports, so the dialog checker can read it without
+Plain data (importing only the dashboard's plain data), so the dialog checker can read it without
 loading the clinician code.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from bot.dashboard.text_samples import DASHBOARD_TEXTS
 
 _CASE: dict[str, Any] = {
     "label": "K-1234",
@@ -178,4 +180,5 @@ CLINICIAN_TEXTS: dict[str, dict[str, Any]] = {
     "clinician.invite.already": {},
     "clinician.invite.welcome": {"name": "Kari"},
     "clinician.note": {"note": _NOTE},
+    **DASHBOARD_TEXTS,
 }

@@ -194,3 +194,32 @@ class Invite(SQLModel, table=True):
     created_at: datetime = _utc()
     expires_at: datetime = _utc()
     used_at: datetime | None = _utc(default=None)
+
+
+class DashboardLink(SQLModel, table=True):
+    """A one-time login link for the web dashboard, asked for with /dashboard; only its hash is kept."""
+
+    __tablename__ = "dashboard_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True)
+    clinician_id: int = Field(foreign_key="clinician.id")
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(default=None)
+
+
+class DashboardSession(SQLModel, table=True):
+    """A signed-in browser; the cookie holds the token, the table only its hash."""
+
+    __tablename__ = "dashboard_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True)
+    clinician_id: int = Field(foreign_key="clinician.id")
+    created_at: datetime = _utc()
+    last_seen_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    ended_at: datetime | None = _utc(default=None)
+    # Opaque per-session names for the cases shown, so no label reaches a URL: handle -> course id.
+    handles: dict[str, int] = _json(dict)

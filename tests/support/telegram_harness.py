@@ -27,6 +27,7 @@ from bot.channels.telegram.backoff import Backoff
 from bot.channels.telegram.pacing import SendLimits
 from bot.channels.telegram.runtime import TelegramBot, Tuning
 from bot.clock import FakeClock
+from bot.dialogs.store import DialogStore
 from bot.engine.codes import issue_code
 from bot.storage.db import transaction
 from bot.storage.models import Answer, Course, InboxItem, OutboxItem
@@ -235,12 +236,16 @@ async def running_bot(
     *,
     tuning: Tuning = FAST,
     server: FakeTelegram | None = None,
+    dialogs: DialogStore | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Running]:
-    """FakeTelegram (unless given) and the guidebot Telegram application, started and stopped."""
+    """FakeTelegram (unless given) and the guidebot Telegram application, started and stopped.
+
+    `dialogs`: a loaded dialog set to share (loading one takes a second or more).
+    """
     async with _server(server) as fake:
         clock = clock or FakeClock()
-        app = build_app(settings_for(fake, database_url, **overrides), clock, run_migrations=False)
+        app = build_app(settings_for(fake, database_url, **overrides), clock, run_migrations=False, dialogs=dialogs)
         try:
             async with TelegramBot(app, tuning=tuning) as bot:
                 yield Running(fake, app, bot, clock)

@@ -36,6 +36,7 @@ from bot.channels.telegram.transport import AiohttpRequest
 from bot.channels.telegram.updates import ALLOWED_UPDATES
 from bot.channels.telegram.worker import Failpoint, Worker
 from bot.config import Settings
+from bot.dashboard.server import DashboardServer
 from bot.engine.team_chat import mark_reachable
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ class TelegramBot:
         self.stopped = asyncio.Event()
         self.error: BaseException | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.dashboard: DashboardServer | None = None
 
     @property
     def uses_webhook(self) -> bool:
@@ -164,6 +166,9 @@ class TelegramBot:
             failpoint=self.failpoint,
         )
         await self.worker.load_pending()
+        if settings.dashboard_listen:
+            self.dashboard = DashboardServer(self.app, self.db, self._wake_sender)
+            await self.dashboard.start()
         if self.sends_here:
             await self.sender.scan()
         self._spawn(self._housekeeping())
@@ -306,6 +311,8 @@ class TelegramBot:
     async def stop(self) -> None:
         if self.webhook is not None:
             await self.webhook.stop()
+        if self.dashboard is not None:
+            await self.dashboard.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
