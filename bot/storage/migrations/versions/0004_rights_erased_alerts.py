@@ -1,6 +1,6 @@
 """alerts kept after /delete until a clinician acknowledges them; outbox ids never reused
 
-Revision ID: 0004_rights
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-02 10:00:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import bot.storage.types
 
-revision = "0004_rights"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """dashboard: one-time login links and signed-in sessions, both stored only as hashes
 
-Revision ID: 0006_dashboard
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import bot.storage.types
 
-revision = "0006_dashboard"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
