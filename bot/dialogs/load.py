@@ -82,7 +82,7 @@ def load_dialogs(root: Path) -> DialogSet:
         escalation=escalation,
         texts={code: table.entries for code, table in locales.items()},
         source=str(root),
-        locales=_originals_first({code: table.meta for code, table in locales.items()}),
+        locales={code: locales[code].meta for code in sorted(locales, key=lambda c: _locale_order(locales[c].meta))},
     )
     check_semantics(reader, dialogs, locales, texts.used)
     if reader.problems:
@@ -90,8 +90,8 @@ def load_dialogs(root: Path) -> DialogSet:
     return dialogs
 
 
-def _originals_first(locales: dict[str, Locale]) -> dict[str, Locale]:
-    return dict(sorted(locales.items(), key=lambda item: not item[1].original))
+def _locale_order(locale: Locale) -> tuple[int, bool, str]:
+    return locale.order, not locale.original, locale.code
 
 
 def _yaml_files(reader: Reader, folder: Path) -> list[Path]:

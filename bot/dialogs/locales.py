@@ -13,12 +13,13 @@ texts is still an untranslated copy (see `worth_checking`).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 from bot.dialogs.model import Locale
-from bot.dialogs.problems import Reader
+from bot.dialogs.problems import Problem, Reader
 from bot.dialogs.yamlfile import ListNode, Node
 
 META_FILE = "locale.yaml"
@@ -75,7 +76,6 @@ def read_locales(reader: Reader, root: Path) -> LocaleTable:
             result[path.name] = _texts(reader, meta, path)
     if not result:
         reader.fail(folder, 0, "there is no locale folder, such as dialogs/locales/nb/")
-    _check_meta(reader, result)
     return result
 
 
@@ -96,7 +96,9 @@ def _meta(reader: Reader, folder: Path) -> Locale | None:
         name=name.strip(),
         telegram=_words(reader, path, node, "telegram"),
         original=node.get("original", False) is True,
+        translated_from=str(node.get("translated_from", "")),
         same_on_purpose=_words(reader, path, node, "same_on_purpose"),
+        order=reader.integer(path, node, "order", 100),
     )
 
 
@@ -106,21 +108,6 @@ def _words(reader: Reader, path: Path, node: Node, key: str) -> tuple[str, ...]:
         reader.fail(path, node.line_of(key), f"'{key}' must be a list of words")
         return ()
     return tuple(str(v) for v in value)
-
-
-def _check_meta(reader: Reader, locales: LocaleTable) -> None:
-    originals = [t.code for t in locales.values() if t.meta.original]
-    if len(originals) > 1:
-        for code in originals[1:]:
-            path = locales[code].folder / META_FILE
-            reader.fail(path, 1, f"only one locale is the original; {', '.join(originals)} all say 'original: true'")
-    claimed: dict[str, str] = {}
-    for table in locales.values():
-        for language in table.meta.telegram:
-            other = claimed.setdefault(language, table.code)
-            if other != table.code:
-                path = table.folder / META_FILE
-                reader.fail(path, 1, f"Telegram language '{language}' is claimed by both '{other}' and '{table.code}'")
 
 
 def _texts(reader: Reader, meta: Locale, folder: Path) -> LocaleTexts:
@@ -172,14 +159,35 @@ def _flatten(
 
 def check_complete(reader: Reader, locales: LocaleTable, needed: dict[str, str]) -> None:
     """Every locale has every text (any locale's, and `needed`: key -> who needs it), translated."""
+    _check_meta(reader, locales)
     for table in locales.values():
         _check_missing(reader, table, locales, needed)
         if not table.meta.original:
             _check_translated(reader, table, locales)
 
 
+def _check_meta(reader: Reader, locales: LocaleTable) -> None:
+    for table in locales.values():
+        source = table.meta.translated_from
+        if source and source not in locales:
+            path = table.folder / META_FILE
+            reader.fail(path, 1, f"translated_from: there is no locale '{source}'")
+    originals = [t.code for t in locales.values() if t.meta.original]
+    if len(originals) > 1:
+        for code in originals[1:]:
+            path = locales[code].folder / META_FILE
+            reader.fail(path, 1, f"only one locale is the original; {', '.join(originals)} all say 'original: true'")
+    claimed: dict[str, str] = {}
+    for table in locales.values():
+        for language in sorted(set(table.meta.telegram) - locales.keys()):  # a locale's own code is its own
+            other = claimed.setdefault(language, table.code)
+            if other != table.code:
+                path = table.folder / META_FILE
+                reader.fail(path, 1, f"Telegram language '{language}' is claimed by both '{other}' and '{table.code}'")
+
+
 def _check_missing(reader: Reader, table: LocaleTexts, locales: LocaleTable, needed: dict[str, str]) -> None:
-    others = [t for t in locales.values() if t.code != table.code]
+    others = sorted((t for t in locales.values() if t.code != table.code), key=lambda t: not t.meta.original)
     wanted: dict[str, tuple[Path, str]] = {}
     for other in others:
         for key, path in other.files.items():
@@ -191,11 +199,12 @@ def _check_missing(reader: Reader, table: LocaleTexts, locales: LocaleTable, nee
     for key in sorted(wanted.keys() - table.entries.keys()):
         relative, why = wanted[key]
         path, line = table.place_for(key, relative)
-        reader.fail(path, line, f"text '{key}' has no '{table.code}' version ({why})", locale=table.code)
+        reader.fail(path, line, f"text '{key}' has no '{table.code}' version ({why})", locale=table.code, gap="missing")
 
 
 def _check_translated(reader: Reader, table: LocaleTexts, locales: LocaleTable) -> None:
-    others = sorted((t for t in locales.values() if t.code != table.code), key=lambda t: not t.meta.original)
+    others = [t for t in locales.values() if t.code != table.code and _copied_from(table, t)]
+    others.sort(key=lambda t: not t.meta.original)
     meta_file = reader.name(table.folder / META_FILE)
     for key, text in table.entries.items():
         if not worth_checking(text) or any(fnmatchcase(key, p) for p in table.meta.same_on_purpose):
@@ -208,7 +217,29 @@ def _check_translated(reader: Reader, table: LocaleTexts, locales: LocaleTable) 
                 f"text '{key}' is not translated into '{table.code}': it is the same as in '{same}' "
                 f"(if that is right, list it under same_on_purpose in {meta_file})",
                 locale=table.code,
+                gap="untranslated",
             )
+
+
+def _copied_from(table: LocaleTexts, other: LocaleTexts) -> bool:
+    """Whether a text `table` shares with `other` counts against `table`: always against the
+    original's, and between two translations against the one translated from the other
+    (or against both, when neither says so)."""
+    if other.meta.original or table.meta.translated_from == other.code:
+        return True
+    return other.meta.translated_from != table.code
+
+
+def incomplete_locales(problems: list[Problem]) -> list[str]:
+    """One line per locale with texts missing or untranslated, e.g. for `guidebot dialogs check`."""
+    counts: dict[str, Counter[str]] = {}
+    for problem in problems:
+        if problem.locale is not None:
+            counts.setdefault(problem.locale, Counter())[problem.gap] += 1
+    return [
+        f"locale '{code}' is incomplete: {found['missing']} text(s) missing, {found['untranslated']} not translated"
+        for code, found in sorted(counts.items())
+    ]
 
 
 def worth_checking(text: str) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.dialogs.learned import LearnedNet
 from bot.dialogs.matcher import TextRules
@@ -19,7 +18,9 @@ class Locale:
     name: str  # the language's own name
     telegram: tuple[str, ...] = ()  # Telegram language codes served, besides the code itself
     original: bool = False  # the locale the others are translated from
+    translated_from: str = ""  # the locale this one was copied from
     same_on_purpose: tuple[str, ...] = ()  # keys (or patterns) rightly the same as in another locale
+    order: int = 100  # the place on the /language buttons (then the original, then the code)
 
 
 @dataclass(frozen=True)
@@ -178,8 +179,7 @@ class DialogSet:
     escalation: EscalationRules
     texts: dict[str, dict[str, str]]  # locale -> key -> template source
     source: str = ""
-    extras: dict[str, Any] = field(default_factory=dict)
-    locales: dict[str, Locale] = field(default_factory=dict)  # the original first
+    locales: dict[str, Locale] = field(default_factory=dict)  # in their `order`
 
     def text(self, locale: str, key: str) -> str:
         return self.texts[locale][key]

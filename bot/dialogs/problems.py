@@ -13,7 +13,8 @@ class Problem:
     file: str
     line: int
     message: str
-    locale: str | None = None  # set for a text a locale lacks or has not translated
+    locale: str | None = None  # for a text a locale lacks or has not translated:
+    gap: str = ""  # "missing" or "untranslated"
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -38,8 +39,8 @@ class Reader:
         except ValueError:
             return str(path)
 
-    def fail(self, path: Path, line: int, message: str, *, locale: str | None = None) -> None:
-        self.problems.append(Problem(self.name(path), line, message, locale))
+    def fail(self, path: Path, line: int, message: str, *, locale: str | None = None, gap: str = "") -> None:
+        self.problems.append(Problem(self.name(path), line, message, locale, gap))
 
     def read(self, path: Path) -> Node | None:
         try:

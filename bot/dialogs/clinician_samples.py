@@ -1,7 +1,7 @@
 """The clinician texts the code renders, with sample values for `guidebot dialogs check`.
 
-Plain data with no imports, so the dialog checker can read it without
-loading the clinician code.
+Plain data beside the checker, so that bot/dialogs imports nothing from
+bot/clinicians.
 """
 
 from __future__ import annotations
@@ -126,6 +126,7 @@ CLINICIAN_TEXTS: dict[str, dict[str, Any]] = {
     },
     "clinician.cases.none": {},
     "clinician.cases.none_all": {},
+    "clinician.cases.everyone": {},
     "clinician.cases.header": {"count": 3, "everyone": False},
     "clinician.cases.row": {"case": _CASE},
     "clinician.case.summary": {"case": _CASE, "alerts": [_ALERT]},
@@ -177,4 +178,28 @@ CLINICIAN_TEXTS: dict[str, dict[str, Any]] = {
     "clinician.invite.already": {},
     "clinician.invite.welcome": {"name": "Kari"},
     "clinician.note": {"note": _NOTE},
+    "clinician.report.all_programs": {},
+    **{
+        f"clinician.report.column.{name}": {}
+        for name in (
+            "program",
+            "started",
+            "completed",
+            "dropped",
+            "finished",
+            "recovery",
+            "reliable_improvement",
+            "reliable_recovery",
+            "ack_median",
+        )
+    },
+    "clinician.report.column.change": {"instrument": "PHQ-9"},
+    "clinician.report.minutes": {"minutes": "20"},
+    "clinician.report.scope_since": {"since": "2026-01-01"},
+    "clinician.report.scope_all": {},
+    "clinician.report.footnote": {},
+    **{
+        f"clinician.report.chart.{name}": {}
+        for name in ("title", "rate", "recovery", "reliable_improvement", "reliable_recovery")
+    },
 }
