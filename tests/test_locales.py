@@ -248,7 +248,7 @@ def test_the_report_chart_speaks_the_readers_language(
     legend_box = axes.get_legend()
     assert legend_box is not None and legend_box.get_texts()[0].get_text() == legend
     ticks = [tick.get_text() for tick in axes.get_xticklabels()]
-    assert ticks[0].startswith(program) and ticks[1].startswith(_report_words(app, locale)("all_programs"))
+    assert ticks[0].startswith(program) and ticks[1].startswith(_report_words(app, locale)("chart.all_programs"))
     assert "%" in axes.get_ylabel()
 
 

@@ -40,9 +40,9 @@ class ReportWords:
         return self.renderer.render(self.locale, f"clinician.report.{key}", values)
 
     def program(self, program: str) -> str:
-        """A program's title, or the words for all programs together."""
+        """A program's title, or the chart's words for all programs together."""
         if program == ALL:
-            return self("all_programs")
+            return self("chart.all_programs")
         found = self.dialogs.programs.get(program)
         return found.title[self.locale] if found is not None else program
 

@@ -200,6 +200,6 @@ CLINICIAN_TEXTS: dict[str, dict[str, Any]] = {
     "clinician.report.footnote": {},
     **{
         f"clinician.report.chart.{name}": {}
-        for name in ("title", "rate", "recovery", "reliable_improvement", "reliable_recovery")
+        for name in ("title", "all_programs", "rate", "recovery", "reliable_improvement", "reliable_recovery")
     },
 }

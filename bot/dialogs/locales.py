@@ -187,7 +187,8 @@ def _check_meta(reader: Reader, locales: LocaleTable) -> None:
 
 
 def _check_missing(reader: Reader, table: LocaleTexts, locales: LocaleTable, needed: dict[str, str]) -> None:
-    others = sorted((t for t in locales.values() if t.code != table.code), key=lambda t: not t.meta.original)
+    others = [t for t in locales.values() if t.code != table.code]
+    others.sort(key=lambda t: (t.code != table.meta.translated_from, not t.meta.original))  # the likeliest source first
     wanted: dict[str, tuple[Path, str]] = {}
     for other in others:
         for key, path in other.files.items():
