@@ -188,6 +188,7 @@ def dialogs_check(
 ) -> None:
     """Validate every dialog file; exit non-zero naming file, line and problem."""
     from bot.dialogs.load import DialogsInvalid, load_dialogs
+    from bot.dialogs.locales import incomplete_locales
 
     root = directory or settings_or_exit().dialogs_dir
     try:
@@ -195,11 +196,13 @@ def dialogs_check(
     except DialogsInvalid as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
+        for line in incomplete_locales(exc.problems):
+            typer.echo(line, err=True)
         raise fail(f"{len(exc.problems)} problem(s) found in {root}") from None
     typer.echo(
         f"OK: {len(dialogs.flows)} flows, {len(dialogs.programs)} programs, "
         f"{len(dialogs.instruments)} instruments, {sum(len(t) for t in dialogs.texts.values())} texts "
-        f"in {root}"
+        f"in {len(dialogs.locales)} locales ({', '.join(dialogs.locales)}) in {root}"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DIALOGS_DIR = Path(__file__).resolve().parent.parent / "dialogs"
@@ -45,9 +45,14 @@ class Settings(BaseSettings):
 
     @field_validator("locale")
     @classmethod
-    def _known_locale(cls, value: str) -> str:
-        if value not in ("nb", "en"):
-            raise ValueError("GUIDEBOT_LOCALE must be nb or en")
+    def _known_locale(cls, value: str, info: ValidationInfo) -> str:
+        """A locale is a folder `<dialogs_dir>/locales/<code>/` (without any, the dialog check says so)."""
+        folder = Path(info.data.get("dialogs_dir", DEFAULT_DIALOGS_DIR)) / "locales"
+        if not folder.is_dir():
+            return value
+        known = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name[0] not in "._")
+        if value not in known:
+            raise ValueError(f"GUIDEBOT_LOCALE must be one of the locale folders in {folder}: {', '.join(known)}")
         return value
 
     @field_validator("timezone")

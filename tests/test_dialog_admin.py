@@ -39,7 +39,7 @@ def admin_app(dialogs_dir: Path, sqlite_url: str, clock: FakeClock) -> Iterator[
 
 
 def test_a_changed_question_is_asked_as_written(dialogs_dir: Path, admin_app: Callable[[], App]) -> None:
-    edit(dialogs_dir / "texts/nb.yaml", 'age: "Hvor gammel er du?"', 'age: "Hvilken aldersgruppe er du i?"')
+    edit(dialogs_dir / "locales/nb/texts.yaml", 'age: "Hvor gammel er du?"', 'age: "Hvilken aldersgruppe er du i?"')
     app = admin_app()
     user = Participant(app)
     user.start_with_new_code()
@@ -54,8 +54,10 @@ def test_an_added_step_and_a_new_order(dialogs_dir: Path, admin_app: Callable[[]
         "  selfhelp:\n    say: intake.selfhelp\n",
         "  work:\n    ask: intake.work\n    store: work_situation\n  selfhelp:\n    say: intake.selfhelp\n",
     )
-    for locale, text in (("nb", "Er du i jobb eller studier nå?"), ("en", "Are you working or studying now?")):
-        edit(dialogs_dir / f"texts/{locale}.yaml", "intake:\n", f'intake:\n  work: "{text}"\n')
+    texts = {"nb": "Er du i jobb eller studier nå?", "en": "Are you working or studying now?"}
+    for folder in (dialogs_dir / "locales").iterdir():
+        text = texts.get(folder.name, f"Jobb? ({folder.name})")
+        edit(folder / "texts.yaml", "intake:\n", f'intake:\n  work: "{text}"\n')
     # Reorder: ask about impact before age, by moving the block.
     text = flow.read_text(encoding="utf-8")
     age_block = text[text.index("  age:\n") : text.index("  impact:\n")]
@@ -96,10 +98,12 @@ def test_a_week_without_phq9_still_asks_item_nine(
 
 
 def test_a_new_program_needs_only_a_file(dialogs_dir: Path, admin_app: Callable[[], App]) -> None:
-    source = (dialogs_dir / "programs/stress.yaml").read_text(encoding="utf-8")
-    (dialogs_dir / "programs/grief.yaml").write_text(
-        source.replace("id: stress", "id: grief").replace("Mestring av stress", "Sorg og savn"), encoding="utf-8"
-    )
+    """A file for its parts, and beside the other programs' texts a file per language."""
+    for folder in [dialogs_dir / "programs", *(dialogs_dir / "locales").glob("*/programs")]:
+        source = (folder / "stress.yaml").read_text(encoding="utf-8")
+        (folder / "grief.yaml").write_text(
+            source.replace("stress", "grief").replace("Mestring av grief", "Sorg og savn"), encoding="utf-8"
+        )
     app = admin_app()
     user = Participant(app)
     user.start_with_new_code("grief", "K-7000")

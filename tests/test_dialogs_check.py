@@ -61,16 +61,16 @@ def _unreachable(root: Path) -> tuple[str, str]:
 
 def _template_syntax(root: Path) -> tuple[str, str]:
     edit(
-        root / "texts/nb.yaml",
+        root / "locales/nb/texts.yaml",
         'reask_number: "Svar gjerne med et tall fra {{ min }}',
         'reask_number: "Svar gjerne med et tall fra {{ min }',
     )
-    return "texts/nb.yaml", "text 'common.reask_number': template error"
+    return "locales/nb/texts.yaml", "text 'common.reask_number': template error"
 
 
 def _missing_in_en(root: Path) -> tuple[str, str]:
-    edit(root / "texts/en.yaml", '  useful: "What was most useful?"\n', "")
-    return "texts/nb.yaml", "text 'checkin.useful' has no 'en' version"
+    edit(root / "locales/en/texts.yaml", '  useful: "What was most useful?"\n', "")
+    return "locales/en/texts.yaml", "text 'checkin.useful' has no 'en' version"
 
 
 def _unknown_instrument(root: Path) -> tuple[str, str]:
@@ -80,11 +80,11 @@ def _unknown_instrument(root: Path) -> tuple[str, str]:
 
 def _unknown_template_value(root: Path) -> tuple[str, str]:
     edit(
-        root / "texts/en.yaml",
+        root / "locales/en/texts.yaml",
         '  hard: "What was hard, or what got in the way?"',
         '  hard: "What was hard, {{ answers.no_such_answer.upper() }}?"',
     )
-    return "texts/en.yaml", "text 'checkin.hard': cannot render with sample data"
+    return "locales/en/texts.yaml", "text 'checkin.hard': cannot render with sample data"
 
 
 def _loop_without_exit(root: Path) -> tuple[str, str]:
@@ -147,8 +147,8 @@ def test_a_broken_reload_keeps_the_old_dialogs(dialogs_copy: Path) -> None:
     _template_syntax(dialogs_copy)
     problem = store.reload()
     assert problem is not None and store.current is before
-    edit(dialogs_copy / "texts/nb.yaml", "{{ min }", "{{ min }}")
-    edit(dialogs_copy / "texts/nb.yaml", 'ask_code: "Hei!', 'ask_code: "Hallo!')
+    edit(dialogs_copy / "locales/nb/texts.yaml", "{{ min }", "{{ min }}")
+    edit(dialogs_copy / "locales/nb/texts.yaml", 'ask_code: "Hei!', 'ask_code: "Hallo!')
     assert store.reload() is None
     assert store.current.dialogs.texts["nb"]["start.ask_code"].startswith("Hallo!")
 

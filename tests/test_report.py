@@ -194,7 +194,9 @@ def test_report_for_one_program_and_all_time(seeded: str) -> None:
 
 def test_report_table_csv_and_png(seeded: str, tmp_path: Path) -> None:
     csv_path, png_path = tmp_path / "report.csv", tmp_path / "report.png"
-    result = guidebot("report", "--since", "2026-01-01", "--csv", str(csv_path), "--png", str(png_path))
+    result = guidebot(
+        "report", "--since", "2026-01-01", "--csv", str(csv_path), "--png", str(png_path), "--locale", "en"
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["program", "started", "completed"]

@@ -218,7 +218,7 @@ async def test_the_dialogs_reload_and_a_broken_reload_is_refused(
     dialogs = tmp_path / "dialogs"
     shutil.copytree(DEFAULT_DIALOGS_DIR, dialogs)
     async with running_bot(sqlite_url, clock, dialogs_dir=dialogs) as tg:
-        texts = dialogs / "texts" / "nb.yaml"
+        texts = dialogs / "locales" / "nb" / "texts.yaml"
         original = texts.read_text()
         texts.write_text(original.replace('help: "Hva jeg kan hjelpe med"', 'help: "Hjelp og oversikt"'))
         assert await tg.bot.reload_dialogs()

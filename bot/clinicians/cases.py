@@ -9,12 +9,10 @@ from bot.clinicians.facts import alert_facts, case_facts, instrument_order, safe
 from bot.clinicians.notes import draft_note
 from bot.storage.models import Alert, Course
 
-ALL = ("all", "alle")
-
 
 def show_cases(desk: Desk, args: str) -> None:
-    """The clinician's own open cases, or the whole team's with `/cases all`."""
-    everyone = args.strip().lower() in ALL
+    """The clinician's own open cases, or the whole team's with `/cases all` (the word in any locale)."""
+    everyone = _means_everyone(desk, args)
     summaries = caseload(desk.session, None if everyone else desk.clinician.id)
     desk.audit("cases_viewed", None, scope="all" if everyone else "own", count=len(summaries))
     if not summaries:
@@ -53,6 +51,12 @@ def show_case(desk: Desk, course: Course, *, chat_id: int | None = None, alert: 
     for piece in split_message(note):
         desk.turn.out.text(target, piece, course_id=about)
     desk.audit("case_viewed", course.label)
+
+
+def _means_everyone(desk: Desk, args: str) -> bool:
+    word = args.strip().casefold()
+    words = {desk.turn.renderer.render(locale, "clinician.cases.everyone", {}) for locale in desk.turn.dialogs.locales}
+    return bool(word) and word in {w.casefold() for w in words}
 
 
 def _chart(desk: Desk, course: Course, scores: dict[str, ScoreSeries]) -> bytes | None:

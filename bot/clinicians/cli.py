@@ -162,11 +162,15 @@ def report(
         Path | None, typer.Option("--png", help="Also draw the outcome rates to this PNG file.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    locale: Annotated[
+        str | None, typer.Option(help="The language of the table and chart, e.g. en (default: GUIDEBOT_LOCALE).")
+    ] = None,
 ) -> None:
     """Service outcomes per program: started, finished, dropped out, change, recovery, time to acknowledge."""
     from bot.cli import fail, load_app, settings_or_exit
-    from bot.clinicians.report import outcome_rows
+    from bot.clinicians.report import ReportWords, outcome_rows
     from bot.clinicians.report_chart import report_chart
+    from bot.clinicians.report_table import report_table
     from bot.engine.codes import audit
     from bot.storage.db import transaction
 
@@ -178,9 +182,14 @@ def report(
         except ValueError:
             raise fail(f"guidebot: --since must be a date like 2026-01-31, not '{since}'") from None
     application = load_app(settings)
-    programs = application.dialogs.current.dialogs.programs
+    current = application.dialogs.current
+    programs = current.dialogs.programs
     if program is not None and program not in programs:
         raise fail(f"guidebot: unknown program '{program}' (known: {', '.join(sorted(programs))})")
+    locales = current.dialogs.locales
+    if locale is not None and locale not in locales:
+        raise fail(f"guidebot: unknown locale '{locale}' (known: {', '.join(locales)})")
+    words = ReportWords(current.dialogs, current.renderer, locale or settings.locale)
     with transaction(application.db) as session:
         rows = outcome_rows(session, application.dialogs.current.dialogs, since=start, program=program)
         audit(
@@ -198,13 +207,13 @@ def report(
         if csv_file is not None:
             _write_csv(csv_file, rows)
         if png_file is not None:
-            png_file.write_bytes(report_chart(rows))
+            png_file.write_bytes(report_chart(rows, words))
     except OSError as exc:
         raise fail(f"guidebot: cannot write {exc.filename}: {exc.strerror}") from None
     if as_json:
         typer.echo(json.dumps(rows))
     else:
-        typer.echo(_table(rows, since))
+        typer.echo(report_table(rows, words, since))
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -212,59 +221,3 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-
-
-def _percent(part: int, whole: int, rate: float | None) -> str:
-    return f"{rate:.0%} ({part}/{whole})" if rate is not None else "-"
-
-
-def _signed(value: float | None) -> str:
-    return f"{value:+.1f}" if value is not None else "-"
-
-
-def _minutes(value: float | None) -> str:
-    return f"{value:.0f} min" if value is not None else "-"
-
-
-def _table(rows: list[dict[str, Any]], since: str | None) -> str:
-    header = (
-        "program",
-        "started",
-        "completed",
-        "dropped",
-        "finished≥2",
-        "PHQ-9 Δ",
-        "GAD-7 Δ",
-        "recovery",
-        "reliable impr.",
-        "reliable rec.",
-        "ack median",
-    )
-    lines = [header]
-    for row in rows:
-        lines.append(
-            (
-                row["program"],
-                str(row["started"]),
-                str(row["completed"]),
-                str(row["dropped_out"]),
-                str(row["finished_treatment"]),
-                _signed(row["phq9_mean_change"]),
-                _signed(row["gad7_mean_change"]),
-                _percent(row["recovered"], row["at_caseness"], row["recovery_rate"]),
-                _percent(row["reliably_improved"], row["finished_treatment"], row["reliable_improvement_rate"]),
-                _percent(row["reliably_recovered"], row["at_caseness"], row["reliable_recovery_rate"]),
-                f"{_minutes(row['median_minutes_to_acknowledge'])} "
-                f"({row['urgent_acknowledged']}/{row['urgent_alerts']})",
-            )
-        )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in lines]
-    scope = f"Courses started since {since}." if since else "All courses."
-    out.append("")
-    out.append(
-        f"{scope} Outcomes count those who finished treatment (2 or more sessions); recovery rates are out "
-        "of those at caseness at the start, as in the instrument files. 'ack median' is the median time "
-        "to acknowledge an urgent alert (acknowledged/all)."
-    )
-    return "\n".join(out)

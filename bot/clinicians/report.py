@@ -20,11 +20,31 @@ from sqlmodel import Session, col, select
 from bot.clinicians.caseload import score_series
 from bot.dialogs.context import outcome
 from bot.dialogs.model import DialogSet
+from bot.dialogs.render import Renderer
 from bot.storage.models import Alert, Course
 
 ALL = "all"
 DROPPED = ("dropped_out", "dropout_eval")
 INSTRUMENTS = ("phq9", "gad7")
+
+
+@dataclass(frozen=True)
+class ReportWords:
+    """The report's headings and labels in the reader's locale (texts `clinician.report.*`)."""
+
+    dialogs: DialogSet
+    renderer: Renderer
+    locale: str
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return self.renderer.render(self.locale, f"clinician.report.{key}", values)
+
+    def program(self, program: str) -> str:
+        """A program's title, or the chart's words for all programs together."""
+        if program == ALL:
+            return self("chart.all_programs")
+        found = self.dialogs.programs.get(program)
+        return found.title[self.locale] if found is not None else program
 
 
 @dataclass

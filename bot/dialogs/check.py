@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import TemplateError, TemplateSyntaxError
 
 from bot.dialogs.context import build_context, sample_facts
-from bot.dialogs.model import LOCALES, DialogSet, Flow
+from bot.dialogs.locales import LocaleTable, check_complete
+from bot.dialogs.model import DialogSet, Flow, Step
+from bot.dialogs.problems import Reader
 from bot.dialogs.render import Renderer
 from bot.dialogs.system import ACTIONS, REQUIRED_FLOWS, REQUIRED_SIGNALS, SYSTEM_TEXTS
 
-if TYPE_CHECKING:
-    from bot.dialogs.load import TextTable, _Reader
 
-
-def check_semantics(reader: _Reader, dialogs: DialogSet, texts: TextTable) -> None:
-    _check_texts_match(reader, texts)
+def check_semantics(reader: Reader, dialogs: DialogSet, locales: LocaleTable, used: dict[str, str]) -> None:
+    """`used`: the text keys the programs and instruments name, with where."""
+    needed = {key: "the bot uses it" for key in SYSTEM_TEXTS}
     for flow in dialogs.flows.values():
-        _check_flow(reader, dialogs, flow)
+        _check_flow(reader, dialogs, flow, needed)
+    check_complete(reader, locales, {**needed, **used})
     for name in REQUIRED_FLOWS:
         if name not in dialogs.flows:
             reader.fail(Path(dialogs.source) / "flows", 0, f"the '{name}' flow is missing")
@@ -28,36 +29,22 @@ def check_semantics(reader: _Reader, dialogs: DialogSet, texts: TextTable) -> No
             reader.fail(Path(dialogs.source) / "escalation.yaml", 1, f"signal '{name}' is missing")
     _check_programs(reader, dialogs)
     if not reader.problems:
-        _check_templates(reader, dialogs, texts)
+        _check_templates(reader, dialogs, locales)
         _check_conditions(reader, dialogs)
-
-
-def _check_texts_match(reader: _Reader, texts: TextTable) -> None:
-    for loc in LOCALES:
-        if loc not in texts:
-            return
-    for loc in LOCALES:
-        entries, lines, files, _main = texts[loc]
-        for other in LOCALES:
-            if other == loc:
-                continue
-            for key in entries:
-                if key not in texts[other][0]:
-                    reader.fail(files[key], lines[key], f"text '{key}' has no '{other}' version")
-    for key in SYSTEM_TEXTS:
-        for loc in LOCALES:
-            entries, _lines, _files, main = texts[loc]
-            if key not in entries:
-                reader.fail(main, 1, f"text '{key}' is used by the bot but missing")
 
 
 def _flow_path(dialogs: DialogSet, flow: Flow) -> Path:
     return Path(flow.file)
 
 
-def _check_flow(reader: _Reader, dialogs: DialogSet, flow: Flow) -> None:
+def _check_flow(reader: Reader, dialogs: DialogSet, flow: Flow, needed: dict[str, str]) -> None:
     path = _flow_path(dialogs, flow)
-    texts = dialogs.texts
+
+    def need_text(key: str, step: Step) -> None:
+        if not any(key in texts for texts in dialogs.texts.values()):
+            reader.fail(path, step.line, f"step '{step.id}': text '{key}' is in no locale")
+        needed.setdefault(key, f"{reader.name(path)}:{step.line} uses it")
+
     edges: dict[str, list[str]] = {}
     for step in flow.steps.values():
         targets: list[tuple[str, str]] = []
@@ -65,7 +52,7 @@ def _check_flow(reader: _Reader, dialogs: DialogSet, flow: Flow) -> None:
         if step.kind == "ask" and step.choices:
             for choice in step.choices:
                 targets.append((choice.next or following or "", f"choice '{choice.value}'"))
-                _need_text(reader, path, step.line, texts, choice.text)
+                need_text(choice.text, step)
                 if choice.flag and choice.flag not in dialogs.escalation.signals:
                     reader.fail(path, step.line, f"step '{step.id}': unknown signal '{choice.flag}'")
         elif step.kind == "branch":
@@ -81,7 +68,7 @@ def _check_flow(reader: _Reader, dialogs: DialogSet, flow: Flow) -> None:
                 reader.fail(path, step.line, f"step '{step.id}': {what} goes to '{target}', which does not exist")
         edges[step.id] = [t for t, _ in targets if t in flow.steps]
         if step.text:
-            _need_text(reader, path, step.line, texts, step.text)
+            need_text(step.text, step)
         if step.kind == "measure":
             for name in step.measure or ():
                 if name not in dialogs.instruments:
@@ -92,7 +79,7 @@ def _check_flow(reader: _Reader, dialogs: DialogSet, flow: Flow) -> None:
     _check_reachable(reader, path, flow, edges)
 
 
-def _check_reachable(reader: _Reader, path: Path, flow: Flow, edges: dict[str, list[str]]) -> None:
+def _check_reachable(reader: Reader, path: Path, flow: Flow, edges: dict[str, list[str]]) -> None:
     if flow.start not in flow.steps:
         return
     seen = {flow.start}
@@ -119,13 +106,7 @@ def _check_reachable(reader: _Reader, path: Path, flow: Flow, edges: dict[str, l
             reader.fail(path, step.line, f"step '{step.id}' is a dead end: the flow can never finish from it")
 
 
-def _need_text(reader: _Reader, path: Path, line: int, texts: dict[str, dict[str, str]], key: str) -> None:
-    for loc in LOCALES:
-        if key not in texts.get(loc, {}):
-            reader.fail(path, line, f"text '{key}' is missing in {loc}.yaml")
-
-
-def _check_programs(reader: _Reader, dialogs: DialogSet) -> None:
+def _check_programs(reader: Reader, dialogs: DialogSet) -> None:
     needed = max((n for w in dialogs.schedule.weeks.values() for n in (*w.review_parts, *w.next_parts)), default=0)
     for program in dialogs.programs.values():
         if len(program.parts) < needed:
@@ -136,10 +117,10 @@ def _check_programs(reader: _Reader, dialogs: DialogSet) -> None:
             )
 
 
-def _check_conditions(reader: _Reader, dialogs: DialogSet) -> None:
+def _check_conditions(reader: Reader, dialogs: DialogSet) -> None:
     renderer = Renderer(dialogs.texts)
     program = next(iter(dialogs.programs))
-    context = build_context(dialogs, sample_facts(dialogs, program), LOCALES[0])
+    context = build_context(dialogs, sample_facts(dialogs, program), next(iter(dialogs.locales)))
     for flow in dialogs.flows.values():
         for step in flow.steps.values():
             for branch in step.branches:
@@ -150,11 +131,11 @@ def _check_conditions(reader: _Reader, dialogs: DialogSet) -> None:
                     reader.fail(Path(flow.file), step.line, f"step '{step.id}': condition fails: {problem}")
 
 
-def _check_templates(reader: _Reader, dialogs: DialogSet, texts: TextTable) -> None:
+def _check_templates(reader: Reader, dialogs: DialogSet, locales: LocaleTable) -> None:
     renderer = Renderer(dialogs.texts)
     program = next(iter(dialogs.programs))
-    for loc in LOCALES:
-        entries, lines, files, _main = texts[loc]
+    for loc, table in locales.items():
+        entries, lines, files = table.entries, table.lines, table.files
         context = build_context(dialogs, sample_facts(dialogs, program), loc)
         for key in entries:
             extra: dict[str, Any] = SYSTEM_TEXTS.get(key, {})

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from bot.dialogs.check import check_semantics
 from bot.dialogs.learned import LearnedNet
+from bot.dialogs.locales import LocaleTable, read_locales
 from bot.dialogs.matcher import TextRules, compile_rules
 from bot.dialogs.model import (
-    LOCALES,
     Band,
     Branch,
     Choice,
@@ -18,6 +20,7 @@ from bot.dialogs.model import (
     Flow,
     Instrument,
     Item,
+    Locale,
     Localized,
     Option,
     Part,
@@ -27,89 +30,46 @@ from bot.dialogs.model import (
     Step,
     Week,
 )
-from bot.dialogs.yamlfile import ListNode, Node, YamlError, load
+from bot.dialogs.problems import DialogsInvalid, Problem, Reader
+from bot.dialogs.yamlfile import ListNode, Node
+
+__all__ = ["DialogsInvalid", "Problem", "load_dialogs"]
 
 STEP_KINDS = ("say", "ask", "measure", "do", "branch")
 INPUTS = ("text", "choice", "number", "time")
 LEVELS = ("urgent", "high", "notice")
 
 
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int
-    message: str
+class _Texts:
+    """Resolves the text keys that programs and instruments name, in every locale."""
 
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
-
-
-class DialogsInvalid(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
-
-
-class _Reader:
-    """Collects problems while turning YAML nodes into model objects."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.problems: list[Problem] = []
-
-    def name(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(Path.cwd()))
-        except ValueError:
-            return str(path)
-
-    def fail(self, path: Path, line: int, message: str) -> None:
-        self.problems.append(Problem(self.name(path), line, message))
-
-    def read(self, path: Path) -> Node | None:
-        try:
-            data = load(path)
-        except YamlError as exc:
-            self.fail(path, exc.line, exc.message)
-            return None
-        except (OSError, UnicodeDecodeError) as exc:
-            self.fail(path, 1, f"cannot read: {exc}")
-            return None
-        if not isinstance(data, Node):
-            self.fail(path, 1, "the file must hold a mapping")
-            return None
-        return data
+    def __init__(self, reader: Reader, locales: LocaleTable) -> None:
+        self.reader = reader
+        self.locales = locales
+        self.used: dict[str, str] = {}  # key -> where it is named, for the completeness check
 
     def localized(self, path: Path, node: Node, key: str) -> Localized:
         value = node.get(key)
         line = node.line_of(key)
-        if not isinstance(value, Node):
-            self.fail(path, line, f"'{key}' must have a text for each of {', '.join(LOCALES)}")
-            return {loc: "" for loc in LOCALES}
-        for loc in LOCALES:
-            if not isinstance(value.get(loc), str) or not value[loc].strip():
-                self.fail(path, value.line_of(loc), f"'{key}' has no '{loc}' text")
-        return {loc: str(value.get(loc, "")) for loc in LOCALES}
-
-    def integer(self, path: Path, node: Node, key: str, default: int | None = None) -> int:
-        value = node.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(path, node.line_of(key), f"'{key}' must be a whole number")
-            return 0
-        return value
+        if not isinstance(value, str) or not value.strip():
+            self.reader.fail(path, line, f"'{key}' must name a text key; the texts are in dialogs/locales/<code>/")
+            return {code: "" for code in self.locales}
+        if self.locales and not any(value in table.entries for table in self.locales.values()):
+            self.reader.fail(path, line, f"'{key}': text '{value}' is in no locale")
+        self.used.setdefault(value, f"{self.reader.name(path)}:{line} uses it")
+        return {code: table.entries.get(value, "") for code, table in self.locales.items()}
 
 
 def load_dialogs(root: Path) -> DialogSet:
     """Load and validate every dialog file under `root`; raise DialogsInvalid."""
-    from bot.dialogs.check import check_semantics
-
-    reader = _Reader(root)
+    reader = Reader(root)
     if not root.is_dir():
         raise DialogsInvalid([Problem(str(root), 0, "dialogs directory not found")])
-    instruments = _instruments(reader, root / "instruments")
-    programs = _programs(reader, root / "programs")
+    locales = read_locales(reader, root)
+    texts = _Texts(reader, locales)
+    instruments = _instruments(texts, root / "instruments")
+    programs = _programs(texts, root / "programs")
     flows = _flows(reader, root / "flows")
-    texts = _texts(reader, root / "texts")
     schedule = _schedule(reader, root / "schedule.yaml", instruments, flows)
     escalation = _escalation(reader, root / "escalation.yaml")
     if reader.problems:
@@ -120,23 +80,29 @@ def load_dialogs(root: Path) -> DialogSet:
         instruments=instruments,
         schedule=schedule,
         escalation=escalation,
-        texts={loc: table[0] for loc, table in texts.items()},
+        texts={code: table.entries for code, table in locales.items()},
         source=str(root),
+        locales={code: locales[code].meta for code in sorted(locales, key=lambda c: _locale_order(locales[c].meta))},
     )
-    check_semantics(reader, dialogs, texts)
+    check_semantics(reader, dialogs, locales, texts.used)
     if reader.problems:
         raise DialogsInvalid(reader.problems)
     return dialogs
 
 
-def _yaml_files(reader: _Reader, folder: Path) -> list[Path]:
+def _locale_order(locale: Locale) -> tuple[int, bool, str]:
+    return locale.order, not locale.original, locale.code
+
+
+def _yaml_files(reader: Reader, folder: Path) -> list[Path]:
     if not folder.is_dir():
         reader.fail(folder, 0, "folder is missing")
         return []
     return sorted(folder.glob("*.yaml"))
 
 
-def _instruments(reader: _Reader, folder: Path) -> dict[str, Instrument]:
+def _instruments(texts: _Texts, folder: Path) -> dict[str, Instrument]:
+    reader = texts.reader
     result: dict[str, Instrument] = {}
     for path in _yaml_files(reader, folder):
         node = reader.read(path)
@@ -144,15 +110,15 @@ def _instruments(reader: _Reader, folder: Path) -> dict[str, Instrument]:
             continue
         ident = str(node.get("id", path.stem))
         options = tuple(
-            Option(reader.integer(path, o, "value"), reader.localized(path, o, "label"))
+            Option(reader.integer(path, o, "value"), texts.localized(path, o, "label"))
             for o in _nodes(reader, path, node, "options")
         )
         items = tuple(
-            Item(str(i.get("key", "")), reader.localized(path, i, "text"), bool(i.get("risk", False)))
+            Item(str(i.get("key", "")), texts.localized(path, i, "text"), bool(i.get("risk", False)))
             for i in _nodes(reader, path, node, "items")
         )
         bands = tuple(
-            Band(reader.integer(path, b, "max"), str(b.get("key", "")), reader.localized(path, b, "label"))
+            Band(reader.integer(path, b, "max"), str(b.get("key", "")), texts.localized(path, b, "label"))
             for b in _nodes(reader, path, node, "bands")
         )
         if not options or not items or not bands:
@@ -160,7 +126,7 @@ def _instruments(reader: _Reader, folder: Path) -> dict[str, Instrument]:
         result[ident] = Instrument(
             id=ident,
             name=str(node.get("name", ident)),
-            stem=reader.localized(path, node, "stem"),
+            stem=texts.localized(path, node, "stem"),
             options=options,
             items=items,
             bands=bands,
@@ -170,7 +136,8 @@ def _instruments(reader: _Reader, folder: Path) -> dict[str, Instrument]:
     return result
 
 
-def _programs(reader: _Reader, folder: Path) -> dict[str, Program]:
+def _programs(texts: _Texts, folder: Path) -> dict[str, Program]:
+    reader = texts.reader
     result: dict[str, Program] = {}
     for path in _yaml_files(reader, folder):
         node = reader.read(path)
@@ -180,9 +147,9 @@ def _programs(reader: _Reader, folder: Path) -> dict[str, Program]:
         parts = tuple(
             Part(
                 number=index + 1,
-                title=reader.localized(path, p, "title"),
-                about=reader.localized(path, p, "about"),
-                homework=reader.localized(path, p, "homework"),
+                title=texts.localized(path, p, "title"),
+                about=texts.localized(path, p, "about"),
+                homework=texts.localized(path, p, "homework"),
             )
             for index, p in enumerate(_nodes(reader, path, node, "parts"))
         )
@@ -190,14 +157,14 @@ def _programs(reader: _Reader, folder: Path) -> dict[str, Program]:
             continue
         result[ident] = Program(
             id=ident,
-            title=reader.localized(path, node, "title"),
-            summary=reader.localized(path, node, "summary"),
+            title=texts.localized(path, node, "title"),
+            summary=texts.localized(path, node, "summary"),
             parts=parts,
         )
     return result
 
 
-def _nodes(reader: _Reader, path: Path, node: Node, key: str) -> list[Node]:
+def _nodes(reader: Reader, path: Path, node: Node, key: str) -> list[Node]:
     value = node.get(key)
     if not isinstance(value, ListNode) or not value:
         reader.fail(path, node.line_of(key), f"'{key}' must be a non-empty list")
@@ -208,7 +175,7 @@ def _nodes(reader: _Reader, path: Path, node: Node, key: str) -> list[Node]:
     return good
 
 
-def _flows(reader: _Reader, folder: Path) -> dict[str, Flow]:
+def _flows(reader: Reader, folder: Path) -> dict[str, Flow]:
     result: dict[str, Flow] = {}
     for path in _yaml_files(reader, folder):
         node = reader.read(path)
@@ -235,7 +202,7 @@ def _flows(reader: _Reader, folder: Path) -> dict[str, Flow]:
     return result
 
 
-def _step(reader: _Reader, path: Path, step_id: str, node: Node) -> Step | None:
+def _step(reader: Reader, path: Path, step_id: str, node: Node) -> Step | None:
     kinds = [k for k in STEP_KINDS if k in node]
     if len(kinds) != 1:
         reader.fail(path, node.line, f"step '{step_id}' needs exactly one of: {', '.join(STEP_KINDS)}")
@@ -284,7 +251,7 @@ def _step(reader: _Reader, path: Path, step_id: str, node: Node) -> Step | None:
     )
 
 
-def _choice(reader: _Reader, path: Path, step_id: str, node: Any) -> Choice:
+def _choice(reader: Reader, path: Path, step_id: str, node: Any) -> Choice:
     if not isinstance(node, Node) or "value" not in node or "text" not in node:
         line = node.line if isinstance(node, Node) else 0
         reader.fail(path, line, f"step '{step_id}': each choice needs 'value' and 'text'")
@@ -297,50 +264,7 @@ def _choice(reader: _Reader, path: Path, step_id: str, node: Any) -> Choice:
     )
 
 
-TextTable = dict[str, tuple[dict[str, str], dict[str, int], dict[str, Path], Path]]
-
-
-def _texts(reader: _Reader, folder: Path) -> TextTable:
-    """Texts per locale: `nb.yaml` plus any `<topic>.nb.yaml` beside it."""
-    result: TextTable = {}
-    for loc in LOCALES:
-        main = folder / f"{loc}.yaml"
-        if not main.exists():
-            reader.fail(main, 0, f"the '{loc}' text file is missing")
-            continue
-        entries: dict[str, str] = {}
-        lines: dict[str, int] = {}
-        files: dict[str, Path] = {}
-        for path in [main, *sorted(folder.glob(f"*.{loc}.yaml"))]:
-            node = reader.read(path)
-            if node is None:
-                continue
-            found: dict[str, str] = {}
-            found_lines: dict[str, int] = {}
-            _flatten(reader, path, node, "", found, found_lines)
-            for key in found:
-                if key in entries:
-                    reader.fail(path, found_lines[key], f"text '{key}' is also in {files[key].name}")
-                files[key] = path
-            entries.update(found)
-            lines.update(found_lines)
-        result[loc] = (entries, lines, files, main)
-    return result
-
-
-def _flatten(reader: _Reader, path: Path, node: Node, prefix: str, out: dict[str, str], lines: dict[str, int]) -> None:
-    for key, value in node.items():
-        full = f"{prefix}{key}"
-        if isinstance(value, Node):
-            _flatten(reader, path, value, full + ".", out, lines)
-        elif isinstance(value, str):
-            out[full] = value
-            lines[full] = node.line_of(key)
-        else:
-            reader.fail(path, node.line_of(key), f"text '{full}' must be text")
-
-
-def _schedule(reader: _Reader, path: Path, instruments: dict[str, Instrument], flows: dict[str, Flow]) -> Schedule:
+def _schedule(reader: Reader, path: Path, instruments: dict[str, Instrument], flows: dict[str, Flow]) -> Schedule:
     node = reader.read(path)
     empty = Schedule(weeks={1: Week(1, "intake", ())})
     if node is None:
@@ -382,7 +306,7 @@ def _schedule(reader: _Reader, path: Path, instruments: dict[str, Instrument], f
     )
 
 
-def _escalation(reader: _Reader, path: Path) -> EscalationRules:
+def _escalation(reader: Reader, path: Path) -> EscalationRules:
     node = reader.read(path)
     if node is None:
         return EscalationRules(signals={})
@@ -417,7 +341,7 @@ def _escalation(reader: _Reader, path: Path) -> EscalationRules:
     )
 
 
-def _learned(reader: _Reader, path: Path, node: Node, signals: dict[str, SignalRule]) -> LearnedNet:
+def _learned(reader: Reader, path: Path, node: Node, signals: dict[str, SignalRule]) -> LearnedNet:
     """The `learned:` block: example files (globs beside escalation.yaml) and a threshold."""
     block = node.get("learned")
     if block is None:
@@ -459,7 +383,7 @@ def _learned(reader: _Reader, path: Path, node: Node, signals: dict[str, SignalR
 _EXAMPLES: dict[tuple[str, int, int], tuple[list[str], list[tuple[int, str]]]] = {}
 
 
-def _example_texts(reader: _Reader, file: Path) -> list[str]:
+def _example_texts(reader: Reader, file: Path) -> list[str]:
     """The `text` of each entry in an example file (a list of {text: ...}).
 
     Example files are long (thousands of lines), so they are read with libyaml where
@@ -482,8 +406,6 @@ def _example_texts(reader: _Reader, file: Path) -> list[str]:
 
 
 def _read_examples(file: Path) -> tuple[list[str], list[tuple[int, str]]]:
-    import yaml
-
     raw = file.read_text(encoding="utf-8")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
@@ -506,7 +428,7 @@ def _read_examples(file: Path) -> tuple[list[str], list[tuple[int, str]]]:
     return texts, problems
 
 
-def _text_rules(reader: _Reader, path: Path, node: Node, signals: dict[str, SignalRule]) -> TextRules:
+def _text_rules(reader: Reader, path: Path, node: Node, signals: dict[str, SignalRule]) -> TextRules:
     """The `text:` block: word groups, exceptions and rules matched against every text."""
     text = node.get("text")
     if text is None:

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.dialogs.learned import LearnedNet
 from bot.dialogs.matcher import TextRules
 
-LOCALES = ("nb", "en")
+Localized = dict[str, str]  # locale -> text
 
-Localized = dict[str, str]
+
+@dataclass(frozen=True)
+class Locale:
+    """One folder `dialogs/locales/<code>/`, as its `locale.yaml` describes it."""
+
+    code: str
+    name: str  # the language's own name
+    telegram: tuple[str, ...] = ()  # Telegram language codes served, besides the code itself
+    original: bool = False  # the locale the others are translated from
+    translated_from: str = ""  # the locale this one was copied from
+    same_on_purpose: tuple[str, ...] = ()  # keys (or patterns) rightly the same as in another locale
+    order: int = 100  # the place on the /language buttons (then the original, then the code)
 
 
 @dataclass(frozen=True)
@@ -169,7 +179,23 @@ class DialogSet:
     escalation: EscalationRules
     texts: dict[str, dict[str, str]]  # locale -> key -> template source
     source: str = ""
-    extras: dict[str, Any] = field(default_factory=dict)
+    locales: dict[str, Locale] = field(default_factory=dict)  # in their `order`
 
     def text(self, locale: str, key: str) -> str:
         return self.texts[locale][key]
+
+    def locale_for(self, language_code: str | None, default: str) -> str:
+        """The locale for a Telegram `language_code` ("nn", "en-GB"): a locale of that code,
+        else one that lists the code under `telegram:`, else `default`."""
+        if not language_code:
+            return default
+        code = language_code.lower().replace("_", "-")
+        candidates = (code, code.split("-")[0])
+        for candidate in candidates:
+            if candidate in self.locales:
+                return candidate
+        for candidate in candidates:
+            for locale in self.locales.values():
+                if candidate in locale.telegram:
+                    return locale.code
+        return default

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.clinicians.text_samples import CLINICIAN_TEXTS
+from bot.dialogs.clinician_samples import CLINICIAN_TEXTS
 
 _ALERT = {
     "alert": {
@@ -124,8 +124,7 @@ SYSTEM_TEXTS: dict[str, dict[str, Any]] = {
     "delete.done": {},
     "delete.cancelled": {},
     "mydata.caption": {},
-    "language.nb": {},
-    "language.en": {},
+    "format.time_words": {},
     "format.when": {"weekday": "torsdag", "day": 15, "month": "januar", "time": "18:00"},
     **{f"weekday.{n}": {} for n in range(7)},
     **{f"month.{n}": {} for n in range(1, 13)},

@@ -19,7 +19,7 @@ from bot.engine.alerts import raise_signal
 from bot.engine.codes import audit, chat_key, failed_attempts, find_redeemable, looks_like_code
 from bot.engine.events import Event
 from bot.engine.signals import scan
-from bot.engine.turn import Turn, telegram_locale
+from bot.engine.turn import Turn
 from bot.storage.models import CodeAttempt, Course
 from state_machines.course import FINAL
 
@@ -220,16 +220,11 @@ class Engine:
             turn.say("start.ask_code")
 
     def _language_prompt(self, turn: Turn) -> None:
-        buttons = [
-            [
-                {"text": turn.text("language.nb"), "data": "l:nb"},
-                {"text": turn.text("language.en"), "data": "l:en"},
-            ]
-        ]
+        buttons = [[{"text": locale.name, "data": f"l:{code}"}] for code, locale in turn.dialogs.locales.items()]
         turn.say("common.language_prompt", buttons=buttons)
 
     def _set_language(self, turn: Turn, locale: str) -> None:
-        if locale not in ("nb", "en") or turn.course is None:
+        if locale not in turn.dialogs.locales or turn.course is None:
             self._stale(turn)
             return
         self._ack_button(turn)
@@ -270,7 +265,7 @@ class Engine:
             program=code.program,
             chat_id=chat_id,
             clinician_id=code.clinician_id,
-            locale=telegram_locale(turn.event.language, config.locale),
+            locale=turn.dialogs.locale_for(turn.event.language, config.locale),
             timezone=config.timezone,
             state="intake",
             started_at=turn.now,

@@ -9,7 +9,7 @@ from sqlmodel import select
 from bot.dialogs.model import Choice, Instrument, Step
 from bot.engine.alerts import raise_signal
 from bot.engine.outgoing import Buttons
-from bot.engine.schedule import parse_time
+from bot.engine.schedule import parse_time, time_words
 from bot.engine.turn import Turn
 from bot.storage.models import Score
 
@@ -125,8 +125,9 @@ def answer(turn: Turn, *, text: str | None = None, button: int | None = None) ->
         return False
     if step.choices:
         choice = _pick(turn, step.choices, text, button)
-        if choice is None and step.input == "time" and text is not None and parse_time(text):
-            choice = Choice(value=str(parse_time(text)), text="")
+        if choice is None and step.input == "time" and text is not None:
+            typed = parse_time(text, time_words(turn.renderer, turn.locale))
+            choice = Choice(value=typed, text="") if typed else None
         if choice is None:
             _reask_choice(turn, _choice_labels(turn, step))
             ask(turn, step, again=True)
@@ -188,7 +189,7 @@ def _typed_value(turn: Turn, step: Step, text: str | None) -> Any:
         turn.say("common.reask_number", min=low, max=high)
         return None
     if step.input == "time":
-        parsed = parse_time(text)
+        parsed = parse_time(text, time_words(turn.renderer, turn.locale))
         if parsed is None:
             turn.say("common.reask_time")
         return parsed

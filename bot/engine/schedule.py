@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.dialogs.render import Renderer
 
-def parse_time(text: str) -> str | None:
-    """'18', '18.30', '18:30', '1830' -> '18:30'; None if it is not a time of day."""
-    cleaned = text.strip().lower().replace("kl.", "").replace("kl", "").strip()
-    cleaned = cleaned.replace(".", ":").replace(" ", "")
+
+def time_words(renderer: Renderer, locale: str) -> tuple[str, ...]:
+    """The words that may stand before a time of day in `locale` ("kl."), from the text `format.time_words`."""
+    return tuple(renderer.render(locale, "format.time_words", {}).casefold().split())
+
+
+def parse_time(text: str, words: Iterable[str] = ()) -> str | None:
+    """'18', '18.30', '18:30', '1830', 'kl. 18.30' (with "kl." in `words`) -> '18:30';
+    None if it is not a time of day."""
+    cleaned = text.strip().casefold()
+    for word in sorted(words, key=len, reverse=True):
+        if cleaned.startswith(word):
+            cleaned = cleaned[len(word) :]
+            break
+    cleaned = cleaned.strip().replace(".", ":").replace(" ", "")
     if cleaned.isdigit() and len(cleaned) in (3, 4):
         cleaned = f"{cleaned[:-2]}:{cleaned[-2:]}"
     hour_text, _, minute_text = cleaned.partition(":")

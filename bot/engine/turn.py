@@ -21,17 +21,6 @@ if TYPE_CHECKING:
     from bot.engine.core import Engine
 
 
-def telegram_locale(code: str | None, default: str) -> str:
-    if not code:
-        return default
-    base = code.lower().split("-")[0]
-    if base in ("nb", "nn", "no"):
-        return "nb"
-    if base == "en":
-        return "en"
-    return default
-
-
 @dataclass
 class Turn:
     engine: Engine
@@ -52,7 +41,7 @@ class Turn:
     def locale(self) -> str:
         if self.course is not None:
             return self.course.locale
-        return telegram_locale(self.event.language, self.engine.config.locale)
+        return self.dialogs.locale_for(self.event.language, self.engine.config.locale)
 
     @property
     def chat_id(self) -> int:

@@ -1,4 +1,4 @@
-"""The command menu users see in Telegram, in nb and en, from the dialog texts."""
+"""The command menu users see in Telegram, in every locale, from the dialog texts."""
 
 from __future__ import annotations
 
@@ -7,24 +7,33 @@ import logging
 from telegram import Bot, BotCommand
 from telegram.error import TelegramError
 
+from bot.dialogs.model import DialogSet
 from bot.dialogs.render import Renderer
+from bot.dialogs.store import Loaded
 from bot.dialogs.system import USER_COMMANDS
 
 log = logging.getLogger(__name__)
-
-MENU_LANGUAGES = ("nb", "en")
 
 
 def menu(renderer: Renderer, locale: str) -> list[BotCommand]:
     return [BotCommand(name, renderer.render(locale, f"commands.{name}", {})[:256]) for name in USER_COMMANDS]
 
 
-async def register_commands(bot: Bot, renderer: Renderer, default_locale: str) -> bool:
+def menu_languages(dialogs: DialogSet) -> dict[str, str]:
+    """Telegram language code -> the locale whose menu it gets (Telegram takes two-letter codes)."""
+    codes = {code: code for code in dialogs.locales}
+    for code, locale in dialogs.locales.items():
+        for language in locale.telegram:
+            codes.setdefault(language, code)
+    return {language: code for language, code in codes.items() if len(language) == 2 and language.isalpha()}
+
+
+async def register_commands(bot: Bot, current: Loaded, default_locale: str) -> bool:
     """setMyCommands for each language, and the default for everyone else."""
     try:
-        for language in MENU_LANGUAGES:
-            await bot.set_my_commands(menu(renderer, language), language_code=language)
-        await bot.set_my_commands(menu(renderer, default_locale))
+        for language, locale in menu_languages(current.dialogs).items():
+            await bot.set_my_commands(menu(current.renderer, locale), language_code=language)
+        await bot.set_my_commands(menu(current.renderer, default_locale))
     except TelegramError as exc:
         log.warning("the command menu was not registered (%s); it is tried again at the next start", type(exc).__name__)
         return False

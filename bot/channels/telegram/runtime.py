@@ -172,7 +172,7 @@ class TelegramBot:
         if self.sends_here:
             await self.sender.scan()
         self._spawn(self._housekeeping())
-        await register_commands(self.bot, self.app.dialogs.current.renderer, settings.locale)
+        await register_commands(self.bot, self.app.dialogs.current, settings.locale)
         now = self.app.engine.clock.now
         if self.uses_webhook:
             self.webhook = WebhookServer(
@@ -303,7 +303,7 @@ class TelegramBot:
         if await asyncio.to_thread(self.app.dialogs.reload) is not None:
             return False
         await asyncio.to_thread(self.app.dialogs.current.dialogs.escalation.learned.warm_up)
-        await register_commands(self.bot, self.app.dialogs.current.renderer, self.settings.locale)
+        await register_commands(self.bot, self.app.dialogs.current, self.settings.locale)
         return True
 
     # -- stopping ----------------------------------------------------------------

@@ -24,7 +24,6 @@ from bot.channels.telegram.privacy import describe
 from bot.channels.telegram.updates import to_event
 from bot.engine.events import Event
 from bot.engine.outgoing import Outbox
-from bot.engine.turn import telegram_locale
 from bot.storage.models import Course
 
 log = logging.getLogger(__name__)
@@ -154,5 +153,5 @@ class Worker:
     def _error_text(self, session: Session, event: Event) -> str:
         locale = session.exec(
             select(Course.locale).where(Course.chat_id == event.chat_id).order_by(col(Course.id).desc())
-        ).first() or telegram_locale(event.language, self.app.settings.locale)
+        ).first() or self.app.dialogs.current.dialogs.locale_for(event.language, self.app.settings.locale)
         return self.app.dialogs.current.renderer.render(locale, "common.error", {})

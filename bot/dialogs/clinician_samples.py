@@ -1,14 +1,14 @@
 """The clinician texts the code renders, with sample values for `guidebot dialogs check`.
 
-Plain data (importing only the dashboard's plain data), so the dialog checker can read it without
-loading the clinician code.
+Plain data beside the checker, so that bot/dialogs imports nothing from
+bot/clinicians or bot/dashboard.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.dashboard.text_samples import DASHBOARD_TEXTS
+from bot.dialogs.dashboard_samples import DASHBOARD_TEXTS
 
 _CASE: dict[str, Any] = {
     "label": "K-1234",
@@ -129,6 +129,7 @@ CLINICIAN_TEXTS: dict[str, dict[str, Any]] = {
     },
     "clinician.cases.none": {},
     "clinician.cases.none_all": {},
+    "clinician.cases.everyone": {},
     "clinician.cases.header": {"count": 3, "everyone": False},
     "clinician.cases.row": {"case": _CASE},
     "clinician.case.summary": {"case": _CASE, "alerts": [_ALERT]},
@@ -181,4 +182,28 @@ CLINICIAN_TEXTS: dict[str, dict[str, Any]] = {
     "clinician.invite.welcome": {"name": "Kari"},
     "clinician.note": {"note": _NOTE},
     **DASHBOARD_TEXTS,
+    "clinician.report.all_programs": {},
+    **{
+        f"clinician.report.column.{name}": {}
+        for name in (
+            "program",
+            "started",
+            "completed",
+            "dropped",
+            "finished",
+            "recovery",
+            "reliable_improvement",
+            "reliable_recovery",
+            "ack_median",
+        )
+    },
+    "clinician.report.column.change": {"instrument": "PHQ-9"},
+    "clinician.report.minutes": {"minutes": "20"},
+    "clinician.report.scope_since": {"since": "2026-01-01"},
+    "clinician.report.scope_all": {},
+    "clinician.report.footnote": {},
+    **{
+        f"clinician.report.chart.{name}": {}
+        for name in ("title", "all_programs", "rate", "recovery", "reliable_improvement", "reliable_recovery")
+    },
 }

@@ -1,0 +1,60 @@
+"""The outcome report as a text table, with its headings in the reader's locale."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.clinicians.report import ALL, INSTRUMENTS, ReportWords
+
+COLUMNS = ("started", "completed", "dropped", "finished")
+RATES = ("recovery", "reliable_improvement", "reliable_recovery")
+
+
+def report_table(rows: list[dict[str, Any]], words: ReportWords, since: str | None) -> str:
+    """One line per program (by the id `--program` takes), then all programs together."""
+    changes = [words("column.change", instrument=_name(words, name)) for name in INSTRUMENTS]
+    header = (
+        words("column.program"),
+        *(words(f"column.{name}") for name in COLUMNS),
+        *changes,
+        *(words(f"column.{name}") for name in RATES),
+        words("column.ack_median"),
+    )
+    lines = [header]
+    for row in rows:
+        minutes = row["median_minutes_to_acknowledge"]
+        lines.append(
+            (
+                words("all_programs") if row["program"] == ALL else row["program"],
+                str(row["started"]),
+                str(row["completed"]),
+                str(row["dropped_out"]),
+                str(row["finished_treatment"]),
+                _signed(row["phq9_mean_change"]),
+                _signed(row["gad7_mean_change"]),
+                _percent(row["recovered"], row["at_caseness"], row["recovery_rate"]),
+                _percent(row["reliably_improved"], row["finished_treatment"], row["reliable_improvement_rate"]),
+                _percent(row["reliably_recovered"], row["at_caseness"], row["reliable_recovery_rate"]),
+                f"{words('minutes', minutes=f'{minutes:.0f}') if minutes is not None else '-'} "
+                f"({row['urgent_acknowledged']}/{row['urgent_alerts']})",
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    out = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in lines]
+    scope = words("scope_since", since=since) if since else words("scope_all")
+    out.append("")
+    out.append(f"{scope} {words('footnote')}")
+    return "\n".join(out)
+
+
+def _name(words: ReportWords, instrument: str) -> str:
+    found = words.dialogs.instruments.get(instrument)
+    return found.name if found is not None else instrument
+
+
+def _percent(part: int, whole: int, rate: float | None) -> str:
+    return f"{rate:.0%} ({part}/{whole})" if rate is not None else "-"
+
+
+def _signed(value: float | None) -> str:
+    return f"{value:+.1f}" if value is not None else "-"
