@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     # When clinicians read alerts, in the course's time zone; the person is told when to expect an answer.
     service_hours: str = "Mon-Fri 08:00-15:30"
 
+    # Operations (docs/operations.md): health and metrics, logs, retention, the pepper.
+    metrics_listen: str = ""  # host:port for /healthz, /readyz and /metrics; empty: not served
+    log_format: str = "text"
+    outbox_retention_days: int = Field(default=30, ge=1)
+    retention_days: int = Field(default=365, ge=1)  # after a course is closed
+    secret_key: str = ""
+
     @field_validator("locale")
     @classmethod
     def _known_locale(cls, value: str) -> str:
@@ -64,6 +71,22 @@ class Settings(BaseSettings):
         from bot.engine.service_hours import parse
 
         parse(value)
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError("GUIDEBOT_LOG_FORMAT must be text or json")
+        return value
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        if value:
+            from bot.ops.health import parse_listen
+
+            parse_listen(value)
         return value
 
     @property
