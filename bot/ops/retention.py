@@ -21,12 +21,16 @@ counted from the first pass after the upgrade, so it is kept longer, never short
 
 Every statement reads through an index, so a pass with nothing to do is cheap; each
 pass does at most `batch` courses and rows of each kind, and returns how many it did.
+Each query is ordered by all the columns of its index: the rows to do are exactly the
+ones the planner cannot count (old, and not yet done), and without that order PostgreSQL
+expects to find them at once in a table scan, which then reads the whole table.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, update
 from sqlalchemy import select as columns
@@ -40,6 +44,7 @@ ANONYMOUS_PREFIX = "anon-"
 NO_LABEL = "-"  # the label of an alert with no course, as the engine writes it
 CODE_ATTEMPTS_KEPT = timedelta(days=1)
 BATCH = 500
+_COURSE_RETENTION = (col(Course.state), col(Course.anonymised_at), col(Course.closed_at))  # ix_course_retention
 
 
 @dataclass
@@ -69,7 +74,12 @@ def apply_retention(session: Session, now: datetime, settings: Settings, batch: 
     done.courses_anonymised = _anonymise_courses(session, now, now - keep, batch)
     done.outbox_cleared = _clear_outbox(session, now, now - outbox_keep, batch)
     done.outbox_deleted = _delete_rows(
-        session, OutboxItem, col(OutboxItem.id), col(OutboxItem.cleared_at) <= now - keep, batch
+        session,
+        OutboxItem,
+        col(OutboxItem.id),
+        col(OutboxItem.cleared_at) <= now - keep,
+        (col(OutboxItem.cleared_at), col(OutboxItem.created_at)),
+        batch,
     )
     done.alerts_cleared = _clear_lone_alerts(session, now - keep, batch)
     done.codes_deleted = _delete_rows(
@@ -77,10 +87,16 @@ def apply_retention(session: Session, now: datetime, settings: Settings, batch: 
         AccessCode,
         col(AccessCode.id),
         col(AccessCode.redeemed_at).is_(None) & (col(AccessCode.expires_at) <= now - keep),
+        (col(AccessCode.redeemed_at), col(AccessCode.expires_at)),
         batch,
     )
     done.code_attempts_deleted = _delete_rows(
-        session, CodeAttempt, col(CodeAttempt.id), col(CodeAttempt.at) <= now - CODE_ATTEMPTS_KEPT, batch
+        session,
+        CodeAttempt,
+        col(CodeAttempt.id),
+        col(CodeAttempt.at) <= now - CODE_ATTEMPTS_KEPT,
+        (col(CodeAttempt.at),),
+        batch,
     )
     return done
 
@@ -89,6 +105,7 @@ def _stamp_closed(session: Session, now: datetime, batch: int) -> int:
     ids = session.exec(
         select(Course.id)
         .where(Course.state == "closed", col(Course.anonymised_at).is_(None), col(Course.closed_at).is_(None))
+        .order_by(*_COURSE_RETENTION)
         .limit(batch)
     ).all()
     if ids:
@@ -104,7 +121,7 @@ def _anonymise_courses(session: Session, now: datetime, closed_before: datetime,
             col(Course.anonymised_at).is_(None),
             col(Course.closed_at) <= closed_before,
         )
-        .order_by(col(Course.closed_at))
+        .order_by(*_COURSE_RETENTION)
         .limit(batch)
         .with_for_update(skip_locked=True)
     ).all()
@@ -166,6 +183,7 @@ def _clear_outbox(session: Session, now: datetime, created_before: datetime, bat
             col(OutboxItem.created_at) <= created_before,
             col(OutboxItem.sent_at).is_not(None) | col(OutboxItem.failed).is_not(None),
         )
+        .order_by(col(OutboxItem.cleared_at), col(OutboxItem.created_at))
         .limit(batch)
     ).all()
     if ids:
@@ -183,6 +201,7 @@ def _clear_lone_alerts(session: Session, acknowledged_before: datetime, batch: i
             col(Alert.acknowledged_at) <= acknowledged_before,
             col(Alert.chat_id).is_not(None) | (col(Alert.label) != NO_LABEL),
         )
+        .order_by(col(Alert.course_id))
         .limit(batch)
     ).all()
     if ids:
@@ -193,9 +212,14 @@ def _clear_lone_alerts(session: Session, acknowledged_before: datetime, batch: i
 
 
 def _delete_rows(
-    session: Session, table: type[SQLModel], key: Mapped[int | None], condition: ColumnElement[bool], batch: int
+    session: Session,
+    table: type[SQLModel],
+    key: Mapped[int | None],
+    condition: ColumnElement[bool],
+    order: tuple[Mapped[Any], ...],
+    batch: int,
 ) -> int:
-    ids = session.execute(columns(key).where(condition).limit(batch)).scalars().all()
+    ids = session.execute(columns(key).where(condition).order_by(*order).limit(batch)).scalars().all()
     if ids:
         session.execute(delete(table).where(key.in_(ids)))
     return len(ids)
