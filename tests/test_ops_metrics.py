@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import App
+from bot.channels.telegram.runtime import SettingsProblem
 from bot.clock import FakeClock
 from bot.ops.health import HealthServer
 from bot.ops.metrics import database_gauges, read_engine
@@ -143,3 +145,13 @@ async def test_the_bot_counts_updates_telegram_errors_and_handling_time(sqlite_u
 def test_a_bad_metrics_address_is_one_clear_line(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="GUIDEBOT_METRICS_LISTEN|host:port"):
         make_settings(f"sqlite:///{tmp_path}/g.db", metrics_listen="localhost")
+
+
+async def test_a_metrics_port_in_use_is_one_clear_line(sqlite_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SettingsProblem, match=rf"^cannot listen on GUIDEBOT_METRICS_LISTEN=127.0.0.1:{port}: "):
+            async with running_bot(sqlite_url, metrics_listen=f"127.0.0.1:{port}"):
+                pass

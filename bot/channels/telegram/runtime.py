@@ -143,7 +143,12 @@ class TelegramBot:
     # -- starting ----------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.health.start()  # /healthz answers while Telegram is being reached; /readyz once started
+        try:
+            await self.health.start()  # /healthz answers while Telegram is being reached; /readyz once started
+        except OSError as exc:
+            raise SettingsProblem(
+                f"cannot listen on GUIDEBOT_METRICS_LISTEN={self.health.listen}: {exc.strerror}"
+            ) from None
         await self._start()
         self.health.ready = True
 
