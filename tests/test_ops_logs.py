@@ -42,17 +42,36 @@ def test_an_error_is_one_line_with_its_type_and_place_but_not_its_message() -> N
     assert entry["time"].endswith("+00:00") and SECRET_WORDS not in json.dumps(entry)
 
 
-def test_transitions_is_held_at_warning(tmp_path: Path) -> None:
-    root, before = logging.getLogger(), list(logging.getLogger().handlers)
+def test_transitions_is_held_at_warning_and_an_uncaught_error_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, before, level, hook = (
+        logging.getLogger(),
+        list(logging.getLogger().handlers),
+        logging.getLogger().level,
+        sys.excepthook,
+    )
     try:
         configure_logging(make_settings(f"sqlite:///{tmp_path}/g.db", log_format="json"))
         assert logging.getLogger("transitions").getEffectiveLevel() == logging.WARNING
         assert isinstance(root.handlers[-1].formatter, JsonFormatter)
+        root.handlers[-1].setStream(sys.stderr)  # capsys's stream
+        try:
+            raise RuntimeError(SECRET_WORDS)
+        except RuntimeError:
+            sys.excepthook(*sys.exc_info())
     finally:
+        logging.captureWarnings(False)
+        sys.excepthook = hook
         for handler in list(root.handlers):
             root.removeHandler(handler)
         for handler in before:
             root.addHandler(handler)
+        root.setLevel(level)
+    [line] = capsys.readouterr().err.splitlines()
+    entry = json.loads(line)
+    assert entry["level"] == "CRITICAL" and entry["error"].startswith("RuntimeError at test_ops_logs.py:")
+    assert SECRET_WORDS not in line
 
 
 def test_an_unknown_log_format_is_refused(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 from datetime import UTC, datetime
+from types import TracebackType
 
 from bot.config import Settings
 
@@ -78,3 +79,10 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
     root.setLevel(level)
     for name, quiet in QUIET.items():
         logging.getLogger(name).setLevel(quiet)
+    logging.captureWarnings(True)  # Python's warnings as log lines too, in the same format
+    sys.excepthook = _log_uncaught
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+    """An error nothing caught ends the process with one log line, like every other error."""
+    logging.getLogger("guidebot").critical("stopped by an unexpected error", exc_info=(kind, error, trace))

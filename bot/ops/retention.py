@@ -32,7 +32,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, update
+from sqlalchemy import ColumnElement, delete, exists, update
 from sqlalchemy import select as columns
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, SQLModel, col, select
@@ -114,32 +114,22 @@ def _stamp_closed(session: Session, now: datetime, batch: int) -> int:
 
 
 def _anonymise_courses(session: Session, now: datetime, closed_before: datetime, batch: int) -> int:
+    unacknowledged = exists().where(col(Alert.course_id) == col(Course.id), col(Alert.acknowledged_at).is_(None))
     courses = session.exec(
         select(Course)
         .where(
             Course.state == "closed",
             col(Course.anonymised_at).is_(None),
             col(Course.closed_at) <= closed_before,
+            ~unacknowledged,
         )
         .order_by(*_COURSE_RETENTION)
         .limit(batch)
         .with_for_update(skip_locked=True)
     ).all()
-    if not courses:
-        return 0
-    ids = [course.id for course in courses if course.id is not None]
-    waiting = set(
-        session.exec(
-            select(Alert.course_id).where(col(Alert.course_id).in_(ids), col(Alert.acknowledged_at).is_(None))
-        ).all()
-    )
-    done = 0
     for course in courses:
-        if course.id is None or course.id in waiting:
-            continue
         _anonymise(session, course, now)
-        done += 1
-    return done
+    return len(courses)
 
 
 def _anonymise(session: Session, course: Course, now: datetime) -> None:
