@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ import typer
 
 from bot.clinicians.cli import clinicians_app, escalation_app, report
 from bot.config import Settings
+from bot.ops.cli import audit_app, db_backup, db_restore, db_retention, privacy_app
 
 app = typer.Typer(
     help="guidebot: guided self-help courses over Telegram.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -25,6 +25,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(clinicians_app, name="clinicians")
 app.add_typer(escalation_app, name="escalation")
 app.command()(report)
+app.add_typer(audit_app, name="audit")
+app.add_typer(privacy_app, name="privacy")
+db_app.command("backup")(db_backup)
+db_app.command("restore")(db_restore)
+db_app.command("retention")(db_retention)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -76,9 +81,10 @@ def run(
         typer.echo("No GUIDEBOT_TELEGRAM_TOKEN is set, so here is the course in the terminal instead.")
         _chat(settings, None)
         return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     from bot.channels.telegram.runner import run_bot
+    from bot.ops.logs import configure_logging
+
+    configure_logging(settings)
 
     run_bot(settings, role)
 

@@ -8,6 +8,15 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """`host:port` (`[::1]:9100` for IPv6); an empty host means every interface."""
+    host, colon, port = listen.rpartition(":")
+    if not colon or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"expected host:port such as 127.0.0.1:9100, not '{listen}'")
+    return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 (as GUIDEBOT_LISTEN: all interfaces when no host)
+
+
 DEFAULT_DIALOGS_DIR = Path(__file__).resolve().parent.parent / "dialogs"
 
 
@@ -43,6 +52,13 @@ class Settings(BaseSettings):
     dashboard_listen: str = ""
     dashboard_url: str = ""
 
+    # Operations (docs/operations.md): health and metrics, logs, retention, the pepper.
+    metrics_listen: str = ""  # host:port for /healthz, /readyz and /metrics; empty: not served
+    log_format: str = "text"
+    outbox_retention_days: int = Field(default=30, ge=1)
+    retention_days: int = Field(default=365, ge=1)  # after a course is closed
+    secret_key: str = ""
+
     @field_validator("locale")
     @classmethod
     def _known_locale(cls, value: str, info: ValidationInfo) -> str:
@@ -76,7 +92,7 @@ class Settings(BaseSettings):
 
     @field_validator("dashboard_listen")
     @classmethod
-    def _host_and_port(cls, value: str) -> str:
+    def _dashboard_host_and_port(cls, value: str) -> str:
         _host, colon, port = value.rpartition(":")
         if value and (not colon or not port.isdigit() or int(port) > 65535):
             raise ValueError("GUIDEBOT_DASHBOARD_LISTEN must be host:port, for example 127.0.0.1:8080")
@@ -94,6 +110,20 @@ class Settings(BaseSettings):
         if self.dashboard_listen and not self.dashboard_url:
             raise ValueError("GUIDEBOT_DASHBOARD_LISTEN needs GUIDEBOT_DASHBOARD_URL, the address clinicians open")
         return self
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError("GUIDEBOT_LOG_FORMAT must be text or json")
+        return value
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _metrics_host_and_port(cls, value: str) -> str:
+        if value:
+            parse_listen(value)
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

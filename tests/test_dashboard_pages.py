@@ -9,8 +9,8 @@ from markupsafe import Markup
 
 from bot.dashboard import svg
 from bot.dashboard.pages import STATIC_TYPES, TEMPLATES, environment, render
-from bot.dialogs.dashboard_samples import DASHBOARD_TEXTS
 from bot.dashboard.tokens import csrf_ok, csrf_token, hash_token, well_formed
+from bot.dialogs.dashboard_samples import DASHBOARD_TEXTS
 from bot.dialogs.store import DialogStore
 from tests.conftest import make_settings
 

@@ -21,8 +21,8 @@ from sqlmodel import Session
 
 from bot.app import App
 from bot.channels.telegram.database import Database
-from bot.channels.telegram.intake import parse_listen
 from bot.clinicians.desk import Desk
+from bot.config import parse_listen
 from bot.dashboard import pages, views
 from bot.dashboard.command import LOGIN_PATH
 from bot.dashboard.tokens import (

@@ -29,6 +29,9 @@ class Clinician(SQLModel, table=True):
 
 
 class AccessCode(SQLModel, table=True):
+    # Unused codes long expired are deleted by the retention pass (bot/ops/retention.py).
+    __table_args__ = (Index("ix_accesscode_unused", "redeemed_at", "expires_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     code_hash: str = Field(unique=True, index=True)
     program: str
@@ -40,6 +43,9 @@ class AccessCode(SQLModel, table=True):
 
 
 class Course(SQLModel, table=True):
+    # The retention pass finds closed courses not yet stamped, and those due for anonymising.
+    __table_args__ = (Index("ix_course_retention", "state", "anonymised_at", "closed_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     label: str = Field(unique=True, index=True)
     program: str
@@ -66,6 +72,9 @@ class Course(SQLModel, table=True):
     last_checkin_at: datetime | None = _utc(default=None)
     finished_at: datetime | None = _utc(default=None)
     next_step_of_care: str | None = None
+    # Set by the retention pass: when it first saw the course closed, and when it anonymised it.
+    closed_at: datetime | None = _utc(default=None)
+    anonymised_at: datetime | None = _utc(default=None)
     scratch: dict[str, Any] = _json(dict)
 
 
@@ -93,6 +102,9 @@ class Score(SQLModel, table=True):
 
 
 class Alert(SQLModel, table=True):
+    # The metrics read the oldest open urgent alert on every scrape.
+    __table_args__ = (Index("ix_alert_open", "level", "acknowledged_at", "created_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     course_id: int | None = Field(default=None, foreign_key="course.id", index=True)
     label: str
@@ -141,7 +153,11 @@ class OutboxItem(SQLModel, table=True):
     __tablename__ = "outbox"
     # Ids only ever grow, also on SQLite after the newest rows are erased: the sender loads
     # the rows above the highest id it has seen.
-    __table_args__ = (Index("ix_outbox_pending", "sent_at", "chat_id", "id"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        Index("ix_outbox_pending", "sent_at", "chat_id", "id"),
+        Index("ix_outbox_retention", "cleared_at", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_type=BigInteger)
@@ -157,6 +173,8 @@ class OutboxItem(SQLModel, table=True):
     sent_at: datetime | None = _utc(default=None)
     failed: str | None = None
     message_id: int | None = Field(default=None, sa_type=BigInteger)
+    # When the retention pass cleared the text (payload and image) of this finished row.
+    cleared_at: datetime | None = _utc(default=None)
 
 
 class CodeAttempt(SQLModel, table=True):
@@ -164,7 +182,7 @@ class CodeAttempt(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     chat_key: str = Field(index=True)
-    at: datetime = _utc()
+    at: datetime = _utc(index=True)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -174,7 +192,7 @@ class AuditEntry(SQLModel, table=True):
     at: datetime = _utc()
     actor: str
     action: str = Field(index=True)
-    subject: str | None = None
+    subject: str | None = Field(default=None, index=True)
     detail: dict[str, Any] = _json(dict)
 
 

@@ -33,6 +33,7 @@ from bot.channels.telegram.inbox import store_updates
 from bot.channels.telegram.privacy import describe
 from bot.channels.telegram.updates import ALLOWED_UPDATES, Update
 from bot.channels.telegram.worker import Failpoint, Worker
+from bot.ops.metrics import count_update
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class Poller:
                 await asyncio.sleep(self.backoff.delay(failures))
                 continue
             self.failpoint("after_intake")
+            count_update(len(rows))
             self.worker.submit(rows)
             last = max(int(update["update_id"]) for update in updates)
             self.activity.received(last)
@@ -178,6 +180,7 @@ class WebhookServer:
             log.error("could not store a webhook update: %s", describe(exc))
             return web.Response(status=500)
         self.failpoint("after_intake")
+        count_update(len(rows))
         self.worker.submit(rows)
         self.activity.received(update["update_id"])
         return web.Response(status=200)

@@ -38,6 +38,8 @@ from bot.channels.telegram.worker import Failpoint, Worker
 from bot.config import Settings
 from bot.dashboard.server import DashboardServer
 from bot.engine.team_chat import mark_reachable
+from bot.ops.health import HealthServer
+from bot.ops.retention import apply_retention
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,7 @@ class TelegramBot:
         )
         self.sends_here = self.tuning.role in ("all", "send")
         self.timers = Timers(app, self.db, self._wake_sender)
+        self.health = HealthServer(self.settings.database_url, self.settings.metrics_listen, app.engine.clock.now)
         self.worker: Worker | None = None
         self.poller: Poller | None = None
         self.webhook: WebhookServer | None = None
@@ -142,6 +145,16 @@ class TelegramBot:
     # -- starting ----------------------------------------------------------------
 
     async def start(self) -> None:
+        try:
+            await self.health.start()  # /healthz answers while Telegram is being reached; /readyz once started
+        except OSError as exc:
+            raise SettingsProblem(
+                f"cannot listen on GUIDEBOT_METRICS_LISTEN={self.health.listen}: {exc.strerror}"
+            ) from None
+        await self._start()
+        self.health.ready = True
+
+    async def _start(self) -> None:
         settings = self.settings
         if self.uses_webhook and not settings.webhook_secret:
             raise SettingsProblem(
@@ -263,7 +276,13 @@ class TelegramBot:
         """Timers, and rows nobody picked up, every scheduler interval."""
         assert self.worker is not None
         while True:
-            for step in (self.timers.run_due, self.worker.load_pending, self._scan_outbox, self._prune_inbox):
+            for step in (
+                self.timers.run_due,
+                self.worker.load_pending,
+                self._scan_outbox,
+                self._prune_inbox,
+                self._apply_retention,
+            ):
                 try:
                     await step()
                 except Exception as exc:  # noqa: BLE001 (the database is away; the next round tries again)
@@ -291,6 +310,9 @@ class TelegramBot:
 
     async def _prune_inbox(self) -> None:
         await self.db.run(lambda session: prune_processed(session, self.app.engine.clock.now()))
+
+    async def _apply_retention(self) -> None:
+        await self.db.run(lambda session: apply_retention(session, self.app.engine.clock.now(), self.settings))
 
     # -- while running -----------------------------------------------------------
 
@@ -323,6 +345,7 @@ class TelegramBot:
             await self.poller.confirm()
         await self.bot.shutdown()
         self.db.close()
+        await self.health.stop()
         self.stopped.set()
 
     async def __aenter__(self) -> Self:

@@ -5,13 +5,20 @@ another HTTP library; the Bot, its methods and its error handling stay the same.
 Measured on the benchmark machine, a sendMessage costs about 0.3 ms of CPU through
 aiohttp and about 0.9 ms through httpx, and the sender makes three calls for each
 button a user presses (see docs/performance.md).
+
+Every failed call is counted here, for `guidebot_telegram_errors_total` (bot/ops/metrics.py).
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import aiohttp
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.ops.metrics import count_telegram_error
 
 
 class AiohttpRequest(BaseRequest):
@@ -55,13 +62,31 @@ class AiohttpRequest(BaseRequest):
         timeout = aiohttp.ClientTimeout(
             sock_connect=self._seconds(connect_timeout), sock_read=self._seconds(read_timeout)
         )
+        api_method = url.rsplit("/", 1)[-1]
         try:
             async with self._session.request(method, url, data=_body(request_data), timeout=timeout) as response:
-                return response.status, await response.read()
+                status, body = response.status, await response.read()
         except TimeoutError as exc:
+            count_telegram_error(api_method, "timeout")
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
+            count_telegram_error(api_method, "network")
             raise NetworkError(f"aiohttp.{type(exc).__name__}") from exc
+        if status >= 400:
+            count_telegram_error(api_method, status)
+        return status, body
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        """As python-telegram-bot's, without its ERROR line holding the whole answer and a traceback
+        when the answer is not JSON (a proxy's 502 page): the caller logs the failure in one line."""
+        try:
+            data = json.loads(payload.decode("utf-8", "replace"))
+        except ValueError:
+            raise TelegramError("Invalid server response") from None
+        if not isinstance(data, dict):
+            raise TelegramError("Invalid server response")
+        return data
 
 
 def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:

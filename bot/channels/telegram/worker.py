@@ -24,6 +24,7 @@ from bot.channels.telegram.privacy import describe
 from bot.channels.telegram.updates import to_event
 from bot.engine.events import Event
 from bot.engine.outgoing import Outbox
+from bot.ops.metrics import update_timer
 from bot.storage.models import Course
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,8 @@ class Worker:
     async def _process(self, row: Stored) -> None:
         while not self._stopping.is_set():
             try:
-                await self.db.run(lambda session: self._handle(session, row))
+                with update_timer():
+                    await self.db.run(lambda session: self._handle(session, row))
             except Exception as exc:  # noqa: BLE001 (a bug or a database fault; counted below)
                 log.warning("inbox row %s failed: %s", row.row_id, describe(exc))
                 if await self._failed(row):
