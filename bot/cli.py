@@ -6,12 +6,22 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from bot.channels.console import ConsoleChat
+from bot.channels.telegram.runner import run_bot
+from bot.clinicians.caseload import case_rows
 from bot.clinicians.cli import clinicians_app, escalation_app, report
 from bot.config import Settings
+from bot.dialogs.graph import flows_mermaid
+from bot.dialogs.load import DialogsInvalid, load_dialogs
+from bot.engine.codes import issue_code
+from bot.links import deep_link
+from bot.startup import fail, load_app, settings_or_exit
+from bot.storage.db import migrate, transaction
+from state_machines.course import mermaid
 
 app = typer.Typer(
     help="guidebot: guided self-help courses over Telegram.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -25,31 +35,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(clinicians_app, name="clinicians")
 app.add_typer(escalation_app, name="escalation")
 app.command()(report)
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.secho(message, err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
-
-
-def settings_or_exit() -> Settings:
-    from pydantic import ValidationError
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(f"GUIDEBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
-        raise fail(f"guidebot: bad setting: {problems}") from None
-
-
-def load_app(settings: Settings) -> Any:
-    from bot.app import build_app
-    from bot.dialogs.load import DialogsInvalid
-
-    try:
-        return build_app(settings)
-    except DialogsInvalid as exc:
-        raise fail(f"guidebot: the dialog files have problems, so nothing was started:\n{exc}") from None
 
 
 # -- running -------------------------------------------------------------------
@@ -78,8 +63,6 @@ def run(
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    from bot.channels.telegram.runner import run_bot
-
     run_bot(settings, role)
 
 
@@ -92,8 +75,6 @@ def chat(
 
 
 def _chat(settings: Settings, code: str | None) -> None:
-    from bot.channels.console import ConsoleChat
-
     console = ConsoleChat(load_app(settings))
     if code is None:
         code = console.make_demo_code()
@@ -120,10 +101,6 @@ def codes_new(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Make a single-use access code."""
-    from bot.engine.codes import issue_code
-    from bot.links import deep_link
-    from bot.storage.db import transaction
-
     settings = settings_or_exit()
     application = load_app(settings)
     if program not in application.dialogs.current.dialogs.programs:
@@ -159,9 +136,6 @@ def codes_new(
 @app.command()
 def cases(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List every course with its state and latest scores."""
-    from bot.clinicians.caseload import case_rows
-    from bot.storage.db import transaction
-
     application = load_app(settings_or_exit())
     with transaction(application.db) as session:
         rows = case_rows(session)
@@ -187,8 +161,6 @@ def dialogs_check(
     directory: Annotated[Path | None, typer.Argument(help="Defaults to GUIDEBOT_DIALOGS_DIR.")] = None,
 ) -> None:
     """Validate every dialog file; exit non-zero naming file, line and problem."""
-    from bot.dialogs.load import DialogsInvalid, load_dialogs
-
     root = directory or settings_or_exit().dialogs_dir
     try:
         dialogs = load_dialogs(root)
@@ -208,10 +180,6 @@ def dialogs_graph(
     directory: Annotated[Path | None, typer.Argument(help="Defaults to GUIDEBOT_DIALOGS_DIR.")] = None,
 ) -> None:
     """Print the life cycle and the flows as Mermaid diagrams."""
-    from bot.dialogs.graph import flows_mermaid
-    from bot.dialogs.load import DialogsInvalid, load_dialogs
-    from state_machines.course import mermaid
-
     root = directory or settings_or_exit().dialogs_dir
     try:
         dialogs = load_dialogs(root)
@@ -224,8 +192,6 @@ def dialogs_graph(
 @db_app.command("migrate")
 def db_migrate() -> None:
     """Bring the database schema up to date."""
-    from bot.storage.db import migrate
-
     settings = settings_or_exit()
     migrate(settings.database_url)
     typer.echo("Database is up to date.")

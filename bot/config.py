@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.engine.service_hours import parse
+
 DEFAULT_DIALOGS_DIR = Path(__file__).resolve().parent.parent / "dialogs"
 
 
@@ -61,8 +63,6 @@ class Settings(BaseSettings):
     @field_validator("service_hours")
     @classmethod
     def _valid_service_hours(cls, value: str) -> str:
-        from bot.engine.service_hours import parse
-
         parse(value)
         return value
 

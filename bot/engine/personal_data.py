@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import col, delete, select, update
 
+from bot.engine import policy
 from bot.engine.codes import audit
 from bot.engine.turn import Turn
 from bot.storage.models import AccessCode, Alert, Answer, AuditEntry, InboxItem, OutboxItem, Score
@@ -101,9 +102,9 @@ def on_delete_button(turn: Turn, rest: str) -> None:
     assert course is not None
     choice, _, seq = rest.partition(":")
     if seq != str(course.ask_seq):
-        turn.engine._stale(turn)
+        turn.stale_button()
         return
-    turn.engine._ack_button(turn)
+    turn.ack_button()
     if choice == "y":
         keeps_alert = bool(open_alerts(turn))
         erase(turn)
@@ -115,9 +116,7 @@ def on_delete_button(turn: Turn, rest: str) -> None:
     else:
         course.ask_seq += 1
         turn.say("delete.cancelled")
-        from bot.engine import flows
-
-        flows.reask(turn)
+        policy.reask(turn)
 
 
 def erase(turn: Turn) -> None:

@@ -124,16 +124,8 @@ class Participant:
 
 
 def run_due_timers(app: App) -> int:
-    """Feed every due course and alert into the engine, as the scheduler does."""
-    from bot.scheduler import due_events
-
-    count = 0
-    with transaction(app.db) as session:
-        events = due_events(session, app.engine.clock.now(), course_ttl_days=app.settings.course_ttl_days)
-    for event in events:
-        app.handle(event)
-        count += 1
-    return count
+    """One scheduler round, as the bot runs it: every due course and alert; returns how many were due."""
+    return app.run_due()
 
 
 def team_messages(app: App, chat_id: int) -> list[Sent]:

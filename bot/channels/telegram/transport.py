@@ -12,6 +12,7 @@ from __future__ import annotations
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from typing_extensions import override
 
 
 class AiohttpRequest(BaseRequest):
@@ -40,6 +41,7 @@ class AiohttpRequest(BaseRequest):
             return self._timeout
         return float(value) if isinstance(value, (int, float)) else None
 
+    @override
     async def do_request(
         self,
         url: str,
