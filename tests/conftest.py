@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlmodel import SQLModel
 
 from bot.app import App, build_app
@@ -30,13 +30,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session.
+def postgres_or_skip(name: str) -> Engine:
+    """Create the empty PostgreSQL database `name`; the admin engine, to drop it with.
 
     Mandatory in CI; elsewhere the PostgreSQL tests skip, saying why.
     """
-    name = f"guidebot_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -47,6 +45,14 @@ def postgres_url() -> Iterator[str]:
         if IN_CI:
             pytest.fail(message + " (mandatory in CI)")
         pytest.skip(message + " (set GUIDEBOT_TEST_POSTGRES_URL; mandatory in CI)")
+    return admin
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    name = f"guidebot_test_{uuid.uuid4().hex[:10]}"
+    admin = postgres_or_skip(name)
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     migrate(url)
     yield url

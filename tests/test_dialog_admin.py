@@ -13,8 +13,7 @@ from bot.clock import FakeClock
 from bot.config import DEFAULT_DIALOGS_DIR
 from bot.dialogs.load import DialogsInvalid, load_dialogs
 from tests.conftest import make_settings
-from tests.support.participant import Participant
-from tests.test_course_engine import answer_measure, do_intake, go_to_next_checkin
+from tests.support.participant import Participant, answer_measure, do_intake, go_to_next_checkin
 from tests.test_dialogs_check import edit
 
 

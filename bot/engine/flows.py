@@ -90,13 +90,14 @@ def start(turn: Turn, flow_id: str) -> Steps:
 
 def run(turn: Turn) -> Steps:
     """Advance through steps that need no answer, then ask the next question."""
+    running = turn.course.flow if turn.course is not None else None
     for _ in range(MAX_STEPS_PER_TURN):
-        flow_id = turn.course.flow if turn.course is not None else None
         step = turn.step()
         if step is None:
-            if flow_id is not None:
-                yield Finished(flow_id)
+            if running is not None:
+                yield Finished(running)
             return
+        running = turn.course.flow if turn.course is not None else None
         if step.kind == "say":
             yield from _say(turn, step)
             advance(turn, step)
@@ -110,8 +111,8 @@ def run(turn: Turn) -> Steps:
                 return
         elif step.kind == "do":
             yield Act(step.action or "")
-            if turn.course is None or turn.course.flow != flow_id or turn.course.step != step.id:
-                continue
+            if turn.course is None or turn.course.flow != running or turn.course.step != step.id:
+                continue  # the action moved the course on itself
             advance(turn, step)
         elif step.kind == "branch":
             context = turn.context()
