@@ -8,9 +8,9 @@ find nothing and the classifier finds the text close enough to the risk examples
 bot *asks* the person directly, and their answer decides. Adding an example phrase
 to those files is how an admin teaches it; nothing here needs code.
 
-Training takes about half a second on a few thousand phrases; it happens once per
-process, on first use (`guidebot run` warms it up at start), and a trained model is
-shared by every dialog set with the same examples.
+Training takes about half a second on a few thousand phrases, plus the import of
+scikit-learn; it happens once per process, on first use (`guidebot run` warms it up at
+start), and a trained model is shared by every dialog set with the same examples.
 """
 
 from __future__ import annotations
@@ -21,10 +21,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline, make_union
 
 from bot.dialogs.matcher import fold_word
 
@@ -89,6 +85,11 @@ class LearnedNet:
 
 
 def _train(risk: Sequence[str], benign: Sequence[str]) -> Any:
+    # scikit-learn takes about 1.5 s to import: only here, so commands that never train do not wait for it.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+
     features = make_union(
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True),
         TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
