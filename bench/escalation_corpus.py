@@ -17,6 +17,7 @@ and only measured). A risk phrase is caught when the action is alert or ask.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections import defaultdict
@@ -98,8 +99,6 @@ def report(split: str, show_misses: bool) -> dict[str, float]:
 
 def cross_validated(folds: int = 5) -> None:
     """The tune split, each phrase read by a learned net that was not trained on it."""
-    import dataclasses
-
     rules = load_dialogs(DEFAULT_DIALOGS_DIR).escalation
     risk, benign = load("risk", "tune"), load("benign", "tune")
     rows = [(r, 1) for r in risk] + [(b, 0) for b in benign]

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import Engine as DbEngine
+from sqlmodel import Session
 
-from bot.charts import score_chart
+from bot.clinicians.commands import clinician_turn
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.dialogs.store import DialogStore
 from bot.engine.core import Engine
 from bot.engine.events import Event
-from bot.engine.turn import Turn
+from bot.scheduler import run_due
 from bot.storage.db import make_engine, migrate, transaction
 
-
-def chart_for_turn(turn: Turn) -> bytes | None:
-    texts = {key: turn.text(f"chart.{key}") for key in ("title", "week", "total")}
-    return score_chart(turn.dialogs, turn.facts().scores, turn.locale, texts)
+T = TypeVar("T")
 
 
 @dataclass
@@ -33,6 +34,15 @@ class App:
         with transaction(self.db) as session:
             self.engine.handle(session, event)
 
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """`work` in a transaction of its own (the scheduler's runner outside the Telegram process)."""
+        with transaction(self.db) as session:
+            return work(session)
+
+    def run_due(self) -> int:
+        """One scheduler round, here and now: what is due runs; returns how many were due."""
+        return asyncio.run(run_due(self.run, self.engine))
+
 
 def build_app(
     settings: Settings, clock: Clock | None = None, *, run_migrations: bool = True, dialogs: DialogStore | None = None
@@ -42,8 +52,5 @@ def build_app(
     if run_migrations:
         migrate(settings.database_url)
     db = make_engine(settings.database_url)
-    from bot.clinicians.commands import ClinicianCommands
-
-    engine = Engine(dialogs, clock or SystemClock(), settings, chart_maker=chart_for_turn)
-    engine.clinician_handler = ClinicianCommands(engine)
+    engine = Engine(dialogs, clock or SystemClock(), settings, clinician_handler=clinician_turn)
     return App(settings, db, dialogs, engine)

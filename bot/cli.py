@@ -5,13 +5,25 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from bot.channels.console import ConsoleChat
+from bot.channels.telegram.runner import run_bot
+from bot.clinicians.caseload import case_rows
 from bot.clinicians.cli import clinicians_app, escalation_app, report
 from bot.config import Settings
+from bot.dialogs.graph import flows_mermaid
+from bot.dialogs.load import DialogsInvalid, load_dialogs
+from bot.dialogs.locales import incomplete_locales
+from bot.engine.codes import issue_code
+from bot.links import deep_link
 from bot.ops.cli import audit_app, db_backup, db_restore, db_retention, privacy_app
+from bot.ops.logs import configure_logging
+from bot.startup import fail, load_app, settings_or_exit
+from bot.storage.db import migrate, transaction
+from state_machines.course import mermaid
 
 app = typer.Typer(
     help="guidebot: guided self-help courses over Telegram.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -30,31 +42,6 @@ app.add_typer(privacy_app, name="privacy")
 db_app.command("backup")(db_backup)
 db_app.command("restore")(db_restore)
 db_app.command("retention")(db_retention)
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.secho(message, err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
-
-
-def settings_or_exit() -> Settings:
-    from pydantic import ValidationError
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(f"GUIDEBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
-        raise fail(f"guidebot: bad setting: {problems}") from None
-
-
-def load_app(settings: Settings) -> Any:
-    from bot.app import build_app
-    from bot.dialogs.load import DialogsInvalid
-
-    try:
-        return build_app(settings)
-    except DialogsInvalid as exc:
-        raise fail(f"guidebot: the dialog files have problems, so nothing was started:\n{exc}") from None
 
 
 # -- running -------------------------------------------------------------------
@@ -81,11 +68,7 @@ def run(
         typer.echo("No GUIDEBOT_TELEGRAM_TOKEN is set, so here is the course in the terminal instead.")
         _chat(settings, None)
         return
-    from bot.channels.telegram.runner import run_bot
-    from bot.ops.logs import configure_logging
-
     configure_logging(settings)
-
     run_bot(settings, role)
 
 
@@ -98,8 +81,6 @@ def chat(
 
 
 def _chat(settings: Settings, code: str | None) -> None:
-    from bot.channels.console import ConsoleChat
-
     console = ConsoleChat(load_app(settings))
     if code is None:
         code = console.make_demo_code()
@@ -126,10 +107,6 @@ def codes_new(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Make a single-use access code."""
-    from bot.engine.codes import issue_code
-    from bot.links import deep_link
-    from bot.storage.db import transaction
-
     settings = settings_or_exit()
     application = load_app(settings)
     if program not in application.dialogs.current.dialogs.programs:
@@ -165,9 +142,6 @@ def codes_new(
 @app.command()
 def cases(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List every course with its state and latest scores."""
-    from bot.clinicians.caseload import case_rows
-    from bot.storage.db import transaction
-
     application = load_app(settings_or_exit())
     with transaction(application.db) as session:
         rows = case_rows(session)
@@ -193,9 +167,6 @@ def dialogs_check(
     directory: Annotated[Path | None, typer.Argument(help="Defaults to GUIDEBOT_DIALOGS_DIR.")] = None,
 ) -> None:
     """Validate every dialog file; exit non-zero naming file, line and problem."""
-    from bot.dialogs.load import DialogsInvalid, load_dialogs
-    from bot.dialogs.locales import incomplete_locales
-
     root = directory or settings_or_exit().dialogs_dir
     try:
         dialogs = load_dialogs(root)
@@ -217,10 +188,6 @@ def dialogs_graph(
     directory: Annotated[Path | None, typer.Argument(help="Defaults to GUIDEBOT_DIALOGS_DIR.")] = None,
 ) -> None:
     """Print the life cycle and the flows as Mermaid diagrams."""
-    from bot.dialogs.graph import flows_mermaid
-    from bot.dialogs.load import DialogsInvalid, load_dialogs
-    from state_machines.course import mermaid
-
     root = directory or settings_or_exit().dialogs_dir
     try:
         dialogs = load_dialogs(root)
@@ -233,8 +200,6 @@ def dialogs_graph(
 @db_app.command("migrate")
 def db_migrate() -> None:
     """Bring the database schema up to date."""
-    from bot.storage.db import migrate
-
     settings = settings_or_exit()
     migrate(settings.database_url)
     typer.echo("Database is up to date.")

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.engine.service_hours import parse
+
 
 def parse_listen(listen: str) -> tuple[str, int]:
     """`host:port` (`[::1]:9100` for IPv6); an empty host means every interface."""
@@ -85,8 +87,6 @@ class Settings(BaseSettings):
     @field_validator("service_hours")
     @classmethod
     def _valid_service_hours(cls, value: str) -> str:
-        from bot.engine.service_hours import parse
-
         parse(value)
         return value
 

@@ -1,22 +1,46 @@
-"""The scheduler finds due rows in the database and turns them into timer events.
+"""The scheduler: what is due, found in the database, run as timer events.
 
-It keeps no job list in memory, so a restart loses nothing.
+A round reads what is due (a course's check-in, reminder or missed week; an alert
+to release or re-send; a course idle for longer than GUIDEBOT_COURSE_TTL_DAYS),
+writing nothing, then hands each to the engine as a timer event in its own
+transaction. The engine locks the row and checks again that it is due, so two
+processes, or a round that overlaps a user's turn, never do a thing twice.
+Nothing is kept in memory, so a restart loses no schedule. The Telegram process
+and the terminal chat run the same rounds.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Protocol, TypeVar
 
 from sqlmodel import Session, col, select
 
-from bot.clinicians.expiry import close_expired
+from bot.engine.core import Engine
 from bot.engine.events import Event
+from bot.logs import describe
 from bot.storage.models import Alert, Course
 from state_machines.course import RUNNING
 
+log = logging.getLogger(__name__)
 
-def due_events(session: Session, now: datetime, limit: int = 500, *, course_ttl_days: int = 365) -> list[Event]:
-    close_expired(session, now, timedelta(days=course_ttl_days), limit)
+T = TypeVar("T")
+
+
+class Runner(Protocol):
+    """Runs `work` in one transaction of its own."""
+
+    def __call__(self, work: Callable[[Session], T]) -> Awaitable[T]: ...
+
+
+def due_events(session: Session, now: datetime, *, course_ttl_days: int, limit: int = 500) -> list[Event]:
+    """Everything due at `now`, oldest first within each kind; reads only.
+
+    Expired courses come first: a course closed for good gets no reminder on its way out.
+    """
     courses = session.exec(
         select(Course.id)
         .where(col(Course.due_at) <= now, col(Course.state).in_(RUNNING))
@@ -29,6 +53,40 @@ def due_events(session: Session, now: datetime, limit: int = 500, *, course_ttl_
         .order_by(col(Alert.next_resend_at))
         .limit(limit)
     ).all()
-    events = [Event.timer(course_id) for course_id in courses if course_id is not None]
-    events.extend(Event("timer", data=f"alert:{alert_id}") for alert_id in alerts if alert_id is not None)
+    expired = session.exec(
+        select(Course.id)
+        .where(col(Course.last_activity_at) <= now - timedelta(days=course_ttl_days), Course.state != "closed")
+        .order_by(col(Course.last_activity_at))
+        .limit(limit)
+    ).all()
+    events = [Event.expiry(course_id) for course_id in expired if course_id is not None]  # closed before all else
+    events.extend(Event.timer(course_id) for course_id in courses if course_id is not None)
+    events.extend(Event.alert_timer(alert_id) for alert_id in alerts if alert_id is not None)
     return events
+
+
+def _nothing() -> None:
+    return None
+
+
+async def run_due(run: Runner, engine: Engine, *, after_each: Callable[[], None] = _nothing) -> int:
+    """One round: run every due event, each in its own transaction; returns how many were due.
+
+    A failing event is logged and left due, so the next round tries it again.
+    """
+    now = engine.clock.now()
+    events = await run(partial(due_events, now=now, course_ttl_days=engine.config.course_ttl_days))
+    for event in events:
+        try:
+            await run(partial(engine.handle, event=event))
+        except Exception as exc:  # noqa: BLE001 (still due, so it is tried again at the next round)
+            log.error("a timer (%s) failed: %s", _what(event), describe(exc))
+            continue
+        after_each()
+    return len(events)
+
+
+def _what(event: Event) -> str:
+    if event.alert_id is not None:
+        return f"alert {event.alert_id}"
+    return f"{event.data or 'course'} {event.course_id}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from transitions import EventData, Machine, MachineError
+from transitions.extensions.diagrams import GraphMachine
 
 STATES = [
     "intake",
@@ -88,7 +89,6 @@ def fire(model: HasState, trigger: str) -> bool:
 
 def mermaid() -> str:
     """The life cycle as a Mermaid state diagram, drawn by transitions."""
-    from transitions.extensions.diagrams import GraphMachine
 
     class _Diagram:
         state = "intake"

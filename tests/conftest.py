@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlmodel import SQLModel
 
 from bot.app import App, build_app
@@ -19,6 +19,7 @@ from bot.clock import FakeClock
 from bot.config import DEFAULT_DIALOGS_DIR, Settings
 from bot.dialogs.store import DialogStore
 from bot.storage.db import migrate
+from tests.support.dashboard import seed_caseload
 
 POSTGRES_ADMIN_URL = os.environ.get("GUIDEBOT_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 IN_CI = bool(os.environ.get("CI"))
@@ -32,13 +33,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session.
+def postgres_or_skip(name: str) -> Engine:
+    """Create the empty PostgreSQL database `name`; the admin engine, to drop it with.
 
     Mandatory in CI; elsewhere the PostgreSQL tests skip, saying why.
     """
-    name = f"guidebot_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -49,6 +48,14 @@ def postgres_url() -> Iterator[str]:
         if IN_CI:
             pytest.fail(message + " (mandatory in CI)")
         pytest.skip(message + " (set GUIDEBOT_TEST_POSTGRES_URL; mandatory in CI)")
+    return admin
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    name = f"guidebot_test_{uuid.uuid4().hex[:10]}"
+    admin = postgres_or_skip(name)
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     migrate(url)
     yield url
@@ -134,7 +141,6 @@ def dashboard_template(
     tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, shipped_dialogs: DialogStore
 ) -> tuple[Path, datetime]:
     """A SQLite file with the dashboard tests' caseload, made once, and the clock's time after it."""
-    from tests.support.dashboard import seed_caseload
 
     path = tmp_path_factory.mktemp("dashboard") / "caseload.db"
     shutil.copy(sqlite_template, path)
@@ -166,7 +172,7 @@ def _no_browser(reason: str) -> None:
 async def browser() -> AsyncIterator[Any]:
     """Headless Chromium from Debian, driven by Playwright (no browser download)."""
     try:
-        from playwright.async_api import async_playwright
+        from playwright.async_api import async_playwright  # noqa: PLC0415 (optional: skip visibly without it)
     except ImportError:
         _no_browser("Playwright is not installed (pip install -e '.[dev]')")
     executable = shutil.which("chromium") or shutil.which(CHROMIUM)

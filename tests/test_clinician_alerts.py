@@ -11,8 +11,15 @@ from bot.storage.db import transaction
 from bot.storage.models import Alert, Clinician, OutboxItem
 from tests.conftest import make_settings
 from tests.support.clinician import Colleague, audit_actions
-from tests.support.participant import Participant, Sent, run_due_timers, team_messages
-from tests.test_course_engine import answer_measure, do_intake, go_to_next_checkin
+from tests.support.participant import (
+    Participant,
+    Sent,
+    answer_measure,
+    do_intake,
+    go_to_next_checkin,
+    run_due_timers,
+    team_messages,
+)
 
 TEAM = -1001
 CRISIS_NB = "Takk for at du sier det. Jeg tar det du skriver på alvor."

@@ -9,8 +9,7 @@ from bot.clock import FakeClock
 from bot.storage.db import transaction
 from bot.storage.models import Course
 from tests.support.clinician import Colleague, audit_actions
-from tests.support.participant import Participant, run_due_timers
-from tests.test_course_engine import do_intake
+from tests.support.participant import Participant, do_intake, run_due_timers
 
 
 def _active(app: App, kari: Colleague, chat_id: int = 1001, label: str = "K-1001", language: str = "nb") -> Participant:

@@ -10,7 +10,7 @@ from bot.engine.codes import ALPHABET
 from bot.storage.db import transaction
 from bot.storage.models import AccessCode, AuditEntry, Clinician
 from tests.support.clinician import CODE, Colleague, audit_actions
-from tests.test_course_engine import do_checkin, do_intake, go_to_next_checkin
+from tests.support.participant import do_checkin, do_intake, go_to_next_checkin
 
 PHQ_START = [2, 2, 2, 1, 1, 2, 1, 1, 0]  # 12
 GAD_START = [2, 1, 2, 1, 1, 1, 1]  # 9

@@ -8,8 +8,14 @@ from bot.app import App, build_app
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.engine.events import Event
-from tests.support.participant import Participant, run_due_timers
-from tests.test_course_engine import answer_measure, do_checkin, do_intake, go_to_next_checkin
+from tests.support.participant import (
+    Participant,
+    answer_measure,
+    do_checkin,
+    do_intake,
+    go_to_next_checkin,
+    run_due_timers,
+)
 
 PHQ = [1, 1, 1, 1, 1, 1, 1, 1, 0]
 GAD = [1, 1, 1, 1, 1, 1, 1]

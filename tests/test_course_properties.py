@@ -17,8 +17,7 @@ from bot.storage.db import transaction
 from bot.storage.models import Course
 from state_machines.course import STATES
 from tests.conftest import make_settings
-from tests.support.participant import Participant, run_due_timers
-from tests.test_course_engine import do_intake
+from tests.support.participant import Participant, do_intake, run_due_timers
 
 WAITING_KINDS = ("ask", "measure")
 NEEDS_FLOW = ("intake", "checkin", "closing", "dropout_eval")

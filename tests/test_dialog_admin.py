@@ -11,9 +11,9 @@ import pytest
 from bot.app import App, build_app
 from bot.clock import FakeClock
 from bot.config import DEFAULT_DIALOGS_DIR
+from bot.dialogs.load import DialogsInvalid, load_dialogs
 from tests.conftest import make_settings
-from tests.support.participant import Participant
-from tests.test_course_engine import answer_measure, do_intake, go_to_next_checkin
+from tests.support.participant import Participant, answer_measure, do_intake, go_to_next_checkin
 from tests.test_dialogs_check import edit
 
 
@@ -128,8 +128,6 @@ def test_a_branch_step_routes_by_condition(dialogs_dir: Path, admin_app: Callabl
 
 
 def test_a_broken_branch_condition_is_refused(dialogs_dir: Path) -> None:
-    from bot.dialogs.load import DialogsInvalid, load_dialogs
-
     edit(
         dialogs_dir / "flows/intake.yaml",
         "  selfhelp:\n",

@@ -16,8 +16,7 @@ from bot.clock import FakeClock
 from bot.storage.db import transaction
 from bot.storage.models import Course
 from tests.support.clinician import Colleague
-from tests.support.participant import Participant, team_messages
-from tests.test_course_engine import do_intake, go_to_next_checkin
+from tests.support.participant import Participant, do_intake, go_to_next_checkin, team_messages
 
 PHRASES: dict[str, dict[str, list[str]]] = yaml.safe_load(
     (Path(__file__).parent / "data" / "escalation_phrases.yaml").read_text(encoding="utf-8")

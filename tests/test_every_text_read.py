@@ -20,8 +20,8 @@ from bot.engine.events import Event
 from bot.storage.db import transaction
 from bot.storage.models import Course, Score
 from tests.support.clinician import Colleague
+from tests.support.course_script import INTAKE_ANSWERS
 from tests.support.participant import Participant, Sent, team_messages
-from tests.test_course_engine import INTAKE_ANSWERS
 
 TEAM = -1001
 RISK_NB = "jeg vil ta livet mitt"

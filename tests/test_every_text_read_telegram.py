@@ -11,7 +11,8 @@ from bot.storage.db import transaction
 from bot.storage.models import Alert, Score
 from tests.fakes import SentMessage
 from tests.support.clinician import add_clinician
-from tests.support.telegram_harness import INTAKE, Chat, Running, course_of, enrol, running_bot
+from tests.support.course_script import INTAKE_ANSWERS
+from tests.support.telegram_harness import Chat, Running, course_of, enrol, running_bot
 
 TEAM = -1001
 RISK = "jeg vil ta livet mitt"
@@ -95,7 +96,7 @@ async def test_typed_digits_on_phq9_are_positions(sqlite_url: str) -> None:
         calm = await _enrol(tg, 45, "K-45")
         risky = await _enrol(tg, 46, "K-46")
         for chat in (calm, risky):
-            for label in INTAKE["nb"]:
+            for label in INTAKE_ANSWERS["nb"]:
                 await chat.press(label)
             assert "PHQ-9 (1/9)" in (chat.question().text or "")
             for _ in range(8):

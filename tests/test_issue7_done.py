@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.clock import FakeClock
+from bot.dialogs.store import DialogStore
 from bot.storage.db import transaction
 from bot.storage.models import Alert
 from tests.fakes import SentMessage
@@ -99,7 +100,6 @@ async def test_the_crisis_text_after_risk_words_differs_in_and_out_of_service_ho
 def test_the_crisis_and_contact_texts_keep_their_lines_apart(
     shipped_dialogs: object, locale: str, key: str, open_now: bool, registered: bool
 ) -> None:
-    from bot.dialogs.store import DialogStore
 
     assert isinstance(shipped_dialogs, DialogStore)
     context: dict[str, object] = {"service": {"open_now": open_now, "next_open": "mandag kl. 08.00"}}

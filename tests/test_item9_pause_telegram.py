@@ -14,7 +14,8 @@ from bot.storage.db import transaction
 from bot.storage.models import Score
 from tests.fakes import SentMessage
 from tests.support.clinician import add_clinician
-from tests.support.telegram_harness import INTAKE, Chat, Running, answer_measure, course_of, enrol, running_bot
+from tests.support.course_script import INTAKE_ANSWERS
+from tests.support.telegram_harness import Chat, Running, answer_measure, course_of, enrol, running_bot
 
 TEAM = -1001
 CRISIS = "Takk for at du sier det."
@@ -31,7 +32,7 @@ async def _enrol(tg: Running, user_id: int = 42, label: str = "K-42") -> Chat:
 
 async def _intake(user: Chat) -> None:
     """The whole intake, with no risk answer."""
-    for label in INTAKE["nb"]:
+    for label in INTAKE_ANSWERS["nb"]:
         await user.press(label)
     await answer_measure(user, [1, 1, 1, 1, 1, 1, 1, 1, 0])
     await answer_measure(user, [1, 1, 1, 1, 1, 1, 1])
@@ -65,7 +66,7 @@ async def test_noen_dager_on_item_9_pauses_and_fortsett_na_brings_the_next_quest
         add_clinician(tg.app, 501, "Kari")
         tg.server.group(TEAM, "Veilederteamet")
         user = await _enrol(tg)
-        for label in INTAKE["nb"]:
+        for label in INTAKE_ANSWERS["nb"]:
             await user.press(label)
         await answer_measure(user, [1, 1, 1, 1, 1, 1, 1, 1])
         item_9 = copy.deepcopy(user.question())
@@ -148,7 +149,7 @@ async def test_item_9_as_the_last_item_is_scored_at_the_pause_and_fortsett_na_go
         add_clinician(tg.app, 501, "Kari")
         tg.server.group(TEAM, "Veilederteamet")
         user = await _enrol(tg)
-        for label in INTAKE["nb"]:
+        for label in INTAKE_ANSWERS["nb"]:
             await user.press(label)
         await answer_measure(user, [1, 1, 1, 1, 1, 1, 1])  # GAD-7; the risk item alone comes last
 

@@ -9,8 +9,7 @@ import pytest
 from bot.app import App
 from bot.clock import FakeClock
 from tests.support.clinician import Colleague
-from tests.support.participant import Participant, run_due_timers, team_messages
-from tests.test_course_engine import answer_measure, go_to_next_checkin
+from tests.support.participant import Participant, answer_measure, go_to_next_checkin, run_due_timers, team_messages
 
 TEAM = -1001
 CRISIS_NB = "Takk for at du sier det. Jeg tar det du skriver på alvor."

@@ -11,8 +11,15 @@ from bot.clock import FakeClock
 from bot.storage.db import transaction
 from bot.storage.models import Alert, OutboxItem
 from tests.support.clinician import Colleague
-from tests.support.participant import Participant, Sent, run_due_timers, team_messages
-from tests.test_course_engine import answer_measure, do_intake, go_to_next_checkin
+from tests.support.participant import (
+    Participant,
+    Sent,
+    answer_measure,
+    do_intake,
+    go_to_next_checkin,
+    run_due_timers,
+    team_messages,
+)
 
 TEAM = -1001
 UNCLEAR = "jeg orker ikke mer"

@@ -18,7 +18,8 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import col, select
 
-from bot.app import App
+from bot.app import App, build_app
+from bot.channels.telegram.outbox import drop_pending
 from bot.clock import FakeClock
 from bot.engine.events import Event
 from bot.engine.service_hours import parse
@@ -114,8 +115,6 @@ def test_the_person_hears_when_the_service_will_see_it(app: App, clock: FakeCloc
 
 
 def test_service_hours_follow_the_setting_and_the_language(clock: FakeClock, sqlite_url: str) -> None:
-    from bot.app import build_app
-
     application = build_app(
         make_settings(sqlite_url, service_hours="Mon-Thu 08:00-15:30, Fri 08:00-14:00"), clock, run_migrations=False
     )
@@ -248,7 +247,6 @@ def test_delete_without_an_open_alert_says_nothing_of_alerts_and_erases_acknowle
 
 def _team_refuses(app: App) -> None:
     """What the sender does when Telegram answers 403 for the team chat."""
-    from bot.channels.telegram.outbox import drop_pending
 
     with transaction(app.db) as session:
         drop_pending(session, TEAM, "blocked")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import col, select
 
-from bot.app import App
+from bot.app import App, build_app
 from bot.channels.telegram.runtime import SettingsProblem, TelegramBot
 from bot.clock import FakeClock
 from bot.engine.team_chat import KEY
@@ -77,8 +77,6 @@ async def test_guidebot_run_stops_when_the_team_chat_does_not_exist(sqlite_url: 
 
 @pytest.mark.parametrize("muted", ["restricted", "members_muted"])
 async def test_the_bot_will_not_start_in_a_team_chat_where_it_may_not_write(sqlite_url: str, muted: str) -> None:
-    from bot.app import build_app
-
     async with FakeTelegram() as server:
         app = build_app(settings_for(server, sqlite_url), FakeClock(), run_migrations=False)
         team = server.group(TEAM)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlmodel import col, select
 
 from bot.app import App, build_app
 from bot.channels.telegram.runner import NO_TOKEN, run_bot
+from bot.config import DEFAULT_DIALOGS_DIR
 from bot.storage.db import transaction
 from bot.storage.models import Answer, Course, InboxItem
 from tests.conftest import make_settings
@@ -132,9 +134,6 @@ async def test_a_wrong_token_is_one_line_that_says_what_to_set(sqlite_url: str) 
 def test_no_token_and_broken_dialogs_are_refused_in_one_message(
     sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import shutil
-
-    from bot.config import DEFAULT_DIALOGS_DIR
 
     with pytest.raises(typer.Exit):
         run_bot(make_settings(sqlite_url, telegram_token=""))

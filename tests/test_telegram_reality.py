@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import threading
 import unicodedata
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.clock import FakeClock
+from bot.config import DEFAULT_DIALOGS_DIR
 from bot.engine.events import Event
 from bot.engine.outgoing import Outbox
 from bot.storage.db import transaction
@@ -211,9 +213,6 @@ async def test_an_update_that_keeps_failing_is_set_aside_with_an_apology(
 async def test_the_dialogs_reload_and_a_broken_reload_is_refused(
     sqlite_url: str, tmp_path: Any, clock: FakeClock
 ) -> None:
-    import shutil
-
-    from bot.config import DEFAULT_DIALOGS_DIR
 
     dialogs = tmp_path / "dialogs"
     shutil.copytree(DEFAULT_DIALOGS_DIR, dialogs)

@@ -7,11 +7,13 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
+from bot.app import build_app
 from bot.channels.telegram.pacing import SendLimits
 from bot.clock import FakeClock
 from bot.engine.outgoing import Outbox
 from bot.storage.db import transaction
 from bot.storage.models import OutboxItem
+from tests.conftest import make_settings
 from tests.fakes import FakeTelegram
 from tests.support.telegram_harness import FAST, answer_measure, course_of, do_intake, outbox_rows, running_bot
 
@@ -111,9 +113,6 @@ async def test_about_thirty_messages_a_second_in_all(sqlite_url: str) -> None:
 
 
 async def test_messages_left_from_a_crash_are_delivered_at_start(sqlite_url: str) -> None:
-    from bot.app import build_app
-    from tests.conftest import make_settings
-
     app = build_app(make_settings(sqlite_url), run_migrations=False)
     with transaction(app.db) as session:
         outbox = Outbox(session, app.engine.clock.now())

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from bot.app import App
+from bot.channels.telegram.inbox import prune_processed, without_names
 from bot.channels.telegram.messages import MAX_TEXT, split_text, utf16_len
 from bot.channels.telegram.pacing import Bucket, SendLimits
 from bot.channels.telegram.privacy import describe, protect_logs
 from bot.channels.telegram.runtime import Tuning
 from bot.channels.telegram.updates import chat_id_of, to_event
+from bot.storage.db import transaction
+from bot.storage.models import InboxItem
 
 BOT = "guidebot_test_bot"
 USER = {"id": 42, "is_bot": False, "first_name": "Kari", "language_code": "nb"}
@@ -144,8 +148,6 @@ def test_exceptions_are_described_without_their_message() -> None:
 
 
 def test_stored_updates_carry_no_names() -> None:
-    from bot.channels.telegram.inbox import without_names
-
     update = {
         "update_id": 1,
         "message": {
@@ -162,12 +164,6 @@ def test_stored_updates_carry_no_names() -> None:
 
 
 def test_processed_updates_are_forgotten_after_a_week(app: App) -> None:
-    from datetime import timedelta
-
-    from bot.channels.telegram.inbox import prune_processed
-    from bot.storage.db import transaction
-    from bot.storage.models import InboxItem
-
     now = app.engine.clock.now()
     with transaction(app.db) as session:
         session.add(

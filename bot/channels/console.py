@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlmodel import col, select
-
 from bot.app import App
 from bot.engine.codes import issue_code
 from bot.engine.events import Event
 from bot.storage.db import transaction
-from bot.storage.models import Course, OutboxItem
+from bot.storage.models import OutboxItem
 from bot.storage.outbox import take_unsent
 
 CONSOLE_CHAT_ID = -1
@@ -47,7 +45,7 @@ class ConsoleChat:
         """
         event = self._event_for(line)
         self.app.handle(event)
-        self.run_timers()
+        self.app.run_due()  # due check-ins, reminders, alert re-sends and expiry, as in the Telegram process
         self.buttons = []  # numbers mean the newest buttons only; otherwise the engine reads them as typed
         self.flush()
 
@@ -60,15 +58,6 @@ class ConsoleChat:
             if button["text"].casefold() == typed.casefold():
                 return Event.button(self.chat_id, button["data"], language=language)
         return Event.message(self.chat_id, line, language=language)
-
-    def run_timers(self) -> None:
-        """Let due check-ins and reminders happen while the terminal is open."""
-        now = self.app.engine.clock.now()
-        with transaction(self.app.db) as session:
-            due = session.exec(select(Course.id).where(Course.chat_id == self.chat_id, col(Course.due_at) <= now)).all()
-        for course_id in due:
-            if course_id is not None:
-                self.app.handle(Event.timer(course_id))
 
     def flush(self) -> None:
         """Print what the engine has queued for this chat, in order."""

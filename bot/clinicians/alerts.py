@@ -11,7 +11,6 @@ from sqlmodel import col, select
 
 from bot.clinicians.caseload import open_alerts
 from bot.clinicians.desk import Desk
-from bot.clinicians.facts import alert_facts
 from bot.engine.alerts import alert_buttons, alert_recipients, alert_view
 from bot.engine.personal_data import finish_erasure
 from bot.storage.models import Alert, OutboxItem
@@ -28,7 +27,7 @@ def list_alerts(desk: Desk) -> None:
         return
     desk.reply("clinician.alerts.header", count=len(alerts), shown=min(len(alerts), MAX_LISTED))
     for alert in alerts[:MAX_LISTED]:
-        text = desk.text("clinician.alerts.item", alert=alert_facts(desk, alert))
+        text = desk.text("clinician.alerts.item", alert=alert_view(desk.turn, alert))
         desk.turn.out.text(desk.chat_id, text, buttons=alert_buttons(desk.turn, alert), alert_id=alert.id)
 
 
@@ -51,10 +50,10 @@ def acknowledge(desk: Desk, alert_id: int) -> tuple[Alert | None, bool]:
     )
     _clear_copies(desk, alert)
     text = desk.text("alert.acknowledged", alert=alert_view(desk.turn, alert), by=desk.clinician.name)
-    chats = alert_recipients(desk.session, desk.turn, alert, admins=alert.admins_notified)
+    chats = alert_recipients(desk.turn, alert, admins=alert.admins_notified)
     for chat in dict.fromkeys([*chats, desk.chat_id]):
         desk.turn.out.text(chat, text)
-    finish_erasure(desk.session, desk.now, alert, desk.turn.engine.config.clinician_chat_id)  # kept after /delete
+    finish_erasure(desk.session, desk.now, alert, desk.turn.config.clinician_chat_id)  # kept after /delete
     return alert, True
 
 
@@ -81,7 +80,7 @@ def ack_command(desk: Desk, args: str) -> None:
     if alert is None:
         desk.reply("clinician.ack.not_found", id=alert_id)
     elif not done:
-        desk.reply("clinician.ack.already", alert=alert_facts(desk, alert))
+        desk.reply("clinician.ack.already", alert=alert_view(desk.turn, alert))
 
 
 def ack_button(desk: Desk, alert_id: int) -> str:
@@ -92,4 +91,4 @@ def ack_button(desk: Desk, alert_id: int) -> str:
     if done:
         return desk.text("clinician.ack.chosen", by=desk.clinician.name)
     _clear_copies(desk, alert)
-    return desk.text("clinician.ack.already", alert=alert_facts(desk, alert))
+    return desk.text("clinician.ack.already", alert=alert_view(desk.turn, alert))

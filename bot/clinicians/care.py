@@ -1,7 +1,7 @@
 """/pause, /resume, /checkin and /close for a case, by its label.
 
-The course changes through the same life-cycle functions the user's own
-commands use; what they say goes to the user's chat, in the user's language.
+The course changes through the same functions the user's own commands use
+(`bot/engine/commands.py`); what they say goes to the user's chat, in the user's language.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.clinicians.desk import Desk
-from bot.engine import lifecycle
+from bot.engine import commands
 from bot.engine.outgoing import Buttons
 from bot.engine.turn import Turn
 from bot.storage.models import Course
@@ -33,7 +33,7 @@ def find_case(desk: Desk, args: str, command: str) -> Course | None:
 
 
 def _as_user(desk: Desk, course: Course, action: Callable[[Turn], None]) -> None:
-    """Run a life-cycle function on `course`, as if in the user's own turn."""
+    """Run a user command's function on `course`, as if in the user's own turn."""
     turn = desk.turn
     turn.course = course
     turn.forget_facts()
@@ -67,7 +67,7 @@ def pause_case(desk: Desk, args: str) -> None:
     if not can(course, "pause"):
         _refused(desk, course, "paused")
         return
-    _as_user(desk, course, lifecycle.pause)
+    _as_user(desk, course, commands.pause)
     _done(desk, course, "paused")
 
 
@@ -78,7 +78,7 @@ def resume_case(desk: Desk, args: str) -> None:
     if course.state != "paused" and course.state not in DROPPED:
         _refused(desk, course, "resumed")
         return
-    _as_user(desk, course, lifecycle.resume)
+    _as_user(desk, course, commands.resume)
     _done(desk, course, "resumed")
 
 
@@ -89,7 +89,7 @@ def checkin_case(desk: Desk, args: str) -> None:
     if course.state != "active" and course.state not in DROPPED:
         _refused(desk, course, "checkin")
         return
-    _as_user(desk, course, lifecycle.checkin_now)
+    _as_user(desk, course, commands.checkin_now)
     if course.state in ("checkin", "closing"):
         _done(desk, course, "checkin")
     else:

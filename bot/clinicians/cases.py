@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from bot.charts import score_chart
 from bot.clinicians.caseload import ScoreSeries, caseload, summarize
-from bot.clinicians.desk import Desk, split_message
-from bot.clinicians.facts import alert_facts, case_facts, instrument_order, safety_plan_facts, shown_answers
+from bot.clinicians.desk import Desk
+from bot.clinicians.facts import case_facts, instrument_order, safety_plan_facts, shown_answers
 from bot.clinicians.notes import draft_note
+from bot.engine.alerts import alert_view
 from bot.storage.models import Alert, Course
 
 
@@ -35,7 +36,7 @@ def show_case(desk: Desk, course: Course, *, chat_id: int | None = None, alert: 
     shown = list(summary.open_alerts)
     if alert is not None and alert.id not in {a.id for a in shown}:
         shown.append(alert)
-    alerts = [alert_facts(desk, a) for a in shown]
+    alerts = [alert_view(desk.turn, a, private=True) for a in shown]
     about = course.id  # every message of the view goes with the course on /delete
     desk.send(desk.text("clinician.case.summary", case=facts, alerts=alerts), chat_id=target, about=about)
     chart = _chart(desk, course, summary.scores)
@@ -48,8 +49,7 @@ def show_case(desk: Desk, course: Course, *, chat_id: int | None = None, alert: 
     if plan is not None:
         desk.send(desk.text("clinician.case.safety_plan", case=facts, plan=plan), chat_id=target, about=about)
     note = draft_note(desk, summary)
-    for piece in split_message(note):
-        desk.turn.out.text(target, piece, course_id=about)
+    desk.send(note, chat_id=target, about=about)
     desk.audit("case_viewed", course.label)
 
 
@@ -86,6 +86,6 @@ def show_alert_case(desk: Desk, alert_id: int, *, chat_id: int) -> bool:
     if course is not None:
         show_case(desk, course, chat_id=chat_id, alert=alert)
         return True
-    desk.send(desk.text("clinician.case.alert_only", alert=alert_facts(desk, alert)), chat_id=chat_id)
+    desk.send(desk.text("clinician.case.alert_only", alert=alert_view(desk.turn, alert, private=True)), chat_id=chat_id)
     desk.audit("alert_viewed", alert.label, alert_id=alert.id)
     return True

@@ -13,40 +13,15 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from bot.engine.codes import audit
+from bot.engine.dates import service_time
 from bot.engine.outgoing import Buttons
 from bot.engine.turn import Turn
 from bot.storage.models import Clinician, Course
-
-# Telegram refuses messages over 4096 characters; stay well below.
-MESSAGE_LIMIT = 3800
 
 
 def active_clinician(session: Session, telegram_id: int) -> Clinician | None:
     query = select(Clinician).where(Clinician.telegram_id == telegram_id, col(Clinician.active).is_(True))
     return session.exec(query).first()
-
-
-def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Pieces of at most `limit` characters, cut at line ends where possible."""
-    pieces: list[str] = []
-    current = ""
-    for whole_line in text.split("\n"):
-        line = whole_line
-        while len(line) > limit:
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = candidate
-    if current.strip():
-        pieces.append(current)
-    return pieces
 
 
 @dataclass
@@ -58,7 +33,7 @@ class Desk:
 
     @property
     def locale(self) -> str:
-        return self.turn.engine.config.locale
+        return self.turn.config.locale
 
     @property
     def chat_id(self) -> int:
@@ -85,23 +60,17 @@ class Desk:
     def send(
         self, text: str, *, buttons: Buttons | None = None, chat_id: int | None = None, about: int | None = None
     ) -> None:
-        """Send to the clinician (or `chat_id`), split to fit Telegram; buttons go on the last piece.
+        """Send to the clinician (or `chat_id`); the channel splits a long text, buttons on the last piece.
 
         `about` is the id of the course the text shows, so that /delete erases it with the course.
         """
-        target = self.chat_id if chat_id is None else chat_id
-        pieces = split_message(text)
-        for index, piece in enumerate(pieces):
-            last = index == len(pieces) - 1
-            self.turn.out.text(target, piece, buttons=buttons if last else None, course_id=about)
+        self.turn.out.text(self.chat_id if chat_id is None else chat_id, text, buttons=buttons, course_id=about)
 
     def audit(self, action: str, subject: str | None = None, **detail: object) -> None:
         audit(self.session, self.now, self.actor, action, subject, **detail)
 
     def format_time(self, when: datetime | None) -> str | None:
-        if when is None:
-            return None
-        return when.astimezone(self.turn.engine.config.tz).strftime("%Y-%m-%d %H:%M")
+        return service_time(self.turn.config.tz, when)
 
     def course(self, label: str) -> Course | None:
         """The course with this label (any letter case), locked for the rest of the turn."""

@@ -5,7 +5,6 @@ Only the case label identifies anyone; users' names are never stored.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import TemplateError
@@ -15,9 +14,8 @@ from bot.clinicians.caseload import CaseSummary
 from bot.clinicians.desk import Desk
 from bot.dialogs.context import store_keys
 from bot.dialogs.model import DialogSet
-from bot.engine.alerts import shown_label
 from bot.engine.safety_plan import STEP_KEYS, filled, has_plan, plan_of
-from bot.storage.models import Alert, Answer, Clinician, Course
+from bot.storage.models import Answer, Course
 
 # What the clinician sees of a user's answers, in this order.
 SHOWN_ANSWERS = (
@@ -165,39 +163,3 @@ def answers_by_week(desk: Desk, course: Course) -> list[dict[str, Any]]:
         }
         for week, values in sorted(weeks.items())
     ]
-
-
-def alert_facts(desk: Desk, alert: Alert) -> dict[str, Any]:
-    by = desk.session.get(Clinician, alert.acknowledged_by) if alert.acknowledged_by is not None else None
-    return {
-        "id": alert.id,
-        "label": shown_label(desk.turn, alert.label),
-        "name": signal_name(desk, alert.signal),
-        "level": alert.level,
-        "level_name": desk.text(f"clinician.level.{alert.level}"),
-        "resends": alert.resend_count,
-        "week": alert.week,
-        "evidence": "; ".join(alert.evidence),
-        "time": desk.format_time(alert.created_at),
-        "acknowledged_by": by.name if by is not None else None,
-        "acknowledged_at": desk.format_time(alert.acknowledged_at),
-        "edited": any(m.get("edited") for m in alert.messages),
-        "messages": alert_messages(desk, alert),
-        "erased": alert.erased_at is not None,  # kept after the person's /delete until acknowledged
-    }
-
-
-def alert_messages(desk: Desk, alert: Alert) -> list[dict[str, Any]]:
-    """The whole messages that raised the alert, for a clinician's private view only (never the team chat)."""
-    shown: list[dict[str, Any]] = []
-    for entry in alert.messages:
-        at = entry.get("at")
-        when = None
-        if isinstance(at, str):
-            try:
-                parsed = datetime.fromisoformat(at)
-                when = desk.format_time(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
-            except ValueError:
-                pass
-        shown.append({"text": str(entry.get("text", "")), "edited": bool(entry.get("edited")), "time": when})
-    return shown

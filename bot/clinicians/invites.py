@@ -57,7 +57,7 @@ def invite_command(desk: Desk, args: str) -> None:
     desk.reply(
         "clinician.invite.made",
         name=name,
-        link=invite_link(desk.turn.engine.config, token),
+        link=invite_link(desk.turn.config, token),
         command=f"/start {PREFIX}{token}",
         expires=desk.format_time(invite.expires_at),
     )

@@ -34,7 +34,7 @@ def new_code(desk: Desk, args: str) -> None:
             desk.now,
             program=program,
             label=label,
-            ttl_days=desk.turn.engine.config.code_ttl_days,
+            ttl_days=desk.turn.config.code_ttl_days,
             clinician_id=desk.clinician.id,
             actor=desk.actor,
         )
@@ -47,6 +47,6 @@ def new_code(desk: Desk, args: str) -> None:
         label=issued.label,
         program=program_title(desk, program),
         expires=desk.format_time(issued.expires_at),
-        link=deep_link(desk.turn.engine.config, issued.code),
+        link=deep_link(desk.turn.config, issued.code),
         spelled=" – ".join(" ".join(group) for group in issued.code.split("-")),
     )

@@ -13,8 +13,9 @@ from sqlmodel import col, select
 
 from bot.clinicians.caseload import CaseSummary
 from bot.clinicians.desk import Desk
-from bot.clinicians.facts import alert_facts, answer_text, case_facts, latest_answers, score_facts
+from bot.clinicians.facts import answer_text, case_facts, latest_answers, score_facts
 from bot.dialogs.context import outcome
+from bot.engine.alerts import alert_view
 from bot.storage.models import Alert
 
 NOTE_ANSWERS = (
@@ -62,7 +63,7 @@ def note_facts(desk: Desk, summary: CaseSummary) -> dict[str, Any]:
         "reliable_recovery": bool(result.get("reliable_recovery")),
         "caseness_before": bool(result.get("caseness_before")),
         "caseness_after": bool(result.get("caseness_after")),
-        "signals": [alert_facts(desk, a) for a in alerts],
+        "signals": [alert_view(desk.turn, a, private=True) for a in alerts],
         "open_signals": len(summary.open_alerts),
     }
 

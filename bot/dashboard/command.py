@@ -9,7 +9,7 @@ LOGIN_PATH = "/login/"
 
 
 def dashboard_command(desk: Desk, _args: str) -> None:
-    settings = desk.turn.engine.config
+    settings = desk.turn.config
     if not settings.dashboard_url:
         desk.reply("dashboard.link.disabled")
         return

@@ -20,7 +20,6 @@ from bot.clinicians import alerts as clinician_alerts
 from bot.clinicians.caseload import CaseSummary, ScoreSeries, caseload, open_alerts, summarize
 from bot.clinicians.desk import Desk
 from bot.clinicians.facts import (
-    alert_facts,
     answer_text,
     answers_by_week,
     case_facts,
@@ -35,6 +34,7 @@ from bot.clinicians.report import ALL, outcome_rows
 from bot.dashboard import svg
 from bot.dashboard.access import may_view_case
 from bot.dashboard.tokens import handle_for
+from bot.engine.alerts import alert_view
 from bot.engine.core import Engine
 from bot.engine.events import Event
 from bot.engine.safety_plan import STEP_KEYS
@@ -68,7 +68,7 @@ def web_desk(engine: Engine, session: Session, clinician: Clinician, now: dateti
     """A clinician's desk for one web request: a turn of its own, answering to their private chat."""
     loaded = engine.dialogs.current
     event = Event("command", chat_id=clinician.telegram_id, from_id=clinician.telegram_id, command="dashboard")
-    return Desk(Turn(engine, session, event, now, loaded.dialogs, loaded.renderer), clinician)
+    return Desk(Turn(session, event, now, loaded.dialogs, loaded.renderer, engine.config), clinician)
 
 
 @dataclass
@@ -204,7 +204,11 @@ def alerts_view(visit: Visit) -> dict[str, Any]:
 
 def _alert_row(visit: Visit, alert: Alert) -> dict[str, Any]:
     course = find_case(visit, alert.course_id)
-    return {**alert_facts(visit.desk, alert), "handle": visit.handle(course.id) if course else None, "open": True}
+    return {
+        **alert_view(visit.desk.turn, alert, private=True),
+        "handle": visit.handle(course.id) if course else None,
+        "open": True,
+    }
 
 
 def acknowledge(visit: Visit, alert_id: int) -> str:

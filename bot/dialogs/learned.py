@@ -85,6 +85,7 @@ class LearnedNet:
 
 
 def _train(risk: Sequence[str], benign: Sequence[str]) -> Any:
+    # scikit-learn takes about 1.5 s to import: only here, so commands that never train do not wait for it.
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline, make_union

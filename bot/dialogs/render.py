@@ -41,8 +41,5 @@ class Renderer:
     def render(self, locale: str, key: str, context: Mapping[str, Any]) -> str:
         return self.template(locale, key).render(context).strip()
 
-    def render_source(self, source: str, context: Mapping[str, Any]) -> str:
-        return self._env.from_string(source).render(context).strip()
-
     def condition(self, expression: str, context: Mapping[str, Any]) -> bool:
         return bool(self._env.compile_expression(expression)(**context))

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.engine import flows
+from bot.engine import flows, policy
 from bot.engine.alerts import (
     LEVEL_ORDER,
     notify_clinicians,
@@ -29,6 +29,7 @@ from bot.engine.alerts import (
     tell_user_crisis,
 )
 from bot.engine.codes import audit
+from bot.engine.crisis_pause import CONTINUE, PAUSE, offer_continue
 from bot.engine.safety_plan import has_plan
 from bot.engine.signals import normalize_text
 from bot.engine.turn import Turn
@@ -36,9 +37,8 @@ from bot.storage.models import Alert
 
 SIGNAL = "risk_words"
 HOLD_MINUTES = 30
-# Course.scratch keys: the alert a direct question is waiting on, and the pause after the crisis message.
+# Course.scratch key: the alert a direct question is waiting on.
 ASKED = "asked_alert"
-PAUSE = "safety_pause"
 
 YES, NO, SKIP = "y", "n", "s"
 ANSWER_LABELS = {YES: "asking.yes", NO: "asking.no", SKIP: "asking.skip"}
@@ -127,7 +127,7 @@ def on_button(turn: Turn, rest: str) -> bool:
     late = not live and turn.course is not None and turn.course.scratch.get(ASKED) == alert.id
     if not (live or late):
         return False
-    _ack(turn, turn.text(ANSWER_LABELS[kind]))
+    turn.ack_button(chosen=turn.text(ANSWER_LABELS[kind]))
     _answer(turn, alert, kind, live=live)
     return True
 
@@ -147,7 +147,7 @@ def _answer(turn: Turn, alert: Alert, answer: str, *, live: bool) -> None:
             _leave_notice(turn, alert)
         turn.say("asking.thanks_no" if live else "asking.thanks_no_late")
         if turn.course is not None:
-            flows.reask(turn)
+            policy.reask(turn)
         return
     if live:
         release_alert(turn, alert, "alert.answered_yes" if answer == YES else "alert.answered_skip")
@@ -171,15 +171,7 @@ def _leave_notice(turn: Turn, alert: Alert) -> None:
         signal=alert.signal,
         level=alert.level,
     )
-    notify_clinicians(turn.session, turn.out, turn, alert, "alert.denied")
-
-
-def _ack(turn: Turn, chosen: str | None = None) -> None:
-    event = turn.event
-    if event.callback_id:
-        turn.out.answer_callback(event.chat_id, event.callback_id)
-    if event.message_id is not None:
-        turn.out.clear_buttons(event.chat_id, event.message_id, chosen)
+    notify_clinicians(turn, alert, "alert.denied")
 
 
 # -- the pause after the crisis message --------------------------------------
@@ -192,30 +184,9 @@ def pauses(turn: Turn, action: str) -> bool:
 
 def pause(turn: Turn, text: str) -> None:
     """Keep a free-text answer as written, but send no next question; after the crisis message, offer a choice."""
-    course = turn.course
-    step = turn.step()
-    if course is None or step is None:
-        return
-    if step.kind == "ask" and not step.choices and step.input == "text" and step.store and text.strip():
-        turn.store(step.store, turn.engine.clean_text(turn, text))
+    flows.keep_text(turn, text)
     if turn.told_crisis:
         offer_continue(turn)
-
-
-def offer_continue(turn: Turn) -> None:
-    """After the crisis message: go on now, or later (only when the course is waiting on a step)."""
-    if turn.course is None or turn.step() is None:
-        return
-    turn.set_scratch(PAUSE, "choice")
-    buttons = [
-        [{"text": turn.text("asking.continue_now"), "data": "r:c"}, {"text": turn.text("asking.later"), "data": "r:l"}]
-    ]
-    turn.say("asking.continue_prompt", buttons=buttons)
-
-
-def clear_pause(turn: Turn) -> None:
-    if turn.course is not None and turn.course.scratch.get(PAUSE):
-        turn.set_scratch(PAUSE, None)
 
 
 def _pause_button(turn: Turn, kind: str) -> bool:
@@ -226,15 +197,15 @@ def _pause_button(turn: Turn, kind: str) -> bool:
     if state not in ("choice", "later") or (kind == "l" and state != "choice"):
         return False
     if kind == "l":
-        _ack(turn, turn.text("asking.later"))
+        turn.ack_button(chosen=turn.text("asking.later"))
         turn.set_scratch(PAUSE, "later")
-        turn.say("asking.later_text", buttons=[[{"text": turn.text("asking.continue_now"), "data": "r:c"}]])
+        turn.say("asking.later_text", buttons=[[{"text": turn.text("asking.continue_now"), "data": CONTINUE}]])
         return True
-    _ack(turn, turn.text("asking.continue_now"))
+    turn.ack_button(chosen=turn.text("asking.continue_now"))
     turn.set_scratch(PAUSE, None)
     text = turn.text("asking.continuing")
     if not has_plan(turn.facts().answers):
         text += "\n\n" + turn.text("asking.safetyplan_offer")
     turn.send(text)
-    flows.reask(turn)
+    policy.reask(turn)
     return True

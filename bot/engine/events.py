@@ -8,6 +8,10 @@ from typing import Literal
 # "unsupported": content the bot cannot use (photo, sticker ...), with its caption as `text`;
 # "unreadable": a voice message, video note or audio the bot cannot listen to (caption as `text`);
 # "edited": an edited message, with its new text (or caption) as `text`.
+# The `data` of timer events other than a course's own due time.
+ALERT_TIMER = "alert:"
+EXPIRY = "expire"
+
 EventKind = Literal["text", "button", "command", "timer", "unsupported", "unreadable", "edited", "blocked"]
 
 
@@ -55,4 +59,22 @@ class Event:
 
     @classmethod
     def timer(cls, course_id: int) -> Event:
+        """The course's next thing (`Course.due_kind`) is due."""
         return cls("timer", course_id=course_id)
+
+    @classmethod
+    def alert_timer(cls, alert_id: int) -> Event:
+        """An alert is due to be released or re-sent."""
+        return cls("timer", data=f"{ALERT_TIMER}{alert_id}")
+
+    @classmethod
+    def expiry(cls, course_id: int) -> Event:
+        """The course has been idle for longer than GUIDEBOT_COURSE_TTL_DAYS."""
+        return cls("timer", data=EXPIRY, course_id=course_id)
+
+    @property
+    def alert_id(self) -> int | None:
+        """The alert of an alert timer."""
+        if self.kind != "timer" or not self.data.startswith(ALERT_TIMER):
+            return None
+        return int(self.data.removeprefix(ALERT_TIMER))

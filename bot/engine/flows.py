@@ -1,13 +1,22 @@
-"""Running a dialog flow: say, ask, measure, act and branch, step by step."""
+"""The flow stepper: runs a dialog flow's steps (say, ask, measure, do, branch) and says what happened.
+
+It sends the flow's texts and questions, stores the answers and the scores, and
+hands everything else back as outcomes: an action to run, a score to check, a
+signal to raise, the pause after the crisis message. It never calls up into the
+engine; `bot/engine/policy.py` carries the outcomes out, one by one, as the
+stepper yields them, so an action runs exactly where its step stands.
+"""
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlmodel import select
 
 from bot.dialogs.model import Choice, Instrument, Step
-from bot.engine.alerts import raise_signal
 from bot.engine.outgoing import Buttons
 from bot.engine.schedule import parse_time, time_words
 from bot.engine.turn import Turn
@@ -18,35 +27,92 @@ MAX_STEPS_PER_TURN = 200
 _Option = TypeVar("_Option")
 
 
-def start_flow(turn: Turn, flow_id: str) -> None:
+# -- what the stepper returns --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question was sent; the course waits for its answer."""
+
+    step: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The flow ran to its end."""
+
+    flow: str
+
+
+@dataclass(frozen=True)
+class Act:
+    """A `do:` step (or a chart in a `say:` step): run the named action, then step on."""
+
+    action: str
+
+
+@dataclass(frozen=True)
+class Scored:
+    """An instrument was completed and its total stored: check it against the thresholds."""
+
+    instrument: Instrument
+    total: int
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """An answer raises an escalation signal (a flagged choice, a risk answer)."""
+
+    signal: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Paused:
+    """The crisis message was shown after a risk answer: the next question waits for the person."""
+
+
+Outcome = Asked | Finished | Act | Scored | Flagged | Paused
+Steps = Generator[Outcome, None, None]
+
+
+# -- running a flow --------------------------------------------------------------
+
+
+def start(turn: Turn, flow_id: str) -> Steps:
     assert turn.course is not None
     flow = turn.dialogs.flows[flow_id]
     turn.course.flow = flow_id
     turn.course.step = flow.start
     turn.set_scratch("measure", None)
-    run(turn)
+    yield from run(turn)
 
 
-def run(turn: Turn) -> None:
+def run(turn: Turn) -> Steps:
     """Advance through steps that need no answer, then ask the next question."""
+    running = turn.course.flow if turn.course is not None else None
     for _ in range(MAX_STEPS_PER_TURN):
         step = turn.step()
         if step is None:
+            if running is not None:
+                yield Finished(running)
             return
+        running = turn.course.flow if turn.course is not None else None
         if step.kind == "say":
-            _say(turn, step)
+            yield from _say(turn, step)
             advance(turn, step)
         elif step.kind == "ask":
             ask(turn, step)
+            yield Asked(step.id)
             return
         elif step.kind == "measure":
-            if _measure_next(turn, step):
+            if (yield from _measure_next(turn, step)):
+                yield Asked(step.id)
                 return
         elif step.kind == "do":
-            flow_before = turn.course.flow if turn.course else None
-            turn.engine.act(turn, step.action or "")
-            if turn.course is None or turn.course.flow != flow_before or turn.course.step != step.id:
-                continue
+            yield Act(step.action or "")
+            if turn.course is None or turn.course.flow != running or turn.course.step != step.id:
+                continue  # the action moved the course on itself
             advance(turn, step)
         elif step.kind == "branch":
             context = turn.context()
@@ -71,11 +137,11 @@ def advance(turn: Turn, step: Step, choice: Choice | None = None) -> None:
     goto(turn, target)
 
 
-def _say(turn: Turn, step: Step) -> None:
+def _say(turn: Turn, step: Step) -> Steps:
     assert step.text is not None
     turn.say(step.text)
     if step.image == "chart":
-        turn.engine.act(turn, "send_chart")
+        yield Act("send_chart")
 
 
 # -- questions -----------------------------------------------------------------
@@ -100,7 +166,7 @@ def ask(turn: Turn, step: Step, *, again: bool = False) -> None:
     turn.say(step.text, buttons=buttons)
 
 
-def reask(turn: Turn) -> None:
+def reask(turn: Turn) -> Steps:
     """Repeat whatever the course is waiting for, with its buttons."""
     step = turn.step()
     if step is None:
@@ -109,20 +175,21 @@ def reask(turn: Turn) -> None:
         ask(turn, step, again=True)
     elif step.kind == "measure":
         if _measure_state(turn) is not None and _current_item(turn) is None:
-            run(turn)  # paused after its last answer (the risk item): the flow goes on from here
+            yield from run(turn)  # paused after its last answer (the risk item): the flow goes on from here
         else:
             _ask_item(turn, again=True)
 
 
-def answer(turn: Turn, *, text: str | None = None, button: int | None = None) -> bool:
-    """Apply an answer to the current step; False if it did not fit (re-asked)."""
+def answer(turn: Turn, *, text: str | None = None, button: int | None = None) -> Steps:
+    """Apply an answer to the current step and go on; an answer that does not fit is asked again."""
     step = turn.step()
     if step is None:
-        return False
+        return
     if step.kind == "measure":
-        return _answer_item(turn, step, text=text, button=button)
+        yield from _answer_item(turn, text=text, button=button)
+        return
     if step.kind != "ask":
-        return False
+        return
     if step.choices:
         choice = _pick(turn, step.choices, text, button)
         if choice is None and step.input == "time" and text is not None:
@@ -131,21 +198,40 @@ def answer(turn: Turn, *, text: str | None = None, button: int | None = None) ->
         if choice is None:
             _reask_choice(turn, _choice_labels(turn, step))
             ask(turn, step, again=True)
-            return False
+            return
         value: Any = choice.value
     else:
         chosen = _typed_value(turn, step, text)
         if chosen is None:
-            return False
+            return
         value = chosen
         choice = None
     if step.store:
         turn.store(step.store, value)
     if choice is not None and choice.flag:
-        raise_signal(turn, choice.flag, f"{step.id}={choice.value}")
+        yield Flagged(choice.flag, f"{step.id}={choice.value}")
     advance(turn, step, choice)
-    run(turn)
-    return True
+    yield from run(turn)
+
+
+def keep_text(turn: Turn, text: str) -> None:
+    """Store a free-text answer as written, without going on (the conversation is paused)."""
+    step = turn.step()
+    if step is None or step.kind != "ask" or step.choices or step.input != "text" or not step.store:
+        return
+    if text.strip():
+        turn.store(step.store, clean_text(turn, text))
+
+
+def clean_text(turn: Turn, text: str) -> str:
+    """Store-safe text: normalized, no control characters, within the limit (the person is told if cut)."""
+    cleaned = unicodedata.normalize("NFC", text)
+    cleaned = "".join(ch for ch in cleaned if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
+    limit = turn.config.max_text_chars
+    if len(cleaned) > limit:
+        turn.say("common.too_long", limit=limit)
+        cleaned = cleaned[:limit]
+    return cleaned.strip()
 
 
 def _pick(turn: Turn, choices: tuple[Choice, ...], text: str | None, button: int | None) -> Choice | None:
@@ -193,7 +279,7 @@ def _typed_value(turn: Turn, step: Step, text: str | None) -> Any:
         if parsed is None:
             turn.say("common.reask_time")
         return parsed
-    return turn.engine.clean_text(turn, text)
+    return clean_text(turn, text)
 
 
 # -- instruments -------------------------------------------------------------
@@ -220,7 +306,7 @@ def _measure_state(turn: Turn) -> dict[str, Any] | None:
     return dict(state) if isinstance(state, dict) else None
 
 
-def _measure_next(turn: Turn, step: Step) -> bool:
+def _measure_next(turn: Turn, step: Step) -> Generator[Outcome, None, bool]:
     """Ask the next item; True if waiting for an answer, False when finished."""
     state = _measure_state(turn)
     if state is None:
@@ -230,7 +316,7 @@ def _measure_next(turn: Turn, step: Step) -> bool:
         _ask_item(turn)
         return True
     if not state.get("scored"):  # scored already when the pause after the risk item came at the end
-        _finish_measure(turn, state)
+        yield from _finish_measure(turn, state)
     turn.set_scratch("measure", None)
     advance(turn, step)
     return False
@@ -271,14 +357,14 @@ def _ask_item(turn: Turn, *, again: bool = False) -> None:
     turn.say("measure.risk_only" if only_risk else "measure.item", buttons=buttons, **values)
 
 
-def _answer_item(turn: Turn, step: Step, *, text: str | None, button: int | None) -> bool:
+def _answer_item(turn: Turn, *, text: str | None, button: int | None) -> Steps:
     held = _measure_state(turn)
     if held is not None and held.get("unasked"):
-        reask(turn)  # paused after the risk item: the next question was never shown, so show it, not answer it
-        return False
+        yield from reask(turn)  # paused after the risk item: the next question was never shown, so show it
+        return
     current = _current_item(turn)
     if current is None:
-        return False
+        return
     instrument, key, _number, _count = current
     locale = turn.locale
     option = None
@@ -293,7 +379,7 @@ def _answer_item(turn: Turn, step: Step, *, text: str | None, button: int | None
     if option is None:
         _reask_choice(turn, [o.label[locale] for o in instrument.options])
         _ask_item(turn, again=True)
-        return False
+        return
     state = _measure_state(turn)
     assert state is not None
     values = dict(state["values"])
@@ -304,29 +390,26 @@ def _answer_item(turn: Turn, step: Step, *, text: str | None, button: int | None
     item = instrument.item(key)
     if item.risk and option.value >= 1:
         number = [i.key for i in instrument.items].index(key) + 1
-        raise_signal(turn, "risk_answer", f"{instrument.name} item {number} = {option.value}")
+        yield Flagged("risk_answer", f"{instrument.name} item {number} = {option.value}")
         if turn.told_crisis:
-            _pause_after_crisis(turn, state)
-            return True
-    run(turn)
-    return True
+            yield from _pause_after_crisis(turn, state)
+            return
+    yield from run(turn)
 
 
-def _pause_after_crisis(turn: Turn, state: dict[str, Any]) -> None:
-    """The crisis message is shown: the next question waits until the person chooses to go on (asking.py)."""
-    from bot.engine import asking  # asking builds on this module
-
+def _pause_after_crisis(turn: Turn, state: dict[str, Any]) -> Steps:
+    """The crisis message is shown: the next question waits until the person chooses to go on."""
     assert turn.course is not None
     turn.course.ask_seq += 1  # the risk item's buttons can no longer answer a question not yet shown
     state = {**state, "unasked": True}
     if state["pos"] >= len(state["queue"]):
-        _finish_measure(turn, state)  # it was the last answer: scored now, as without the pause
+        yield from _finish_measure(turn, state)  # it was the last answer: scored now, as without the pause
         state["scored"] = True
     turn.set_scratch("measure", state)
-    asking.offer_continue(turn)
+    yield Paused()
 
 
-def _finish_measure(turn: Turn, state: dict[str, Any]) -> None:
+def _finish_measure(turn: Turn, state: dict[str, Any]) -> Steps:
     assert turn.course is not None and turn.course.id is not None
     for name, values in state["values"].items():
         instrument = turn.dialogs.instruments[name]
@@ -345,4 +428,4 @@ def _finish_measure(turn: Turn, state: dict[str, Any]) -> None:
         turn.session.add(score)
         if total is not None:
             turn.forget_facts()
-            turn.engine.check_scores(turn, instrument, total)
+            yield Scored(instrument, total)

@@ -72,7 +72,6 @@ class Outbox:
                 "course_id": course_id,
                 "alert_id": alert_id,
                 "created_at": self.now,
-                "not_before": None,
                 "attempts": 0,
                 "sent_at": None,
                 "failed": None,

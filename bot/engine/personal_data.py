@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, delete, select, update
 
 from bot.dialogs.context import store_keys
+from bot.engine import policy
 from bot.engine.codes import audit
 from bot.engine.turn import Turn
 from bot.storage.db import scrub_after_commit
@@ -176,9 +177,9 @@ def on_delete_button(turn: Turn, rest: str) -> None:
     assert course is not None
     choice, _, seq = rest.partition(":")
     if seq != str(course.ask_seq):
-        turn.engine._stale(turn)
+        turn.stale_button()
         return
-    turn.engine._ack_button(turn)
+    turn.ack_button()
     if choice == "y":
         text = turn.text("delete.done")  # in the course's language, while there is one
         if open_alerts(turn):
@@ -189,9 +190,7 @@ def on_delete_button(turn: Turn, rest: str) -> None:
     else:
         course.ask_seq += 1
         turn.say("delete.cancelled")
-        from bot.engine import flows
-
-        flows.reask(turn)
+        policy.reask(turn)
 
 
 def erase(turn: Turn) -> None:
@@ -209,7 +208,7 @@ def erase(turn: Turn) -> None:
     since = min([c.started_at for c in courses] + [a.created_at for a in alerts])
 
     _erase_outbox(session, chat_id, ids, [a.id for a in gone if a.id is not None], kept)
-    _erase_quotes(session, turn.engine.config.clinician_chat_id, quotes, since, labels=labels)
+    _erase_quotes(session, turn.config.clinician_chat_id, quotes, since, labels=labels)
     session.exec(delete(Answer).where(col(Answer.course_id).in_(ids)))
     session.exec(delete(Score).where(col(Score.course_id).in_(ids)))
     for alert in kept:  # it stays, under the case label, until someone acknowledges it

@@ -1,12 +1,13 @@
-"""When the next weekly check-in falls, in the user's own time zone."""
+"""When the next weekly check-in falls, in the user's own time zone, and what is due for a course next."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.dialogs.render import Renderer
+from bot.storage.models import Course
 
 
 def time_words(renderer: Renderer, locale: str) -> tuple[str, ...]:
@@ -45,3 +46,40 @@ def next_slot(after: datetime, weekday: int, at: str, tz: ZoneInfo) -> datetime:
             return candidate.astimezone(UTC)
         day += timedelta(days=7)
     raise AssertionError("unreachable")
+
+
+# -- what is due next for a course ---------------------------------------------------
+
+WEEK = timedelta(days=7)
+ANCHOR = "due_anchor"  # Course.scratch: when this week's conversation opened, for its reminders
+
+
+def set_due(course: Course, when: datetime | None, kind: str | None) -> None:
+    """The one thing due next for the course (`checkin`, `reminder` or `missed`), or nothing."""
+    course.due_at = when
+    course.due_kind = kind if when is not None else None
+
+
+def schedule_checkin(course: Course, now: datetime, min_days: int) -> None:
+    """The next check-in: the chosen weekday and time, at least `min_days` from now."""
+    earliest = now + timedelta(days=min_days)
+    if course.checkin_weekday is None or course.checkin_time is None:
+        when = earliest
+    else:
+        when = next_slot(earliest, course.checkin_weekday, course.checkin_time, ZoneInfo(course.timezone))
+    set_due(course, when, "checkin")
+
+
+def start_reminders(course: Course, anchor: datetime, reminder_hours: Sequence[int]) -> None:
+    """A conversation opened at `anchor`: the first reminder is due, or the missed week when there are none."""
+    course.reminders_sent = 0
+    course.scratch = {**course.scratch, ANCHOR: anchor.isoformat()}
+    if reminder_hours:
+        set_due(course, anchor + timedelta(hours=reminder_hours[0]), "reminder")
+    else:
+        set_due(course, anchor + WEEK, "missed")
+
+
+def due_anchor(course: Course, now: datetime) -> datetime:
+    raw = course.scratch.get(ANCHOR)
+    return datetime.fromisoformat(raw) if isinstance(raw, str) else now

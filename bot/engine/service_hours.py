@@ -12,11 +12,9 @@ import itertools
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from typing import Any
 
-if TYPE_CHECKING:
-    from bot.engine.turn import Turn
+from bot.dialogs.render import Renderer
 
 FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 EXAMPLE = "e.g. 'Mon-Fri 08:00-15:30' or 'Mon-Thu 08:00-15:30, Fri 08:00-14:00'"
@@ -101,21 +99,19 @@ def parse(spec: str) -> ServiceHours:
 # -- for the texts -----------------------------------------------------------------
 
 
-def service_view(turn: Turn) -> dict[str, Any]:
-    """`service.open_now` and `service.next_open` ("mandag kl. 08.00") for the person's texts."""
-    hours = parse(turn.engine.config.service_hours)
-    zone = ZoneInfo(turn.course.timezone) if turn.course is not None else turn.engine.config.tz
-    local = turn.now.astimezone(zone)
-    opens = hours.next_open(local)
-    days_ahead = (opens.date() - local.date()).days
-    locale = turn.locale
+def service_view(renderer: Renderer, locale: str, spec: str, local_now: datetime) -> dict[str, Any]:
+    """`service.open_now` and `service.next_open` ("mandag kl. 08.00") for the person's texts;
+    `local_now` is in the course's time zone (the service's for a chat with no course)."""
+    hours = parse(spec)
+    opens = hours.next_open(local_now)
+    days_ahead = (opens.date() - local_now.date()).days
     if days_ahead == 0:
-        day = turn.renderer.render(locale, "chain.service_today", {})
+        day = renderer.render(locale, "chain.service_today", {})
     elif days_ahead == 1:
-        day = turn.renderer.render(locale, "chain.service_tomorrow", {})
+        day = renderer.render(locale, "chain.service_tomorrow", {})
     else:
-        day = turn.renderer.render(locale, f"weekday.{opens.weekday()}", {})
-    when = turn.renderer.render(
+        day = renderer.render(locale, f"weekday.{opens.weekday()}", {})
+    when = renderer.render(
         locale, "chain.service_when", {"day": day, "hh": f"{opens.hour:02d}", "mm": f"{opens.minute:02d}"}
     )
-    return {"open_now": hours.is_open(local), "next_open": when}
+    return {"open_now": hours.is_open(local_now), "next_open": when}

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
+from bot.config import Settings
 from bot.engine.codes import audit
+from bot.engine.turn import Turn
 from bot.storage.models import Alert, Clinician, OutboxItem, ServiceState
-
-if TYPE_CHECKING:
-    from bot.config import Settings
-    from bot.engine.turn import Turn
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +103,7 @@ def on_unreachable(turn: Turn) -> None:
 
 
 def note(turn: Turn) -> str:
-    return turn.renderer.render(turn.engine.config.locale, "chain.team_chat_unreachable", {})
+    return turn.renderer.render(turn.config.locale, "chain.team_chat_unreachable", {})
 
 
 def _with_note(turn: Turn, text: str) -> str:

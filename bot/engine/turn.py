@@ -1,34 +1,38 @@
-"""Everything one event's handling needs, inside one transaction."""
+"""One event's handling as data: the event, the course, the dialogs in use, and the outbox.
+
+A turn holds no engine. The modules that handle an event read it and write to its
+outbox; what they cannot decide themselves they return to their caller.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.config import Settings
 from bot.dialogs.context import CourseFacts, Lazy, build_context
 from bot.dialogs.model import DialogSet, Flow, Step
 from bot.dialogs.render import Renderer
+from bot.engine.dates import next_checkin_text
 from bot.engine.events import Event
 from bot.engine.facts import load_facts
 from bot.engine.outgoing import Buttons, Outbox
 from bot.engine.service_hours import service_view
 from bot.storage.models import Answer, Course
 
-if TYPE_CHECKING:
-    from bot.engine.core import Engine
-
 
 @dataclass
 class Turn:
-    engine: Engine
     session: Session
     event: Event
     now: datetime
     dialogs: DialogSet
     renderer: Renderer
+    config: Settings
     course: Course | None = None
     out: Outbox = field(init=False)
     told_crisis: bool = False
@@ -41,7 +45,7 @@ class Turn:
     def locale(self) -> str:
         if self.course is not None:
             return self.course.locale
-        return self.dialogs.locale_for(self.event.language, self.engine.config.locale)
+        return self.dialogs.locale_for(self.event.language, self.config.locale)
 
     @property
     def chat_id(self) -> int:
@@ -54,17 +58,22 @@ class Turn:
     def facts(self) -> CourseFacts:
         assert self.course is not None
         if self._facts is None:
-            self._facts = load_facts(self.session, self.course, self.engine.next_checkin_text(self))
+            next_checkin = next_checkin_text(self.renderer, self.locale, self.course)
+            self._facts = load_facts(self.session, self.course, next_checkin)
         return self._facts
 
     def forget_facts(self) -> None:
         self._facts = None
 
     def context(self, **extra: Any) -> dict[str, Any]:
-        extra.setdefault("service", Lazy(lambda: service_view(self)))  # service.open_now, service.next_open
+        extra.setdefault("service", Lazy(self._service))  # service.open_now, service.next_open
         if self.course is None:
             return {"locale": self.locale, **extra}
         return build_context(self.dialogs, self.facts(), self.locale, **extra)
+
+    def _service(self) -> dict[str, Any]:
+        zone = ZoneInfo(self.course.timezone) if self.course is not None else self.config.tz
+        return service_view(self.renderer, self.locale, self.config.service_hours, self.now.astimezone(zone))
 
     def text(self, key: str, **extra: Any) -> str:
         return self.renderer.render(self.locale, key, self.context(**extra))
@@ -75,6 +84,25 @@ class Turn:
     def send(self, text: str, *, buttons: Buttons | None = None) -> None:
         course_id = self.course.id if self.course is not None else None
         self.out.text(self.chat_id, text, buttons=buttons, course_id=course_id)
+
+    # -- the button that was pressed -----------------------------------------
+
+    def ack_button(self, *, notice: str = "", chosen: str | None = None) -> None:
+        """Answer the pressed button (with a short `notice`) and take the buttons off its message,
+        leaving `chosen` in their place."""
+        event = self.event
+        if event.callback_id:
+            self.out.answer_callback(event.chat_id, event.callback_id, notice)
+        if event.message_id is not None:
+            self.out.clear_buttons(event.chat_id, event.message_id, chosen)
+
+    def stale_button(self) -> None:
+        """A button from an older question, or pressed twice: say so, and change nothing."""
+        event = self.event
+        if event.callback_id:
+            self.out.answer_callback(event.chat_id, event.callback_id, self.text("common.stale_button"))
+        else:
+            self.say("common.stale_button")
 
     # -- course state --------------------------------------------------------
 

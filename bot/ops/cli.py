@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
+from bot.clock import SystemClock
 from bot.config import Settings
+from bot.engine.codes import audit
+from bot.ops.audit_export import audit_lines, write_csv, write_json_lines
+from bot.ops.backup import BackupProblem, backup, restore
+from bot.ops.inventory import build_inventory, render_text
+from bot.ops.retention import RetentionDone, apply_retention
+from bot.startup import fail, settings_or_exit
+from bot.storage.db import make_engine, migrate, transaction
 
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 privacy_app = typer.Typer(help="What is stored, and for how long.", no_args_is_help=True)
@@ -19,8 +27,6 @@ privacy_app = typer.Typer(help="What is stored, and for how long.", no_args_is_h
 
 def db_backup(file: Annotated[Path, typer.Argument(help="The backup file to write (must not exist).")]) -> None:
     """Write a consistent copy of the database, also while the bot runs."""
-    from bot.cli import fail, settings_or_exit
-    from bot.ops.backup import BackupProblem, backup
 
     settings = settings_or_exit()
     try:
@@ -32,8 +38,6 @@ def db_backup(file: Annotated[Path, typer.Argument(help="The backup file to writ
 
 def db_restore(file: Annotated[Path, typer.Argument(help="A file made by 'guidebot db backup'.")]) -> None:
     """Load a backup into the empty database in GUIDEBOT_DATABASE_URL."""
-    from bot.cli import fail, settings_or_exit
-    from bot.ops.backup import BackupProblem, restore
 
     settings = settings_or_exit()
     try:
@@ -45,9 +49,6 @@ def db_restore(file: Annotated[Path, typer.Argument(help="A file made by 'guideb
 
 def db_retention() -> None:
     """Clear old message text and anonymise long-closed courses now (the bot also does it as it runs)."""
-    from bot.clock import SystemClock
-    from bot.ops.retention import RetentionDone, apply_retention
-    from bot.storage.db import make_engine, migrate, transaction
 
     settings = _settings()
     migrate(settings.database_url)
@@ -76,11 +77,6 @@ def audit_export(
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV with a header line.")] = False,
 ) -> None:
     """Print the audit log, oldest first: who did what, when. It never holds message text."""
-    from bot.cli import fail
-    from bot.clock import SystemClock
-    from bot.engine.codes import audit
-    from bot.ops.audit_export import audit_lines, write_csv, write_json_lines
-    from bot.storage.db import make_engine, migrate, transaction
 
     if as_json and as_csv:
         raise fail("guidebot: choose one of --json and --csv")
@@ -106,8 +102,6 @@ def audit_export(
 @privacy_app.command("inventory")
 def privacy_inventory(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """What is stored, where, why, for how long and who receives it, for the DPIA."""
-    from bot.cli import fail
-    from bot.ops.inventory import build_inventory, render_text
 
     inventory = build_inventory(_settings())
     if as_json:
@@ -119,6 +113,5 @@ def privacy_inventory(as_json: Annotated[bool, typer.Option("--json", help="Prin
 
 
 def _settings() -> Settings:
-    from bot.cli import settings_or_exit
 
     return settings_or_exit()

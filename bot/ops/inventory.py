@@ -15,6 +15,7 @@ import yaml
 from sqlmodel import SQLModel
 
 import bot.storage.models  # noqa: F401 (registers the tables)
+from bot.channels.telegram.inbox import KEEP_PROCESSED
 from bot.config import Settings
 
 INVENTORY_FILE = Path(__file__).resolve().parents[2] / "docs" / "data-inventory.yaml"
@@ -40,7 +41,6 @@ class Inventory:
 
 
 def settings_words(settings: Settings) -> dict[str, object]:
-    from bot.channels.telegram.inbox import KEEP_PROCESSED
 
     return {
         "retention_days": settings.retention_days,

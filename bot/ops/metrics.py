@@ -15,7 +15,7 @@ from typing import Any
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, and_, create_engine, event, func, or_, select
+from sqlalchemy import Engine, and_, create_engine, event, func, select
 from sqlalchemy.pool import QueuePool
 from sqlmodel import col
 
@@ -83,9 +83,7 @@ def database_gauges(engine: Engine, now: datetime) -> dict[str, float]:
     with engine.connect() as connection:
         outbox_pending = connection.execute(select(func.count()).where(_OUTBOX_WAITING)).scalar_one()
         oldest_due = connection.execute(
-            select(func.min(func.coalesce(col(OutboxItem.not_before), col(OutboxItem.created_at)))).where(
-                _OUTBOX_WAITING, or_(col(OutboxItem.not_before).is_(None), col(OutboxItem.not_before) <= now)
-            )
+            select(func.min(col(OutboxItem.created_at))).where(_OUTBOX_WAITING)
         ).scalar_one()
         inbox_pending = connection.execute(
             select(func.count()).where(col(InboxItem.processed_at).is_(None))

@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
@@ -57,9 +57,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """One unit of work: everything in it commits together or not at all."""
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+def transaction(bind: Engine | Connection) -> Iterator[Session]:
+    """One unit of work: everything in it commits together or not at all.
+
+    `bind` is the engine (a pooled connection per transaction) or one connection kept
+    open by the caller (the Telegram channel's SQLite thread).
+    """
+    with Session(bind=bind, expire_on_commit=False) as session, session.begin():
         yield session
 
 

@@ -58,7 +58,6 @@ class Course(SQLModel, table=True):
     flow: str | None = None
     step: str | None = None
     ask_seq: int = 0
-    item_index: int = 0
     week: int = 1
     missed_weeks: int = 0
     reminders_sent: int = 0
@@ -168,7 +167,6 @@ class OutboxItem(SQLModel, table=True):
     course_id: int | None = Field(default=None, index=True)
     alert_id: int | None = None
     created_at: datetime = _utc()
-    not_before: datetime | None = _utc(default=None)
     attempts: int = 0
     sent_at: datetime | None = _utc(default=None)
     failed: str | None = None

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select
 
 from bot.app import App
+from bot.clock import FakeClock
 from bot.engine.codes import issue_code
 from bot.engine.events import Event
 from bot.storage.db import transaction
 from bot.storage.models import Alert, Answer, Course, OutboxItem, Score
 from bot.storage.outbox import take_unsent
+from tests.support import course_script as script
 
 
 class Sent:
@@ -64,6 +68,18 @@ class Participant:
     def press_data(self, data: str) -> list[Sent]:
         self.app.handle(Event.button(self.chat_id, data, callback_id="cb", message_id=1, language=self.language))
         return self.receive()
+
+    def play(self, steps: Iterable[script.Step]) -> None:
+        """Do what the course script says, step by step."""
+        for step in steps:
+            if isinstance(step, script.Press):
+                self.press(step.label)
+            elif isinstance(step, script.Choose):
+                self.press_index(step.index)
+            elif isinstance(step, script.Type):
+                self.send(step.text)
+            else:
+                answer_measure(self, step.values)
 
     def start_with_new_code(self, program: str = "depression", label: str = "K-1001") -> list[Sent]:
         with transaction(self.app.db) as session:
@@ -123,17 +139,42 @@ class Participant:
             return list(session.exec(select(Alert).where(Alert.course_id == course.id).order_by(col(Alert.id))).all())
 
 
-def run_due_timers(app: App) -> int:
-    """Feed every due course and alert into the engine, as the scheduler does."""
-    from bot.scheduler import due_events
+# -- the course script, played against the engine -------------------------------
 
-    count = 0
-    with transaction(app.db) as session:
-        events = due_events(session, app.engine.clock.now(), course_ttl_days=app.settings.course_ttl_days)
-    for event in events:
-        app.handle(event)
-        count += 1
-    return count
+
+def answer_measure(user: Participant, values: Sequence[int]) -> None:
+    """Press each value; after a risk answer on item 9 the questionnaire pauses, so press "continue now"."""
+    for value in values:
+        replies = user.press_index(value)
+        if replies and any(b["data"] == "r:c" for b in replies[-1].buttons):
+            user.press_data("r:c")
+
+
+def do_intake(
+    user: Participant,
+    locale: str = "nb",
+    phq: Sequence[int] = script.BASELINE_PHQ,
+    gad: Sequence[int] = script.BASELINE_GAD,
+) -> None:
+    user.play(script.intake(locale, phq, gad))
+
+
+def do_checkin(user: Participant, phq: Sequence[int], gad: Sequence[int], *, did_homework: bool = True) -> None:
+    user.play(script.checkin(phq, gad, did_homework=did_homework))
+
+
+def go_to_next_checkin(app: App, clock: FakeClock, user: Participant) -> None:
+    """Move the clock to the next check-in and let the scheduler open it."""
+    course = user.course()
+    assert course.due_kind == "checkin" and course.due_at is not None
+    clock.set(course.due_at + timedelta(seconds=1))
+    assert run_due_timers(app) == 1
+    user.receive()
+
+
+def run_due_timers(app: App) -> int:
+    """One scheduler round, as the bot runs it: every due course and alert; returns how many were due."""
+    return app.run_due()
 
 
 def team_messages(app: App, chat_id: int) -> list[Sent]:

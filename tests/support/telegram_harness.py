@@ -14,7 +14,7 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +33,7 @@ from bot.storage.db import transaction
 from bot.storage.models import Answer, Course, InboxItem, OutboxItem
 from tests.conftest import make_settings
 from tests.fakes import FakeTelegram, FakeUser, SentMessage
+from tests.support import course_script as script
 from tests.support.clinician import CODE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,6 +87,18 @@ class Chat:
         question = self.question()
         return await self._act(self.user.press(question, question.buttons[index]))
 
+    async def play(self, steps: Iterable[script.Step]) -> None:
+        """Do what the course script says, step by step, each time waiting for the whole answer."""
+        for step in steps:
+            if isinstance(step, script.Press):
+                await self.press(step.label)
+            elif isinstance(step, script.Choose):
+                await self.press_index(step.index)
+            elif isinstance(step, script.Type):
+                await self.send(step.text)
+            else:
+                await answer_measure(self, step.values)
+
     async def sticker(self) -> list[SentMessage]:
         return await self._act(self.user.send_sticker())
 
@@ -100,13 +113,10 @@ class Chat:
         return self.user.texts()
 
 
-# -- the course, step by step ----------------------------------------------------
+# -- the course script, played over Telegram ----------------------------------------
 
 
-INTAKE = {"nb": ("Ja, vi fortsetter", "30–49", "En del"), "en": ("Yes, let's go on", "30–49", "Quite a bit")}
-
-
-async def answer_measure(chat: Chat, values: list[int]) -> None:
+async def answer_measure(chat: Chat, values: Sequence[int]) -> None:
     """Press each value; after a risk answer on item 9 the questionnaire pauses, so press "continue now"."""
     for value in values:
         replies = await chat.press_index(value)
@@ -115,48 +125,18 @@ async def answer_measure(chat: Chat, values: list[int]) -> None:
             await chat.press(paused[-1]["text"])
 
 
-async def do_intake(chat: Chat, locale: str = "nb", phq: list[int] | None = None, gad: list[int] | None = None) -> None:
-    consent, age, impact = INTAKE[locale]
-    await chat.press(consent)
-    await chat.press(age)
-    await chat.press(impact)
-    await answer_measure(chat, phq or [2, 2, 2, 1, 1, 2, 1, 1, 0])
-    await answer_measure(chat, gad or [2, 1, 2, 1, 1, 1, 1])
-    await chat.send("Sove bedre og komme meg ut hver dag")
-    await chat.press_index(3)  # Thursday
-    await chat.send("18:30")
-    await chat.press_index(0)  # agree
+async def do_intake(
+    chat: Chat, locale: str = "nb", phq: Sequence[int] = script.BASELINE_PHQ, gad: Sequence[int] = script.BASELINE_GAD
+) -> None:
+    await chat.play(script.intake(locale, phq, gad))
 
 
-async def do_checkin(chat: Chat, phq: list[int], gad: list[int]) -> None:
-    await answer_measure(chat, phq)
-    await answer_measure(chat, gad)
-    await chat.press_index(0)  # did the homework
-    await chat.send("Del 1 og 2, aktivitetsdagbok")
-    await chat.press_index(1)  # twice
-    for text in ("Ja, kjente meg igjen", "Dagboken", "Å finne tid", "Passer bra med jobben", "Tirsdag kveld: del 3"):
-        await chat.send(text)
+async def do_checkin(chat: Chat, phq: Sequence[int], gad: Sequence[int]) -> None:
+    await chat.play(script.checkin(phq, gad))
 
 
-async def do_closing(chat: Chat, phq: list[int], gad: list[int]) -> None:
-    await answer_measure(chat, phq)
-    await answer_measure(chat, gad)
-    await chat.press_index(0)  # did part 6; the chart comes now
-    for text in (
-        "Å legge merke til tankene",
-        "Aktivitetsplan",
-        "Trekker meg unna, sover dårlig",
-        "Ringe søsteren min og bruke dagboken",
-        "Søsteren min",
-        "Barna mine",
-    ):  # safety plan 1, 2, 4, 7
-        await chat.send(text)
-    await chat.press_index(0)  # finished all
-    await chat.press_index(0)  # better
-    await chat.send("Øvelsene hjalp")
-    await chat.press_index(0)
-    await chat.press_index(1)
-    await chat.send("Fint opplegg")
+async def do_closing(chat: Chat, phq: Sequence[int], gad: Sequence[int]) -> None:
+    await chat.play(script.closing(phq, gad))
 
 
 # -- reading the database --------------------------------------------------------

@@ -41,14 +41,14 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        if not self.sqlite:
-            with transaction(self.engine) as session:
-                yield session
-            return
+        with transaction(self._sqlite_connection() if self.sqlite else self.engine) as session:
+            yield session
+
+    def _sqlite_connection(self) -> Connection:
+        """The one connection the SQLite thread keeps open (opened again if it was lost)."""
         if self._connection is None or self._connection.invalidated or self._connection.closed:
             self._connection = self.engine.connect()
-        with Session(bind=self._connection, expire_on_commit=False) as session, session.begin():
-            yield session
+        return self._connection
 
     def close(self) -> None:
         """Wait for running work, then let the connection go."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, update
+from sqlalchemy import bindparam, exists, update
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
@@ -38,8 +38,10 @@ def load_due(session: Session, after_id: int, now: datetime) -> list[Pending]:
     """Rows due for delivery with an id above `after_id`, in id order.
 
     Rows for a user who has blocked the bot (their course is unreachable) are set
-    aside instead: nothing more is sent to them until they write again.
+    aside instead: nothing more is sent to them until they write again. Every row is
+    due once committed; `now` is no longer read (sender.py still passes it).
     """
+    del now
     sent_at, failed = col(OutboxItem.sent_at).is_(None), col(OutboxItem.failed).is_(None)
     blocked = exists().where(col(Course.chat_id) == col(OutboxItem.chat_id), col(Course.unreachable).is_(True))
     session.execute(
@@ -57,7 +59,6 @@ def load_due(session: Session, after_id: int, now: datetime) -> list[Pending]:
             col(OutboxItem.id) > after_id,
             sent_at,
             failed,
-            or_(col(OutboxItem.not_before).is_(None), col(OutboxItem.not_before) <= now),
         )
         .order_by(col(OutboxItem.id))
         .limit(BATCH)

@@ -13,6 +13,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.logs import describe
+
+__all__ = ["REDACTED", "describe", "protect_logs", "redact"]  # describe: our log lines, in every channel alike
+
 REDACTED = "<redacted>"
 
 _QUIET = {
@@ -68,12 +72,3 @@ def _scrub(record: logging.LogRecord) -> None:
         record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
     if record.stack_info:
         record.stack_info = redact(record.stack_info)
-
-
-def describe(exc: BaseException) -> str:
-    """An exception for the log: its type and where it was raised, never its message."""
-    frame = exc.__traceback__
-    while frame is not None and frame.tb_next is not None:
-        frame = frame.tb_next
-    where = f" at {frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame is not None else ""
-    return f"{type(exc).__name__}{where}"

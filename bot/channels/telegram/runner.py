@@ -6,15 +6,14 @@ import asyncio
 import logging
 import os
 import signal
-from typing import TYPE_CHECKING
 
 from telegram.error import InvalidToken
 
+from bot.app import App
+from bot.channels.telegram.runtime import NO_TEAM_CHAT, SettingsProblem, TelegramBot, Tuning
+from bot.channels.telegram.worker import Failpoint
 from bot.config import Settings
-
-if TYPE_CHECKING:
-    from bot.app import App
-    from bot.channels.telegram.worker import Failpoint
+from bot.startup import fail, load_app
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +40,12 @@ def failpoint_from_env() -> Failpoint:
 
 def run_bot(settings: Settings, role: str = "all") -> None:
     """Start, or say in one line what to set. The database migration's own chatter is kept out."""
-    from bot.cli import fail
-
     if not settings.telegram_token.strip():
         raise fail(NO_TOKEN)
-    from bot.channels.telegram.runtime import NO_TEAM_CHAT, SettingsProblem
-
     if settings.clinician_chat_id is None:
         raise fail(f"guidebot: {NO_TEAM_CHAT}")  # an alert must never go nowhere
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    from bot.cli import load_app
-
-    app: App = load_app(settings)
+    app = load_app(settings)
     try:
         asyncio.run(serve(app, failpoint_from_env(), role))
     except InvalidToken:
@@ -64,8 +57,6 @@ def run_bot(settings: Settings, role: str = "all") -> None:
 
 
 async def serve(app: App, failpoint: Failpoint, role: str = "all") -> None:
-    from bot.channels.telegram.runtime import TelegramBot, Tuning
-
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from typing_extensions import override
 
 from bot.ops.metrics import count_telegram_error
 
@@ -47,6 +48,7 @@ class AiohttpRequest(BaseRequest):
             return self._timeout
         return float(value) if isinstance(value, (int, float)) else None
 
+    @override
     async def do_request(
         self,
         url: str,

@@ -1,0 +1,125 @@
+"""The weekly rhythm: a check-in opens on the chosen day, reminders follow, a missed week is
+noticed, two missed weeks are a dropout, and a year without activity closes the course.
+
+The scheduler (`bot/scheduler.py`) finds what is due; each due course comes here as a
+timer event, in its own transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.engine import policy
+from bot.engine.alerts import raise_signal
+from bot.engine.codes import audit
+from bot.engine.schedule import WEEK, due_anchor, set_due, start_reminders
+from bot.engine.turn import Turn
+from bot.storage.models import Course
+from state_machines.course import RUNNING, fire
+
+
+def _locked_course(turn: Turn) -> Course | None:
+    query = select(Course).where(Course.id == turn.event.course_id).with_for_update()
+    return turn.session.exec(query).first()
+
+
+def on_due(turn: Turn) -> None:
+    """The course's next thing is due: the check-in opens, a reminder, or a missed week."""
+    course = _locked_course(turn)
+    if course is None or course.due_at is None or course.due_at > turn.now or course.state not in RUNNING:
+        return
+    turn.course = course
+    kind = course.due_kind
+    if kind == "checkin":
+        begin_week(turn)
+    elif kind == "reminder":
+        _remind(turn)
+    elif kind == "missed":
+        _missed(turn)
+    else:
+        set_due(course, None, None)
+
+
+def begin_week(turn: Turn) -> None:
+    """Open this week's conversation: a check-in, or the closing in the last week.
+
+    This is where a weekly check-in starts: the week's flow (schedule.yaml) runs up to
+    its first question.
+    """
+    course = turn.course
+    assert course is not None
+    schedule = turn.dialogs.schedule
+    week = schedule.weeks.get(course.week) or schedule.weeks[schedule.last_week]
+    trigger = "start_closing" if course.week >= schedule.last_week else "start_checkin"
+    if not fire(course, trigger):
+        set_due(course, None, None)
+        return
+    start_reminders(course, turn.now, schedule.reminder_hours)
+    policy.start_flow(turn, week.flow)
+
+
+def _remind(turn: Turn) -> None:
+    course = turn.course
+    assert course is not None
+    hours = turn.dialogs.schedule.reminder_hours
+    n = course.reminders_sent + 1
+    if turn.step() is None or n > len(hours):
+        set_due(course, due_anchor(course, turn.now) + WEEK, "missed")
+        return
+    turn.say("reminder.text", n=n, hours=hours[n - 1])
+    policy.reask(turn)
+    course.reminders_sent = n
+    if n < len(hours):
+        set_due(course, due_anchor(course, turn.now) + timedelta(hours=hours[n]), "reminder")
+    else:
+        set_due(course, due_anchor(course, turn.now) + WEEK, "missed")
+
+
+def _missed(turn: Turn) -> None:
+    course = turn.course
+    assert course is not None
+    schedule = turn.dialogs.schedule
+    course.missed_weeks += 1
+    audit(turn.session, turn.now, "engine", "checkin_missed", course.label, week=course.week)
+    if course.missed_weeks >= schedule.missed_weeks_to_dropout:
+        drop_out(turn)
+        return
+    # The first missed week: a notice for the clinician (not re-sent); the next one is the dropout.
+    raise_signal(turn, "missed_checkin", f"check-in of week {course.week} not done")
+    turn.say("missed.week")
+    week = schedule.weeks.get(course.week) or schedule.weeks[schedule.last_week]
+    start_reminders(course, turn.now, schedule.reminder_hours)
+    policy.start_flow(turn, week.flow)
+
+
+def drop_out(turn: Turn) -> None:
+    course = turn.course
+    assert course is not None
+    fire(course, "drop_out")
+    course.flow = None
+    course.step = None
+    set_due(course, None, None)
+    audit(turn.session, turn.now, "engine", "dropped_out", course.label, week=course.week)
+    raise_signal(turn, "disengagement", f"missed check-ins: {course.missed_weeks}")
+    turn.say("dropout.notice")
+    if fire(course, "start_dropout_eval"):
+        policy.start_flow(turn, "dropout")
+
+
+def expire(turn: Turn) -> None:
+    """A year (GUIDEBOT_COURSE_TTL_DAYS) after the person's last activity the course closes."""
+    course = _locked_course(turn)
+    if course is None or course.state == "closed" or course.last_activity_at > turn.now - course_ttl(turn):
+        return
+    was = course.state
+    fire(course, "close")
+    course.flow = course.step = None
+    set_due(course, None, None)
+    course.scratch = {**course.scratch, "closed_from": was}
+    audit(turn.session, turn.now, "engine", "course_expired", course.label, from_state=was)
+
+
+def course_ttl(turn: Turn) -> timedelta:
+    return timedelta(days=turn.config.course_ttl_days)
