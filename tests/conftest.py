@@ -20,6 +20,7 @@ from bot.config import DEFAULT_DIALOGS_DIR, Settings
 from bot.dialogs.store import DialogStore
 from bot.storage.db import migrate
 from tests.support.dashboard import seed_caseload
+from tests.support.settings import make_settings
 
 POSTGRES_ADMIN_URL = os.environ.get("GUIDEBOT_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 IN_CI = bool(os.environ.get("CI"))
@@ -95,19 +96,6 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "database_url": database_url,
-        "dialogs_dir": DEFAULT_DIALOGS_DIR,
-        "timezone": "Europe/Oslo",
-        "locale": "nb",
-        "clinician_chat_id": -1001,
-        "bot_username": "guidebot_test_bot",
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from bot.app import App, build_app
 from bot.clock import FakeClock
 from bot.storage.db import transaction
 from bot.storage.models import Alert, Clinician, OutboxItem
-from tests.conftest import make_settings
 from tests.support.clinician import Colleague, audit_actions
 from tests.support.participant import (
     Participant,
@@ -20,6 +19,7 @@ from tests.support.participant import (
     run_due_timers,
     team_messages,
 )
+from tests.support.settings import make_settings
 
 TEAM = -1001
 CRISIS_NB = "Takk for at du sier det. Jeg tar det du skriver på alvor."

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_app
-from tests.conftest import make_settings
 from tests.support.cli import guidebot, use_database
 from tests.support.clinician import Colleague, audit_actions
+from tests.support.settings import make_settings
 
 
 @pytest.fixture(autouse=True)

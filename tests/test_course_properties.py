@@ -16,8 +16,8 @@ from bot.engine.events import Event
 from bot.storage.db import transaction
 from bot.storage.models import Course
 from state_machines.course import STATES
-from tests.conftest import make_settings
 from tests.support.participant import Participant, do_intake, run_due_timers
+from tests.support.settings import make_settings
 
 WAITING_KINDS = ("ask", "measure")
 NEEDS_FLOW = ("intake", "checkin", "closing", "dropout_eval")

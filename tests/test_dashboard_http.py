@@ -18,10 +18,10 @@ from bot.clock import FakeClock
 from bot.dialogs.store import DialogStore
 from bot.storage.db import transaction
 from bot.storage.models import Alert, AuditEntry, DashboardLink, DashboardSession
-from tests.conftest import make_settings
 from tests.fakes import FakeTelegram
 from tests.support.clinician import add_clinician
 from tests.support.dashboard import KARI, LINK, PER, WebClient, dashboard_bot, login_link
+from tests.support.settings import make_settings
 from tests.support.telegram_harness import BotProcess, Running, free_port, running_bot
 
 PAGES = ("/dashboard/cases", "/dashboard/cases?scope=all", "/dashboard/alerts", "/dashboard/report")

@@ -12,7 +12,7 @@ from bot.dashboard.pages import STATIC_TYPES, TEMPLATES, environment, render
 from bot.dashboard.tokens import csrf_ok, csrf_token, hash_token, well_formed
 from bot.dialogs.dashboard_samples import DASHBOARD_TEXTS
 from bot.dialogs.store import DialogStore
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 LITERAL_KEY = re.compile(r"""["'](dashboard\.[a-z0-9_.]*[a-z0-9_])["']""")
 KEY_FAMILY = re.compile(r"""["'](dashboard\.[a-z0-9_.]+\.)["']""")

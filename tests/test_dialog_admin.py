@@ -12,8 +12,8 @@ from bot.app import App, build_app
 from bot.clock import FakeClock
 from bot.config import DEFAULT_DIALOGS_DIR
 from bot.dialogs.load import DialogsInvalid, load_dialogs
-from tests.conftest import make_settings
 from tests.support.participant import Participant, answer_measure, do_intake, go_to_next_checkin
+from tests.support.settings import make_settings
 from tests.test_dialogs_check import edit
 
 

@@ -6,9 +6,9 @@ import pytest
 
 from bot.app import build_app
 from bot.clock import FakeClock
-from tests.conftest import make_settings
 from tests.fakes import FakeTelegram, SentMessage
 from tests.support.clinician import add_clinician
+from tests.support.settings import make_settings
 from tests.support.telegram_harness import (
     BotProcess,
     answer_measure,

@@ -20,12 +20,12 @@ from bot.config import DEFAULT_DIALOGS_DIR, Settings
 from bot.dialogs.load import load_dialogs
 from bot.dialogs.locales import worth_checking
 from bot.engine.schedule import parse_time
-from tests.conftest import make_settings
 from tests.support.cli import guidebot, use_database
+from tests.support.course_script import INTAKE_ANSWERS
 from tests.support.locales import NN_WELCOME, dialogs_copy, with_placeholder_nynorsk, without_nynorsk
-from tests.support.participant import Participant
+from tests.support.participant import Participant, answer_measure
+from tests.support.settings import make_settings
 from tests.support.telegram_harness import course_of, running_bot
-from tests.test_course_engine import INTAKE_ANSWERS, answer_measure
 from tests.test_report import _seed
 
 runner = CliRunner()

@@ -16,9 +16,10 @@ from bot.clock import FakeClock
 from bot.dialogs.store import DialogStore
 from bot.storage.db import migrate, transaction
 from bot.storage.models import AccessCode, Answer, Course
-from tests.conftest import POSTGRES_ADMIN_URL, make_settings
+from tests.conftest import POSTGRES_ADMIN_URL
 from tests.support.cli import guidebot, use_database
 from tests.support.clinician import Colleague
+from tests.support.settings import make_settings
 from tests.test_course_engine import do_intake
 
 

@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from bot.ops.logs import JsonFormatter, TextFormatter, configure_logging
-from tests.conftest import make_settings
 from tests.fakes import TOKEN, FakeTelegram
+from tests.support.settings import make_settings
 from tests.support.telegram_harness import BotProcess, free_port
 from tests.test_telegram_process import issue_code
 

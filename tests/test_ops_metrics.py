@@ -19,7 +19,7 @@ from bot.ops.health import HealthServer
 from bot.ops.metrics import database_gauges, read_engine
 from bot.storage.db import transaction
 from bot.storage.models import Alert, InboxItem, OutboxItem
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 from tests.support.telegram_harness import running_bot
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import SQLModel
 
 from bot.ops.inventory import INVENTORY_FILE, build_inventory
-from tests.conftest import make_settings
 from tests.support.cli import guidebot, use_database
+from tests.support.settings import make_settings
 
 
 def test_the_inventory_describes_every_table_and_column_the_code_has(tmp_path: Path) -> None:

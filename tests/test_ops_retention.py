@@ -17,10 +17,10 @@ from bot.dialogs.store import DialogStore
 from bot.ops.retention import RetentionDone, apply_retention
 from bot.storage.db import transaction
 from bot.storage.models import AccessCode, Alert, Answer, AuditEntry, Course, OutboxItem, Score
-from tests.conftest import make_settings
 from tests.support.cli import guidebot, use_database
 from tests.support.clinician import Colleague
 from tests.support.participant import Participant
+from tests.support.settings import make_settings
 from tests.support.telegram_harness import running_bot
 from tests.test_course_engine import do_checkin, do_intake, go_to_next_checkin
 

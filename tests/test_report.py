@@ -37,9 +37,9 @@ import pytest
 from bot.app import build_app
 from bot.storage.db import transaction
 from bot.storage.models import Alert, Course, Score
-from tests.conftest import make_settings
 from tests.support.cli import guidebot, use_database
 from tests.support.clinician import audit_actions
+from tests.support.settings import make_settings
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

@@ -27,10 +27,10 @@ from bot.engine.team_chat import KEY, mark_reachable, unreachable_since
 from bot.storage.db import transaction
 from bot.storage.models import Alert, AuditEntry, OutboxItem, ServiceState
 from bot.storage.outbox import take_unsent
-from tests.conftest import make_settings
 from tests.support.cli import guidebot, use_database
 from tests.support.clinician import Colleague
 from tests.support.participant import Participant, Sent, run_due_timers, team_messages
+from tests.support.settings import make_settings
 
 TEAM = -1001
 MONDAY_MORNING = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # 10:00 in Oslo, in service hours

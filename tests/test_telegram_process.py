@@ -16,8 +16,8 @@ from bot.channels.telegram.runner import NO_TOKEN, run_bot
 from bot.config import DEFAULT_DIALOGS_DIR
 from bot.storage.db import transaction
 from bot.storage.models import Answer, Course, InboxItem
-from tests.conftest import make_settings
 from tests.fakes import TOKEN, FakeTelegram
+from tests.support.settings import make_settings
 from tests.support.telegram_harness import BotProcess, new_code, running_bot
 
 

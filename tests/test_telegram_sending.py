@@ -13,8 +13,8 @@ from bot.clock import FakeClock
 from bot.engine.outgoing import Outbox
 from bot.storage.db import transaction
 from bot.storage.models import OutboxItem
-from tests.conftest import make_settings
 from tests.fakes import FakeTelegram
+from tests.support.settings import make_settings
 from tests.support.telegram_harness import FAST, answer_measure, course_of, do_intake, outbox_rows, running_bot
 
 TEAM = -1001

@@ -21,8 +21,8 @@ import aiohttp
 from bot.app import build_app
 from bot.clock import FakeClock
 from bot.dialogs.store import DialogStore
-from tests.conftest import make_settings
 from tests.support.clinician import Colleague
+from tests.support.settings import make_settings
 from tests.support.telegram_harness import Running, free_port, running_bot
 from tests.test_course_engine import do_checkin, do_intake, go_to_next_checkin
 

@@ -31,10 +31,10 @@ from bot.dialogs.store import DialogStore
 from bot.engine.codes import issue_code
 from bot.storage.db import transaction
 from bot.storage.models import Answer, Course, InboxItem, OutboxItem
-from tests.conftest import make_settings
 from tests.fakes import FakeTelegram, FakeUser, SentMessage
 from tests.support import course_script as script
 from tests.support.clinician import CODE
+from tests.support.settings import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTLE_TIMEOUT = 15.0
