@@ -19,8 +19,8 @@ from bot.storage.models import AccessCode, Answer, Course
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.support.cli import guidebot, use_database
 from tests.support.clinician import Colleague
+from tests.support.participant import do_intake
 from tests.support.settings import make_settings
-from tests.test_course_engine import do_intake
 
 
 def a_course(database_url: str, clock: FakeClock, dialogs: DialogStore) -> App:

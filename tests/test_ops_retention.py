@@ -19,10 +19,9 @@ from bot.storage.db import transaction
 from bot.storage.models import AccessCode, Alert, Answer, AuditEntry, Course, OutboxItem, Score
 from tests.support.cli import guidebot, use_database
 from tests.support.clinician import Colleague
-from tests.support.participant import Participant
+from tests.support.participant import Participant, do_checkin, do_intake, go_to_next_checkin
 from tests.support.settings import make_settings
 from tests.support.telegram_harness import running_bot
-from tests.test_course_engine import do_checkin, do_intake, go_to_next_checkin
 
 RISK = "Jeg vil ikke leve lenger, jeg har tenkt på å ta livet mitt"
 

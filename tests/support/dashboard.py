@@ -22,9 +22,9 @@ from bot.app import build_app
 from bot.clock import FakeClock
 from bot.dialogs.store import DialogStore
 from tests.support.clinician import Colleague
+from tests.support.participant import do_checkin, do_intake, go_to_next_checkin
 from tests.support.settings import make_settings
 from tests.support.telegram_harness import Running, free_port, running_bot
-from tests.test_course_engine import do_checkin, do_intake, go_to_next_checkin
 
 PHQ_START = [2, 2, 2, 1, 1, 2, 1, 1, 0]  # 12
 GAD_START = [2, 1, 2, 1, 1, 1, 1]  # 9
