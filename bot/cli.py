@@ -115,7 +115,12 @@ def codes_new(
     try:
         with transaction(application.db) as session:
             issued = issue_code(
-                session, application.engine.clock.now(), program=program, label=label, ttl_days=settings.code_ttl_days
+                session,
+                application.engine.clock.now(),
+                program=program,
+                label=label,
+                ttl_days=settings.code_ttl_days,
+                pepper_key=settings.secret_key,
             )
     except ValueError as exc:
         raise fail(f"guidebot: {exc}") from None

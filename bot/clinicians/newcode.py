@@ -37,6 +37,7 @@ def new_code(desk: Desk, args: str) -> None:
             ttl_days=desk.turn.config.code_ttl_days,
             clinician_id=desk.clinician.id,
             actor=desk.actor,
+            pepper_key=desk.turn.config.secret_key,
         )
     except ValueError:
         desk.reply("clinician.newcode.label_taken", label=label)

@@ -29,14 +29,9 @@ HANDLE_BYTES = 9
 
 
 def pepper(settings: Settings) -> bytes:
-    """The service's secret key, when it has one; a leaked table then gives nothing to test tokens against.
-
-    TODO(issue 10): read the ops helper's `secret_key` setting (and its hash helper) directly once it lands.
-    """
-    value = getattr(settings, "secret_key", "")
-    if hasattr(value, "get_secret_value"):
-        value = value.get_secret_value()
-    return str(value or "").encode()
+    """The service's secret key (GUIDEBOT_SECRET_KEY), when it has one; a leaked table then gives
+    nothing to test tokens against."""
+    return settings.secret_key.encode()
 
 
 def hash_token(token: str, key: bytes) -> str:

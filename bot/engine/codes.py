@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
+from bot.pepper import lookup_forms, stored_form
 from bot.storage.models import AccessCode, AuditEntry, CodeAttempt
 
 # No 0/O, 1/I/L: nothing that reads two ways.
@@ -64,6 +65,7 @@ def issue_code(
     ttl_days: int,
     clinician_id: int | None = None,
     actor: str = "cli",
+    pepper_key: str = "",
 ) -> IssuedCode:
     """Make a code for `program`; the label names the case (made up if not given)."""
     if label is None:
@@ -74,7 +76,7 @@ def issue_code(
     expires = now + timedelta(days=ttl_days)
     session.add(
         AccessCode(
-            code_hash=hash_code(code),
+            code_hash=stored_form(hash_code(code), pepper_key, "code"),
             program=program,
             label=label,
             clinician_id=clinician_id,
@@ -102,10 +104,11 @@ def failed_attempts(session: Session, chat_id: int, since: datetime) -> int:
     return int(session.exec(query).one())
 
 
-def find_redeemable(session: Session, text: str, now: datetime) -> AccessCode | None:
+def find_redeemable(session: Session, text: str, now: datetime, pepper_key: str = "") -> AccessCode | None:
     if not looks_like_code(text):
         return None
-    found = session.exec(select(AccessCode).where(AccessCode.code_hash == hash_code(text))).first()
+    forms = lookup_forms(hash_code(text), pepper_key, "code")  # peppered, and as stored before the key was set
+    found = session.exec(select(AccessCode).where(col(AccessCode.code_hash).in_(forms))).first()
     if found is None or found.redeemed_at is not None or found.expires_at <= now:
         return None
     return found

@@ -23,7 +23,7 @@ def redeem(turn: Turn, text: str) -> None:
     if not looks_like_code(text):
         turn.say("start.ask_code")
         return
-    code = find_redeemable(turn.session, text, turn.now)
+    code = find_redeemable(turn.session, text, turn.now, turn.config.secret_key)
     if code is None:
         attempts = failed_attempts(turn.session, chat_id, since) + 1
         turn.session.add(CodeAttempt(chat_key=chat_key(chat_id), at=turn.now))
