@@ -10,10 +10,11 @@ from sqlmodel import select
 
 from bot.app import App
 from bot.channels.telegram.messages import MAX_TEXT, split_text, utf16_len
-from bot.channels.telegram.pacing import Bucket, SendLimits
+from bot.channels.telegram.pacing import TELEGRAM_OVERALL, Bucket, SendLimits
 from bot.channels.telegram.privacy import describe, protect_logs
 from bot.channels.telegram.runtime import Tuning
 from bot.channels.telegram.updates import chat_id_of, to_event
+from bot.config import Settings
 
 BOT = "guidebot_test_bot"
 USER = {"id": 42, "is_bot": False, "first_name": "Kari", "language_code": "nb"}
@@ -116,8 +117,13 @@ def test_a_bucket_lets_a_burst_through_then_paces() -> None:
     assert bucket.reserve(10.0) == 0.0
 
 
-def test_production_limits_are_telegrams() -> None:
-    assert Tuning().limits == SendLimits(overall=30.0, per_chat=1.0, chat_burst=3)
+def test_production_limits_are_telegrams_with_a_margin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GUIDEBOT_SEND_RATE", raising=False)
+    limits = Tuning().send_limits(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert limits == SendLimits(overall=29.0, per_chat=1.0, chat_burst=3)
+    assert limits.overall is not None and limits.overall < TELEGRAM_OVERALL
+    monkeypatch.setenv("GUIDEBOT_SEND_RATE", "250")  # a Bot API server of one's own, or a benchmark
+    assert Tuning().send_limits(Settings(_env_file=None)).overall == 250.0  # type: ignore[call-arg]
 
 
 def test_tokens_are_cut_out_of_every_log_record(caplog: pytest.LogCaptureFixture) -> None:

@@ -13,6 +13,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from contextlib import suppress
+from typing import Protocol
 
 from sqlmodel import Session, col, select
 
@@ -29,7 +30,12 @@ from bot.storage.models import Course
 
 log = logging.getLogger(__name__)
 
-Wake = Callable[[], None]
+
+class Wake(Protocol):
+    """New outbox rows were committed; `chat_id` if they answer a person who just wrote there."""
+
+    def __call__(self, chat_id: int | None = None) -> None: ...
+
 Failpoint = Callable[[str], None]
 
 MAX_ATTEMPTS = 3
@@ -109,7 +115,7 @@ class Worker:
                 await self._pause(self.retry_delay)
                 continue
             self.failpoint("after_commit")
-            self.wake_sender()
+            self.wake_sender(row.chat_id)
             return
 
     async def _failed(self, row: Stored) -> bool:
