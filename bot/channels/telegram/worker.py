@@ -36,6 +36,7 @@ class Wake(Protocol):
 
     def __call__(self, chat_id: int | None = None) -> None: ...
 
+
 Failpoint = Callable[[str], None]
 
 MAX_ATTEMPTS = 3
