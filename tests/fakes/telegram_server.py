@@ -369,6 +369,14 @@ class FakeTelegram:
         await self._notify()
         return int(update["update_id"])
 
+    async def deliver_batch(self, contents: list[dict[str, Any]]) -> list[int]:
+        """Queue several updates at once, so that one getUpdates returns them together."""
+        updates = [{"update_id": next(self._update_ids), **content} for content in contents]
+        self.updates.extend(updates)
+        self._queue.extend(updates)
+        await self._notify()
+        return [int(update["update_id"]) for update in updates]
+
     async def redeliver(self, update_id: int) -> int:
         """Deliver an already-delivered update again, as Telegram does after a crash.
 

@@ -13,6 +13,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from contextlib import suppress
+from datetime import datetime
 from typing import Protocol
 
 from sqlmodel import Session, col, select
@@ -22,7 +23,7 @@ from bot.channels.telegram.activity import Activity
 from bot.channels.telegram.database import Database
 from bot.channels.telegram.inbox import Stored, claim, count_failure, pending_rows
 from bot.channels.telegram.privacy import describe
-from bot.channels.telegram.updates import to_event
+from bot.channels.telegram.updates import refused_press, to_event
 from bot.engine.events import Event
 from bot.engine.outgoing import Outbox
 from bot.engine.turn import telegram_locale
@@ -140,17 +141,35 @@ class Worker:
     # -- in a database thread ----------------------------------------------------
 
     def _handle(self, session: Session, row: Stored) -> None:
-        if not claim(session, row.row_id, self.app.engine.clock.now()):
+        now = self.app.engine.clock.now()
+        if not claim(session, row.row_id, now):
+            return
+        refused = refused_press(row.update)
+        if refused is not None:
+            self._answer_refused(session, row, refused, now)
             return
         event = to_event(row.update, self.bot_username)
         if event is not None:
             self.app.engine.handle(session, event)
 
+    def _answer_refused(self, session: Session, row: Stored, query_id: str, now: datetime) -> None:
+        """A press the engine does not take (someone else's, in the wrong place, or without data)
+        changes nothing, but is answered, in the presser's language, so their button stops spinning."""
+        log.info("inbox row %s: a button press the engine does not take was answered", row.row_id)
+        presser = row.update["callback_query"].get("from") or {}
+        language = presser.get("language_code") if isinstance(presser.get("language_code"), str) else None
+        locale = telegram_locale(language, self.app.settings.locale)
+        text = self.app.dialogs.current.renderer.render(locale, "common.stale_button", {})
+        Outbox(session, now).answer_callback(row.chat_id, query_id, text)
+
     def _give_up(self, session: Session, row: Stored) -> None:
         now = self.app.engine.clock.now()
         if not claim(session, row.row_id, now):
             return
-        event = to_event(row.update, self.bot_username)
+        try:
+            event = to_event(row.update, self.bot_username)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            return  # stored before intake checked updates; nothing can be said to anyone
         if event is None or not event.chat_id or event.kind == "blocked":
             return
         outbox = Outbox(session, now)
