@@ -173,8 +173,18 @@ async def run_bot(
         env=env,
         stdin=asyncio.subprocess.DEVNULL,
     )
+    asked = asyncio.Event()
+    waiting = set(chats)
+
+    def arrived(message: SentMessage) -> None:  # kept cheap: the server must not stall and bunch the messages
+        if message.buttons:
+            waiting.discard(message.chat_id)
+            if not waiting:
+                asked.set()
+
+    server.on_message = arrived
     try:
-        await server.wait_until(lambda: all(any(m.buttons for m in user.messages) for user in users), 3600)
+        await asyncio.wait_for(asked.wait(), 3600)
     finally:
         if process.returncode is None:
             process.terminate()

@@ -3,13 +3,14 @@ alerts and people in conversation before a backlog, and button answers that neve
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from bot.channels.telegram.pacing import SendLimits
 from bot.engine.outgoing import Outbox
 from bot.storage.db import transaction
 from tests.fakes import FakeTelegram, FloodControl
-from tests.support.telegram_harness import FAST, Running, running_bot
+from tests.support.telegram_harness import FAST, Running, outbox_rows, running_bot
 
 TEAM = -1001
 PRODUCTION_PACE = replace(FAST, limits=None)  # Telegram's limits, at GUIDEBOT_SEND_RATE (29/s)
@@ -105,3 +106,20 @@ async def test_a_button_answer_does_not_wait_behind_a_chat_held_by_flood_control
         texts = user.texts()
         assert texts[-3:-1] == ["Melding 1", "Melding 2"]  # the chat's order holds: the next question after them
         assert tg.server.unanswered_callback_queries == []
+
+
+async def test_a_backlog_does_not_hold_up_a_stop_and_nothing_is_lost(sqlite_url: str) -> None:
+    limits = SendLimits(overall=20.0, per_chat=None)  # 200 messages: ten seconds of work
+    async with running_bot(sqlite_url, tuning=replace(FAST, limits=limits)) as tg:
+        backlog = [tg.server.user(2000 + n) for n in range(200)]
+        queue_texts(tg, [(user.chat_id, "Påminnelse") for user in backlog])
+        await tg.bot.sender.scan()
+        await tg.server.wait_until(lambda: any(user.messages for user in backlog))
+        loop = asyncio.get_running_loop()
+        stopping = loop.time()
+    stopped = loop.time() - stopping
+    assert stopped < FAST.stop_grace + 2.0, f"stopping took {stopped:.1f} s"
+    delivered = {user.chat_id for user in backlog if user.messages}
+    rows = outbox_rows(tg.app)
+    assert {row.chat_id for row in rows if row.sent_at is not None} == delivered  # every delivery marked
+    assert len([row for row in rows if row.sent_at is None]) == len(backlog) - len(delivered) > 0  # the rest wait
