@@ -82,6 +82,11 @@ class Pacer:
         self._gate: asyncio.Task[None] | None = None
         self._closed = asyncio.Event()
 
+    @property
+    def waiting(self) -> int:
+        """Messages waiting at the gate for their turn under the overall limit."""
+        return len(self._waiting)
+
     def heard_from(self, chat_id: int) -> None:
         """The person in this chat just wrote: their replies go before the backlog."""
         self._remember(chat_id, asyncio.get_running_loop().time())
@@ -90,17 +95,16 @@ class Pacer:
     async def message(self, chat_id: int, row_id: int, *, alert: bool = False) -> AsyncIterator[None]:
         """Wait until one more message may go to this chat, then hold a connection for it."""
         loop = asyncio.get_running_loop()
-        bucket = self._chat_bucket(chat_id, loop.time())
-        if bucket is not None:
-            await self._sleep(bucket.delay(loop.time()))
+        waited = self.chats.get(chat_id)
+        if waited is not None:
+            await self._sleep(waited.delay(loop.time()))
         if self.overall is None:
             await self._connect()
         else:
             await self._turn(self._tier(chat_id, alert, loop.time()), row_id)
         try:
             now = loop.time()
-            if bucket is not None:
-                bucket.take(now)
+            self._take_chat_slot(chat_id, now)
             self._remember(chat_id, now)
             yield
         finally:
@@ -125,16 +129,18 @@ class Pacer:
 
     # -- inside ------------------------------------------------------------------
 
-    def _chat_bucket(self, chat_id: int, now: float) -> Bucket | None:
+    def _take_chat_slot(self, chat_id: int, now: float) -> None:
+        """Count a message against its chat. A chat's bucket is made on its first message and
+        forgotten once full again, which is the same as a new one."""
         if not self.limits.per_chat:
-            return None
+            return
         bucket = self.chats.get(chat_id)
         if bucket is None:
             if len(self.chats) > PRUNE_AT:
                 for idle in [chat for chat, bucket in self.chats.items() if bucket.next_at <= now]:
                     del self.chats[idle]
             bucket = self.chats[chat_id] = Bucket(self.limits.per_chat, self.limits.chat_burst)
-        return bucket
+        bucket.take(now)
 
     def _tier(self, chat_id: int, alert: bool, now: float) -> int:
         if alert:
