@@ -123,3 +123,14 @@ async def test_a_backlog_does_not_hold_up_a_stop_and_nothing_is_lost(sqlite_url:
     rows = outbox_rows(tg.app)
     assert {row.chat_id for row in rows if row.sent_at is not None} == delivered  # every delivery marked
     assert len([row for row in rows if row.sent_at is None]) == len(backlog) - len(delivered) > 0  # the rest wait
+
+
+async def test_the_send_rate_is_a_setting(sqlite_url: str) -> None:
+    async with running_bot(sqlite_url, tuning=PRODUCTION_PACE, send_rate=100.0) as tg:  # GUIDEBOT_SEND_RATE=100
+        users = [tg.server.user(2000 + n) for n in range(40)]
+        queue_texts(tg, [(user.chat_id, "Hei") for user in users])
+        await tg.bot.sender.scan()
+        await tg.settle()
+        times = sorted(t for user in users for t in user.delivery_times)
+        assert len(times) == 40
+        assert 39 / 100 * 0.9 <= times[-1] - times[0] < 39 / 29 * 0.75  # paced at 100 a second, not the default 29
