@@ -79,7 +79,7 @@ class Pacer:
         self.overall = Bucket(limits.overall, 1, early=GATE_EARLY) if limits.overall else None
         self.chats: dict[int, Bucket] = {}
         self._last_seen: dict[int, float] = {}  # chat -> when it last had a message or wrote
-        self._prune_at = PRUNE_AT
+        self._prune_at = self._prune_chats_at = PRUNE_AT
         self._connections = asyncio.Semaphore(connections)
         self._waiting: list[tuple[int, int, int, asyncio.Future[None]]] = []  # (tier, row id, seq, future)
         self._seq = itertools.count()
@@ -142,11 +142,12 @@ class Pacer:
             return
         bucket = self.chats.get(chat_id)
         if bucket is None:
-            if len(self.chats) > PRUNE_AT:
-                for idle in [chat for chat, bucket in self.chats.items() if bucket.next_at <= now]:
-                    del self.chats[idle]
             bucket = self.chats[chat_id] = Bucket(self.limits.per_chat, self.limits.chat_burst)
         bucket.take(now)
+        if len(self.chats) > self._prune_chats_at:  # now and then, so a burst of new chats costs no more
+            for idle in [chat for chat, held in self.chats.items() if held.next_at <= now]:
+                del self.chats[idle]
+            self._prune_chats_at = max(PRUNE_AT, 2 * len(self.chats))
 
     def _tier(self, chat_id: int, alert: bool, now: float) -> int:
         if alert:
@@ -205,14 +206,12 @@ class Pacer:
         return None
 
     async def _sleep(self, seconds: float) -> None:
-        await self._sleep_quietly(seconds)
-        if self._closed.is_set():
-            raise Closed
-
-    async def _sleep_quietly(self, seconds: float) -> None:
+        """Sleep, unless the pacer is closed meanwhile."""
         if seconds > 0:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), seconds)
+        if self._closed.is_set():
+            raise Closed
 
     def _remember(self, chat_id: int, now: float) -> None:
         self._last_seen[chat_id] = now
