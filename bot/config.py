@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=4000, ge=100)
     scheduler_interval_seconds: float = Field(default=5.0, gt=0)
     workers: int = Field(default=8, ge=1)
+    # Messages a second in all. Telegram allows 30; the margin keeps network jitter from
+    # bunching them into a 429. Raise it for a benchmark against a server of your own.
+    send_rate: float = Field(default=29.0, gt=0)
     # When clinicians read alerts, in the course's time zone; the person is told when to expect an answer.
     service_hours: str = "Mon-Fri 08:00-15:30"
     # The clinicians' web dashboard (docs/clinicians.md): served on host:port when set, linked as the public URL.

@@ -39,7 +39,7 @@ ROOT = str(Path(__file__).resolve().parents[1])
 if ROOT not in sys.path:  # the tests directory is not a package
     sys.path.insert(0, ROOT)
 
-from tests.fakes import BOT_USERNAME, FakeTelegram
+from tests.fakes import BOT_USERNAME, FakeTelegram, FloodControl
 
 KEYBOARD = InlineKeyboardMarkup(
     [
@@ -215,6 +215,30 @@ async def test_faults_and_blocking(server: FakeTelegram, bot: Bot) -> None:
         403,
         200,
     ]
+
+
+def test_flood_control_refuses_the_31st_message_in_any_second() -> None:
+    flood = FloodControl(overall=30, per_chat=3)
+    assert all(flood.admit("sendMessage", {"chat_id": n}, n / 31) for n in range(30))  # 30 in 0.94 s
+    assert not flood.admit("sendMessage", {"chat_id": 99}, 30 / 31)  # the 31st within the second
+    assert flood.admit("answerCallbackQuery", {}, 30 / 31)  # not a message
+    assert flood.admit("editMessageText", {"chat_id": 99}, 30 / 31)
+    assert flood.admit("sendMessage", {"chat_id": 99}, 1.0)  # the first has left the window
+    assert [flood.admit("sendPhoto", {"chat_id": 7}, 5.0 + n / 10) for n in range(4)] == [True] * 3 + [False]
+    assert flood.refused == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_flood_control_answers_429_over_http(server: FakeTelegram, bot: Bot) -> None:
+    server.user(42)
+    server.flood = FloodControl(overall=None, per_chat=2, chat_window=60.0, retry_after=2)
+    await bot.send_message(42, "a")
+    await bot.send_message(42, "b")
+    with pytest.raises(RetryAfter) as retry:
+        await bot.send_message(42, "c")
+    assert "retry in 2 seconds" in str(retry.value).lower()
+    assert server.users[42].texts() == ["a", "b"]
 
 
 @pytest.mark.asyncio

@@ -127,3 +127,18 @@ async def test_messages_left_from_a_crash_are_delivered_at_start(sqlite_url: str
                 assert user.texts() == [f"Fra før krasjet {m}" for m in range(n, 520, 40)]
             with transaction(tg.app.db) as session:
                 assert session.exec(select(OutboxItem).where(col(OutboxItem.sent_at).is_(None))).all() == []
+
+
+async def test_a_send_that_outlives_the_read_timeout_arrives_twice(sqlite_url: str) -> None:
+    """A known duplicate (docs/telegram.md): Telegram delivered, but too late for the bot to hear it."""
+    async with running_bot(sqlite_url, tuning=replace(FAST, read_timeout=0.3)) as tg:
+        user = tg.server.user(42)
+        tg.server.faults.add("sendMessage", kind="timeout", delay=0.6, deliver=True)
+        with transaction(tg.app.db) as session:
+            Outbox(session, tg.clock.now()).text(42, "Hei")
+        await tg.bot.sender.scan()
+        await tg.settle()
+        await user.wait_until(lambda: len(user.messages) == 2)
+        assert user.texts() == ["Hei", "Hei"]
+        [row] = outbox_rows(tg.app, 42)
+        assert row.sent_at is not None and row.attempts == 2

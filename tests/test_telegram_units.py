@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -12,10 +13,11 @@ from sqlmodel import select
 from bot.app import App
 from bot.channels.telegram.inbox import prune_processed, without_names
 from bot.channels.telegram.messages import MAX_TEXT, split_text, utf16_len
-from bot.channels.telegram.pacing import Bucket, SendLimits
+from bot.channels.telegram.pacing import TELEGRAM_OVERALL, Bucket, Closed, Pacer, SendLimits
 from bot.channels.telegram.privacy import describe, protect_logs
 from bot.channels.telegram.runtime import Tuning
 from bot.channels.telegram.updates import chat_id_of, to_event
+from bot.config import Settings
 from bot.storage.db import transaction
 from bot.storage.models import InboxItem
 
@@ -120,8 +122,48 @@ def test_a_bucket_lets_a_burst_through_then_paces() -> None:
     assert bucket.reserve(10.0) == 0.0
 
 
-def test_production_limits_are_telegrams() -> None:
-    assert Tuning().limits == SendLimits(overall=30.0, per_chat=1.0, chat_burst=3)
+async def test_the_gate_lets_alerts_through_first_then_chats_in_conversation_then_the_oldest() -> None:
+    pacer = Pacer(SendLimits(overall=1000.0, per_chat=None), connections=1)
+    order: list[int] = []
+
+    async def send(chat_id: int, row_id: int, *, alert: bool = False) -> None:
+        async with pacer.message(chat_id, row_id, alert=alert):
+            order.append(row_id)
+
+    pacer.heard_from(7)  # the person in chat 7 just wrote
+    # Tasks start in the order they were made, all before the gate the first one opens.
+    await asyncio.gather(send(1, 10), send(2, 11), send(7, 30), send(-1001, 40, alert=True))
+    assert order == [40, 30, 10, 11]
+
+
+async def test_a_closed_gate_lets_nothing_more_through() -> None:
+    pacer = Pacer(SendLimits(overall=1.0, per_chat=None), connections=1)
+    async with pacer.message(1, 1):
+        pass
+    seen: list[int] = []
+
+    async def send() -> None:
+        async with pacer.message(2, 2):  # its turn is a second away
+            seen.append(-1)
+
+    async def close() -> None:  # runs after `send` has reached the gate
+        seen.append(pacer.waiting)
+        pacer.close()
+
+    results = await asyncio.gather(send(), close(), return_exceptions=True)
+    assert isinstance(results[0], Closed) and seen == [1]
+    with pytest.raises(Closed):
+        async with pacer.message(3, 3):
+            pass
+
+
+def test_production_limits_are_telegrams_with_a_margin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GUIDEBOT_SEND_RATE", raising=False)
+    limits = Tuning().send_limits(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert limits == SendLimits(overall=29.0, per_chat=1.0, chat_burst=3)
+    assert limits.overall is not None and limits.overall < TELEGRAM_OVERALL
+    monkeypatch.setenv("GUIDEBOT_SEND_RATE", "250")  # a Bot API server of one's own, or a benchmark
+    assert Tuning().send_limits(Settings(_env_file=None)).overall == 250.0  # type: ignore[call-arg]
 
 
 def test_tokens_are_cut_out_of_every_log_record(caplog: pytest.LogCaptureFixture) -> None:

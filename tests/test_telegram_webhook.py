@@ -60,3 +60,21 @@ async def test_webhook_mode_needs_a_secret(sqlite_url: str) -> None:
     with pytest.raises(SettingsProblem, match="GUIDEBOT_WEBHOOK_SECRET"):
         async with running_bot(sqlite_url, webhook_url="https://bot.example.no/hook", webhook_secret=""):
             pass
+
+
+async def test_a_malformed_webhook_update_gets_a_200_and_is_set_aside(sqlite_url: str) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/hook"
+    async with running_bot(sqlite_url, webhook_url=url, webhook_secret=SECRET, listen=f"127.0.0.1:{port}") as tg:
+        user = tg.chat(42)
+        broken = {
+            "update_id": 777_002,
+            "message": {"message_id": 9, "date": 1, "text": "hei", "from": user.user.raw_user, "chat": {"id": "x"}},
+        }
+        assert await tg.server.push_webhook(url, broken, SECRET) == 200  # Telegram would send a 500 again and again
+        assert await tg.server.push_webhook(url, {"no": "update_id"}, SECRET) == 200
+        [row] = [row for row in inbox_rows(tg.app) if row.update_id == 777_002]
+        assert row.processed_at is not None and row.payload == {}
+
+        welcome = await user.send(f"/start {tg.code()}")  # and the next update is taken as usual
+        assert welcome[0].text is not None and welcome[0].text.startswith("Velkommen!")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .chats import FakeChat, FakeGroup, FakeUser
-from .faults import Fault, FaultInjector
+from .faults import MESSAGE_METHODS, Fault, FaultInjector, FloodControl
 from .records import Call, CallbackAnswer, Edit, SentMessage, UploadedFile, WaitTimeout
 from .telegram_server import BOT_ID, BOT_USERNAME, TOKEN, FakeTelegram
 from .validation import ApiError
@@ -11,6 +11,7 @@ from .validation import ApiError
 __all__ = [
     "BOT_ID",
     "BOT_USERNAME",
+    "MESSAGE_METHODS",
     "TOKEN",
     "ApiError",
     "Call",
@@ -22,6 +23,7 @@ __all__ = [
     "FakeUser",
     "Fault",
     "FaultInjector",
+    "FloodControl",
     "SentMessage",
     "UploadedFile",
     "WaitTimeout",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 FaultKind = Literal["429", "500", "502", "timeout", "forbidden"]
@@ -78,3 +79,44 @@ class FaultInjector:
                     self.pending.remove(fault)
                 return fault
         return None
+
+
+# Methods that put a message in a chat, and so count against Telegram's sending limits.
+MESSAGE_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+
+
+@dataclass
+class FloodControl:
+    """``server.flood``: Telegram's sending limits, enforced as a sliding window.
+
+    A message that would be more than ``overall`` in any ``window`` seconds (counting the
+    messages accepted before it, to all chats), or more than ``per_chat`` in any
+    ``chat_window`` to one chat, is refused with 429 and ``retry_after``. Only messages
+    count (``MESSAGE_METHODS``); button answers and edits do not.
+    """
+
+    overall: int | None = 30
+    per_chat: int | None = None
+    window: float = 1.0
+    chat_window: float = 1.0
+    retry_after: int = 1
+    refused: int = 0
+    _all: deque[float] = field(default_factory=deque)
+    _chats: dict[Any, deque[float]] = field(default_factory=dict)
+
+    def admit(self, method: str, params: dict[str, Any], now: float) -> bool:
+        """Whether this call may go through (and if it is a message, count it)."""
+        if method not in MESSAGE_METHODS:
+            return True
+        chat = self._chats.setdefault(params.get("chat_id"), deque())
+        for times, window in ((self._all, self.window), (chat, self.chat_window)):
+            while times and times[0] <= now - window:
+                times.popleft()
+        if (self.overall is not None and len(self._all) >= self.overall) or (
+            self.per_chat is not None and len(chat) >= self.per_chat
+        ):
+            self.refused += 1
+            return False
+        self._all.append(now)
+        chat.append(now)
+        return True

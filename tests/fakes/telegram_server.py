@@ -27,7 +27,7 @@ import aiohttp
 from aiohttp import web
 
 from .chats import FakeChat, FakeGroup, FakeUser
-from .faults import BLOCKED, Fault, FaultInjector
+from .faults import BLOCKED, Fault, FaultInjector, FloodControl
 from .records import Call, CallbackAnswer, Edit, SentMessage, UploadedFile, WaitTimeout
 from .validation import (
     ApiError,
@@ -196,8 +196,9 @@ def _scope_key(scope: Any) -> str:
 class FakeTelegram:
     """The fake Bot API server. See the module docstring and the FakeUser class."""
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, flood: FloodControl | None = None) -> None:
         self.token = token
+        self.flood = flood  # None: no sending limits enforced
         self.bot_user: dict[str, Any] = {
             "id": BOT_ID,
             "is_bot": True,
@@ -368,6 +369,14 @@ class FakeTelegram:
         await self._notify()
         return int(update["update_id"])
 
+    async def deliver_batch(self, contents: list[dict[str, Any]]) -> list[int]:
+        """Queue several updates at once, so that one getUpdates returns them together."""
+        updates = [{"update_id": next(self._update_ids), **content} for content in contents]
+        self.updates.extend(updates)
+        self._queue.extend(updates)
+        await self._notify()
+        return [int(update["update_id"]) for update in updates]
+
     async def redeliver(self, update_id: int) -> int:
         """Deliver an already-delivered update again, as Telegram does after a crash.
 
@@ -479,6 +488,9 @@ class FakeTelegram:
                 await self._apply_fault(fault)
             if canonical.startswith(("send", "edit")) and call.params.get("chat_id") in self.blocked:
                 raise ApiError(403, BLOCKED)
+            if self.flood is not None and not self.flood.admit(canonical, call.params, call.time):
+                retry = self.flood.retry_after
+                raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
             self._check_group_rights(canonical, call.params)
             body: dict[str, Any] = {"ok": True, "result": await handler(call.params)}
             call.status = 200

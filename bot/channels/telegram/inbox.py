@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,8 +11,10 @@ from sqlalchemy import JSON, bindparam, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from bot.channels.telegram.updates import Update, chat_id_of
+from bot.channels.telegram.updates import Update, chat_id_of, update_id_of, well_formed
 from bot.storage.models import InboxItem
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,14 +40,41 @@ def without_names(value: Any) -> Any:
 
 
 def store_updates(session: Session, updates: list[Update], now: datetime) -> list[Stored]:
-    """Insert the updates not stored before (by update_id); returns the new rows in order."""
-    fresh = {int(update["update_id"]): without_names(update) for update in updates}
-    if not fresh:
-        return []
+    """Insert the updates not stored before (by update_id); returns the new rows for the worker, in order.
+
+    A malformed update (one the worker could not read) is set aside alone: it is stored
+    as processed, with its update_id only, so a redelivery is dropped too, and logged
+    without its content. The rest of its batch goes on.
+    """
+    fresh: dict[int, Update] = {}
+    set_aside: set[int] = set()
+    for raw in updates:
+        update_id = update_id_of(raw)
+        if update_id is None:
+            log.warning("an update without a usable update_id was set aside")
+        elif well_formed(raw):
+            fresh[update_id] = without_names(raw)
+        else:
+            log.warning("update %s is malformed and was set aside", update_id)
+            set_aside.add(update_id)
     values: list[dict[str, Any]] = [
-        {"update_id": update_id, "chat_id": chat_id_of(update), "payload": update, "received_at": now, "attempts": 0}
-        for update_id, update in sorted(fresh.items())
+        {
+            "update_id": update_id,
+            "chat_id": chat_id_of(payload),
+            "payload": payload,
+            "received_at": now,
+            "processed_at": None,
+            "attempts": 0,
+        }
+        for update_id, payload in fresh.items()
     ]
+    values += [
+        {"update_id": update_id, "chat_id": 0, "payload": {}, "received_at": now, "processed_at": now, "attempts": 0}
+        for update_id in set_aside
+    ]
+    if not values:
+        return []
+    values.sort(key=lambda value: int(value["update_id"]))
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
@@ -55,7 +85,11 @@ def store_updates(session: Session, updates: list[Update], now: datetime) -> lis
     )
     inserted = session.execute(statement).all()
     return sorted(
-        (Stored(int(row_id), int(chat_id), fresh[int(update_id)]) for row_id, chat_id, update_id in inserted),
+        (
+            Stored(int(row_id), int(chat_id), fresh[int(update_id)])
+            for row_id, chat_id, update_id in inserted
+            if int(update_id) in fresh
+        ),
         key=lambda stored: stored.row_id,
     )
 

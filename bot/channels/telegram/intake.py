@@ -7,6 +7,10 @@ the batch again, and the inbox drops the update_ids it already has.
 Webhook: the update is committed before the 200 goes back; anything else makes
 Telegram try again. A request without the right secret token gets 403 and
 changes nothing.
+
+Either way a malformed update (a chat id that is not a number, say) is set aside
+alone, logged without its content (inbox.store_updates); the rest go on, and the
+webhook answers it 200, since sending it again would change nothing.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ from bot.channels.telegram.backoff import Backoff
 from bot.channels.telegram.database import Database
 from bot.channels.telegram.inbox import store_updates
 from bot.channels.telegram.privacy import describe
-from bot.channels.telegram.updates import ALLOWED_UPDATES, Update
+from bot.channels.telegram.updates import ALLOWED_UPDATES, Update, update_id_of
 from bot.channels.telegram.worker import Failpoint, Worker
+from bot.config import parse_listen
 from bot.ops.metrics import count_update
 
 log = logging.getLogger(__name__)
@@ -95,9 +100,12 @@ class Poller:
             self.failpoint("after_intake")
             count_update(len(rows))
             self.worker.submit(rows)
-            last = max(int(update["update_id"]) for update in updates)
-            self.activity.received(last)
-            self.offset = last + 1
+            last = max(
+                (update_id for update in updates if (update_id := update_id_of(update)) is not None), default=None
+            )
+            if last is not None:
+                self.activity.received(last)
+                self.offset = last + 1
 
     async def _get_updates(self) -> list[Update]:
         """getUpdates as the raw JSON, which is what the inbox stores.
@@ -112,7 +120,7 @@ class Poller:
                 api_kwargs={"offset": self.offset, "timeout": self.timeout, "allowed_updates": list(ALLOWED_UPDATES)},
                 read_timeout=self.bot.request.read_timeout + self.timeout if self.bot.request.read_timeout else None,
             )
-        return [update for update in result if isinstance(update, dict) and "update_id" in update]
+        return [update for update in result if isinstance(update, dict)]
 
     async def confirm(self) -> None:
         """Tell Telegram which updates are stored, so a clean restart does not get them again."""
@@ -120,11 +128,6 @@ class Poller:
             return
         with suppress(TelegramError):
             await self.bot.get_updates(offset=self.offset, limit=1, timeout=0)
-
-
-def parse_listen(listen: str) -> tuple[str, int]:
-    host, _, port = listen.rpartition(":")
-    return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 (all interfaces is the documented default)
 
 
 class WebhookServer:
@@ -172,8 +175,10 @@ class WebhookServer:
             update: Any = await request.json()
         except ValueError:
             return web.Response(status=400)
-        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-            return web.Response(status=400)
+        update_id = update_id_of(update)
+        if update_id is None:  # nothing to store or to tell apart; a 200, or Telegram sends it again and again
+            log.warning("a webhook update without a usable update_id was set aside")
+            return web.Response(status=200)
         try:
             rows = await self.db.run(lambda session: store_updates(session, [update], self.now()))
         except Exception as exc:  # noqa: BLE001 (not stored: a 500 makes Telegram send it again)
@@ -182,5 +187,5 @@ class WebhookServer:
         self.failpoint("after_intake")
         count_update(len(rows))
         self.worker.submit(rows)
-        self.activity.received(update["update_id"])
+        self.activity.received(update_id)
         return web.Response(status=200)

@@ -25,6 +25,7 @@ class Pending:
     payload: dict[str, Any]
     image: bytes | None
     original_text: str | None = None
+    alert_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ def load_due(session: Session, after_id: int, now: datetime) -> list[Pending]:
             col(OutboxItem.kind),
             col(OutboxItem.payload),
             col(OutboxItem.image),
+            col(OutboxItem.alert_id),
         )
         .where(
             col(OutboxItem.id) > after_id,
@@ -64,8 +66,16 @@ def load_due(session: Session, after_id: int, now: datetime) -> list[Pending]:
         .limit(BATCH)
     ).all()
     return [
-        Pending(int(row_id), chat_id, kind, dict(payload), image, _original_text(session, chat_id, kind, payload))
-        for row_id, chat_id, kind, payload, image in rows
+        Pending(
+            int(row_id),
+            chat_id,
+            kind,
+            dict(payload),
+            image,
+            _original_text(session, chat_id, kind, payload),
+            alert_id,
+        )
+        for row_id, chat_id, kind, payload, image, alert_id in rows
     ]
 
 

@@ -1,64 +1,221 @@
 """Telegram's sending limits: about 30 messages a second in all, and 1 a second per chat.
 
 Each limit is a token bucket (kept as a "theoretical arrival time"): a short burst
-goes out at once, and a longer run is spread out to the rate.
+goes out at once, and a longer run is spread out to the rate. A slot is taken when
+the message really leaves, so a message held up elsewhere never leaves a burst's
+worth of credit behind it.
+
+The overall limit is a gate that lets one message through at a time, when the rate
+allows and a connection is free. Among the messages waiting at the gate:
+
+1. alerts and the clinicians' team chat first;
+2. then chats in conversation: a message went to them, or their person wrote, in the
+   last `live_for` seconds. So once a chat's first message has left, the rest of its
+   batch (the question after its intro) follows at once instead of queueing behind
+   every other chat's work, and a person who answers during a burst gets the reply
+   before the backlog;
+3. then everything else, oldest row first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+
+TELEGRAM_OVERALL = 30.0  # Telegram's limit, messages a second; the bot stays under it (GUIDEBOT_SEND_RATE)
+
+ALERTS, LIVE, OTHER = 0, 1, 2  # the gate's tiers, first served first
+PRUNE_AT = 1000  # chats remembered before the quiet ones are forgotten
+# The gate may let a message go this much before its slot, so that a gate woken late by a
+# busy event loop (a few ms under load) keeps the rate instead of losing the time. It
+# takes as much off the jitter the margin absorbs (about 34 ms at 29 a second).
+GATE_EARLY = 0.004
 
 
 @dataclass(frozen=True)
 class SendLimits:
-    """Messages per second overall and per chat (None: no limit), and the bursts allowed."""
+    """Messages per second overall and per chat (None: no limit), and the bursts allowed.
 
-    overall: float | None = 30.0
+    The overall rate comes from GUIDEBOT_SEND_RATE, a little under Telegram's 30 a second.
+    """
+
+    overall: float | None
     per_chat: float | None = 1.0
     chat_burst: int = 3
+    live_for: float = 60.0  # seconds a chat counts as in conversation
+
+
+class Closed(Exception):
+    """The pacer was closed (the bot is stopping) while a message waited for its turn."""
 
 
 class Bucket:
-    def __init__(self, rate: float, burst: int) -> None:
+    def __init__(self, rate: float, burst: int, early: float = 0.0) -> None:
         self.interval = 1.0 / rate
-        self.tolerance = (burst - 1) * self.interval
+        self.tolerance = (burst - 1) * self.interval + early
         self.next_at = 0.0
+
+    def delay(self, now: float) -> float:
+        """How long until a slot is free."""
+        return max(0.0, self.next_at - self.tolerance - now)
+
+    def take(self, now: float) -> None:
+        self.next_at = max(self.next_at, now) + self.interval
 
     def reserve(self, now: float) -> float:
         """Take a slot; returns how long to wait for it."""
-        start = max(self.next_at, now)
-        self.next_at = start + self.interval
-        return max(0.0, start - self.tolerance - now)
-
-    def full(self, now: float) -> bool:
-        return self.next_at <= now
+        wait = self.delay(now)
+        self.take(now)
+        return wait
 
 
 class Pacer:
-    def __init__(self, limits: SendLimits) -> None:
+    def __init__(self, limits: SendLimits, connections: int) -> None:
         self.limits = limits
-        self.overall = Bucket(limits.overall, 1) if limits.overall else None
+        self.overall = Bucket(limits.overall, 1, early=GATE_EARLY) if limits.overall else None
         self.chats: dict[int, Bucket] = {}
+        self._last_seen: dict[int, float] = {}  # chat -> when it last had a message or wrote
+        self._prune_at = self._prune_chats_at = PRUNE_AT
+        self._connections = asyncio.Semaphore(connections)
+        self._waiting: list[tuple[int, int, int, asyncio.Future[None]]] = []  # (tier, row id, seq, future)
+        self._seq = itertools.count()
+        self._gate: asyncio.Task[None] | None = None
+        self._closed = asyncio.Event()
 
-    async def wait_turn(self, chat_id: int) -> None:
-        """Wait until one more message may go to this chat."""
+    @property
+    def waiting(self) -> int:
+        """Messages waiting at the gate for their turn under the overall limit."""
+        return len(self._waiting)
+
+    def heard_from(self, chat_id: int) -> None:
+        """The person in this chat just wrote: their replies go before the backlog."""
+        self._remember(chat_id, asyncio.get_running_loop().time())
+
+    @asynccontextmanager
+    async def message(self, chat_id: int, row_id: int, *, alert: bool = False) -> AsyncIterator[None]:
+        """Wait until one more message may go to this chat, then hold a connection for it."""
         loop = asyncio.get_running_loop()
-        if self.limits.per_chat:
-            bucket = self.chats.get(chat_id)
-            if bucket is None:
-                if len(self.chats) > 1000:
-                    self._forget_idle(loop.time())
-                bucket = self.chats[chat_id] = Bucket(self.limits.per_chat, self.limits.chat_burst)
-            await _sleep(bucket.reserve(loop.time()))
-        if self.overall is not None:
-            await _sleep(self.overall.reserve(loop.time()))
+        waited = self.chats.get(chat_id)
+        if waited is not None:
+            await self._sleep(waited.delay(loop.time()))
+        if self.overall is None:
+            await self._connect()
+        else:
+            await self._turn(self._tier(chat_id, alert, loop.time()), row_id)
+        try:
+            now = loop.time()
+            self._take_chat_slot(chat_id, now)
+            self._remember(chat_id, now)
+            yield
+        finally:
+            self._connections.release()
 
-    def _forget_idle(self, now: float) -> None:
-        for chat_id in [chat for chat, bucket in self.chats.items() if bucket.full(now)]:
-            del self.chats[chat_id]
+    @asynccontextmanager
+    async def call(self) -> AsyncIterator[None]:
+        """A connection for a call that is not a message (an edit): no limit applies."""
+        await self._connect()
+        try:
+            yield
+        finally:
+            self._connections.release()
 
+    def close(self) -> None:
+        """Let nothing more through; whoever waits gets Closed."""
+        self._closed.set()
+        if self._gate is not None:
+            self._gate.cancel()
+        for *_, future in self._waiting:
+            if not future.done():
+                future.set_exception(Closed())
+        self._waiting.clear()
 
-async def _sleep(seconds: float) -> None:
-    if seconds > 0:
-        await asyncio.sleep(seconds)
+    # -- inside ------------------------------------------------------------------
+
+    def _take_chat_slot(self, chat_id: int, now: float) -> None:
+        """Count a message against its chat. A chat's bucket is made on its first message and
+        forgotten once full again, which is the same as a new one."""
+        if not self.limits.per_chat:
+            return
+        bucket = self.chats.get(chat_id)
+        if bucket is None:
+            bucket = self.chats[chat_id] = Bucket(self.limits.per_chat, self.limits.chat_burst)
+        bucket.take(now)
+        if len(self.chats) > self._prune_chats_at:  # now and then, so a burst of new chats costs no more
+            for idle in [chat for chat, held in self.chats.items() if held.next_at <= now]:
+                del self.chats[idle]
+            self._prune_chats_at = max(PRUNE_AT, 2 * len(self.chats))
+
+    def _tier(self, chat_id: int, alert: bool, now: float) -> int:
+        if alert:
+            return ALERTS
+        seen = self._last_seen.get(chat_id)
+        return LIVE if seen is not None and now - seen < self.limits.live_for else OTHER
+
+    async def _connect(self) -> None:
+        if self._closed.is_set():
+            raise Closed
+        await self._connections.acquire()
+
+    async def _turn(self, tier: int, row_id: int) -> None:
+        """Wait at the gate; on return a connection is held for this message."""
+        if self._closed.is_set():
+            raise Closed
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (tier, row_id, next(self._seq), future))
+        if self._gate is None:
+            self._gate = asyncio.create_task(self._open_gate(), name="send-gate")
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self._connections.release()  # let through, but gone before it could go
+            raise
+
+    async def _open_gate(self) -> None:
+        """Let the first waiting message through whenever the rate allows and a connection is free."""
+        assert self.overall is not None
+        loop = asyncio.get_running_loop()
+        try:
+            while self._waiting and not self._closed.is_set():
+                await self._connections.acquire()
+                delay = self.overall.delay(loop.time())
+                if delay > 0:
+                    try:
+                        await asyncio.sleep(delay)  # a plain timer: the gate must not wake late
+                    except asyncio.CancelledError:
+                        self._connections.release()
+                        raise
+                future = self._next_waiting()
+                if future is None:
+                    self._connections.release()
+                    continue
+                self.overall.take(loop.time())
+                future.set_result(None)
+        finally:
+            self._gate = None
+
+    def _next_waiting(self) -> asyncio.Future[None] | None:
+        while self._waiting:
+            *_, future = heapq.heappop(self._waiting)
+            if not future.done():
+                return future
+        return None
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, unless the pacer is closed meanwhile."""
+        if seconds > 0:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), seconds)
+        if self._closed.is_set():
+            raise Closed
+
+    def _remember(self, chat_id: int, now: float) -> None:
+        self._last_seen[chat_id] = now
+        if len(self._last_seen) > self._prune_at:  # now and then, so a burst of new chats costs no more
+            for quiet in [chat for chat, seen in self._last_seen.items() if now - seen >= self.limits.live_for]:
+                del self._last_seen[quiet]
+            self._prune_at = max(PRUNE_AT, 2 * len(self._last_seen))

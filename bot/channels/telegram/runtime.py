@@ -78,7 +78,7 @@ async def team_chat_problem(bot: Bot, chat_id: int) -> str | None:
 class Tuning:
     """Fixed for production; tests and the benchmark change them."""
 
-    limits: SendLimits = field(default_factory=SendLimits)
+    limits: SendLimits | None = None  # None: Telegram's, at GUIDEBOT_SEND_RATE overall
     backoff: Backoff = field(default_factory=Backoff)
     poll_timeout: int = 30
     send_concurrency: int = 8
@@ -90,6 +90,10 @@ class Tuning:
     # new rows by looking every `send_poll` seconds.
     role: str = "all"
     send_poll: float = 0.005
+
+    def send_limits(self, settings: Settings) -> SendLimits:
+        """The limits the sender keeps: these, or Telegram's at GUIDEBOT_SEND_RATE overall."""
+        return self.limits or SendLimits(overall=settings.send_rate)
 
 
 def no_failpoint(_name: str) -> None:
@@ -121,7 +125,7 @@ class TelegramBot:
             app,
             self.db,
             self.activity,
-            limits=self.tuning.limits,
+            limits=self.tuning.send_limits(self.settings),
             concurrency=self.tuning.send_concurrency,
             backoff=self.tuning.backoff,
             mark_every=self.tuning.mark_every,
@@ -289,9 +293,9 @@ class TelegramBot:
                     log.error("housekeeping failed: %s", describe(exc))
             await asyncio.sleep(self.settings.scheduler_interval_seconds)
 
-    def _wake_sender(self) -> None:
+    def _wake_sender(self, chat_id: int | None = None) -> None:
         if self.sends_here:
-            self.sender.wake()
+            self.sender.wake(chat_id)
 
     async def _scan_outbox(self) -> None:
         if self.sends_here:

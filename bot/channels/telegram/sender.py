@@ -3,6 +3,10 @@
 - Rows are loaded by id above the highest seen, whenever the worker, the timers or
   the blocked-user handling committed new ones; a periodic scan catches the rest
   (rows left from a crash, or written by another process).
+- Messages wait for their turn under Telegram's limits (pacing.py: alerts first, then
+  chats in conversation, then the oldest row). Button answers (answerCallbackQuery)
+  are no messages and wait for nothing: they go at once, beside the chats' queues, on
+  connections of their own, since Telegram drops an answer after about 15 seconds.
 - 429: wait `retry_after` (this chat only), then the same row again.
 - 5xx, timeouts, network trouble: again, with growing pauses. Nothing is dropped.
 - Forbidden (the user blocked the bot): the chat's rows are set aside and the engine
@@ -20,7 +24,7 @@ import bisect
 import enum
 import logging
 import warnings
-from contextlib import suppress
+from contextlib import AbstractAsyncContextManager, suppress
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -41,15 +45,16 @@ from bot.app import App
 from bot.channels.telegram.activity import Activity
 from bot.channels.telegram.backoff import Backoff
 from bot.channels.telegram.database import Database
-from bot.channels.telegram.messages import parts_for
+from bot.channels.telegram.messages import Part, parts_for
 from bot.channels.telegram.outbox import BATCH, Delivered, Pending, drop_pending, load_due, mark_failed, mark_sent
-from bot.channels.telegram.pacing import Pacer, SendLimits
+from bot.channels.telegram.pacing import Closed, Pacer, SendLimits
 from bot.channels.telegram.privacy import describe
 from bot.engine.events import Event
 
 log = logging.getLogger(__name__)
 
 MAX_OTHER_ERRORS = 5
+ANSWER_CONNECTIONS = 2  # for button answers, beside the messages' connections
 # Bad Request answers that mean the team chat cannot take the bot's messages at all.
 TEAM_CHAT_GONE = ("chat not found", "not enough rights", "have no rights", "not a member")
 
@@ -87,10 +92,11 @@ class Sender:
         self.activity = activity
         self.backoff = backoff
         self.mark_every = mark_every
-        self._pacer = Pacer(limits)
-        self._slots = asyncio.Semaphore(concurrency)
+        self._pacer = Pacer(limits, concurrency)
+        self._answer_slots = asyncio.Semaphore(ANSWER_CONNECTIONS)
         self._queues: dict[int, list[Pending]] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._answering: set[asyncio.Task[None]] = set()
         self._known: set[int] = set()  # queued, being sent, or sent and not yet marked
         self._highest = 0
         self._wanted = False
@@ -103,8 +109,13 @@ class Sender:
 
     # -- finding rows ------------------------------------------------------------
 
-    def wake(self) -> None:
-        """New rows were committed: load them (at once, or right after the load under way)."""
+    def wake(self, chat_id: int | None = None) -> None:
+        """New rows were committed: load them (at once, or right after the load under way).
+
+        `chat_id`: they answer a person who just wrote there, so they go before the backlog.
+        """
+        if chat_id is not None:
+            self._pacer.heard_from(chat_id)
         self._wanted = True
         if self._loading is None and not self._stopping.is_set():
             self._loading = asyncio.create_task(self._load_new(), name="load-outbox")
@@ -141,6 +152,9 @@ class Sender:
             if row_id in self._known or self._stopping.is_set():
                 continue
             self._known.add(row_id)
+            if pending.kind == "callback":
+                self._answer_soon(pending)
+                continue
             chat_id = pending.chat_id
             bisect.insort(self._queues.setdefault(chat_id, []), pending, key=lambda p: p.row_id)
             if chat_id not in self._tasks:
@@ -149,13 +163,31 @@ class Sender:
 
     async def stop(self, grace: float) -> None:
         """Give the chats being delivered `grace` seconds to finish, then stop."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks.values()), timeout=grace)
+        if self._tasks or self._answering:
+            await asyncio.wait([*self._tasks.values(), *self._answering], timeout=grace)
         self._stopping.set()
-        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._pacer.close()
+        await asyncio.gather(*self._tasks.values(), *self._answering, return_exceptions=True)
         for task in (self._loading, self._marking):
             if task is not None:
                 await asyncio.gather(task, return_exceptions=True)
+
+    # -- button answers ----------------------------------------------------------
+
+    def _answer_soon(self, pending: Pending) -> None:
+        task = asyncio.create_task(self._answer(pending), name=f"answer-{pending.row_id}")
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+        self.activity.track(task)
+
+    async def _answer(self, pending: Pending) -> None:
+        try:
+            outcome = await self._deliver(pending)
+        except Exception as exc:  # noqa: BLE001 (the database is away; the periodic scan finds it again)
+            log.error("a button answer stopped: %s", describe(exc))
+            outcome = Outcome.STOPPED
+        if outcome is not Outcome.SENT:
+            self._known.discard(pending.row_id)
 
     # -- one chat ----------------------------------------------------------------
 
@@ -192,12 +224,12 @@ class Sender:
             if self._stopping.is_set():
                 return Outcome.STOPPED
             part = parts[done]
-            if part.is_message:
-                await self._pacer.wait_turn(chat_id)
-            attempts += 1
             try:
-                async with self._slots:
+                async with self._turn(pending, part, chat_id):
+                    attempts += 1
                     sent = await part.call(self.bot, chat_id)
+            except Closed:
+                return Outcome.STOPPED
             except RetryAfter as exc:
                 seconds = retry_after_seconds(exc)
                 log.warning("outbox row %s: Telegram asks to wait %.0f s (flood control)", row_id, seconds)
@@ -234,6 +266,15 @@ class Sender:
         if chat_id == self._team_chat and self._team_down is not False:
             await self._team_chat_works(chat_id)
         return Outcome.SENT
+
+    def _turn(self, pending: Pending, part: Part, chat_id: int) -> AbstractAsyncContextManager[None]:
+        """What a call waits for: a message its turn under the limits, a button answer a connection of its own."""
+        if pending.kind == "callback":
+            return self._answer_slots
+        if part.is_message:
+            alert = pending.alert_id is not None or chat_id == self._team_chat
+            return self._pacer.message(chat_id, pending.row_id, alert=alert)
+        return self._pacer.call()
 
     async def _team_chat_works(self, chat_id: int) -> None:
         """A message reached the team chat: a stored "unreachable" mark is cleared."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from bot.clinicians.commands import BUTTON_PREFIXES
 from bot.engine.events import Event
 
 Update = dict[str, Any]
+
+BIGINT = 2**63  # ids are stored as 64-bit integers
 
 # Update kinds the bot asks Telegram for; everything else is never delivered.
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
@@ -39,6 +42,25 @@ def _message(update: Update) -> dict[str, Any] | None:
         if isinstance(value, dict):
             return value
     return None
+
+
+def update_id_of(update: object) -> int | None:
+    """The update's id, if it is one the inbox can store."""
+    value = update.get("update_id") if isinstance(update, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < BIGINT:
+        return value
+    return None
+
+
+def well_formed(update: Update) -> bool:
+    """Whether the worker can read this update. One it cannot (a chat id that is not a
+    number, a field of the wrong type) is set aside at intake, alone."""
+    try:
+        chat_id = chat_id_of(update)
+        to_event(update, "")
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError):
+        return False
+    return -BIGINT < chat_id < BIGINT
 
 
 def chat_id_of(update: Update) -> int:
@@ -80,7 +102,7 @@ def to_event(update: Update, bot_username: str) -> Event | None:
     if sender.get("is_bot"):
         return None
     from_id = int(sender.get("id", chat_id))
-    language = sender.get("language_code")
+    language = _language(sender)
     is_group = message.get("chat", {}).get("type") != "private"
     written = _written(message)  # every text a person wrote is read, also captions and edits
     if "edited_message" in update:
@@ -109,21 +131,42 @@ def _written(message: dict[str, Any]) -> str:
 
 
 def _button(query: dict[str, Any], chat_id: int) -> Event | None:
+    """A button press the engine takes; None for one that is only answered (see `refused_press`)."""
     data = query.get("data")
-    if not isinstance(data, str) or not chat_id:
+    message = query.get("message")
+    if not isinstance(data, str) or not isinstance(message, dict) or not chat_id:
         return None
     sender = query.get("from") or {}
-    message = query.get("message") if isinstance(query.get("message"), dict) else None
+    from_id = int(sender.get("id", 0))
+    is_group = message.get("chat", {}).get("type") != "private"
+    if is_group and not data.startswith(BUTTON_PREFIXES):
+        return None  # in a group the bot's only buttons are the clinicians'; the engine checks who pressed
+    if not is_group and from_id != chat_id:
+        return None  # a press in someone else's private chat: forged
     event = Event.button(
         chat_id,
         data,
-        from_id=int(sender.get("id", chat_id)),
+        from_id=from_id,
         callback_id=str(query["id"]),
-        message_id=int(message["message_id"]) if message is not None else None,
-        language=sender.get("language_code"),
+        message_id=int(message["message_id"]),
+        language=_language(sender),
     )
-    is_group = message is not None and message.get("chat", {}).get("type") != "private"
     return replace(event, is_group=True) if is_group else event
+
+
+def refused_press(update: Update) -> str | None:
+    """The query id of a button press the engine does not take, which is answered and nothing more:
+    one without data or not on a message in a chat, one in someone else's private chat, or
+    one in a group on a button that is not a clinician's. Every press gets an answer."""
+    query = update.get("callback_query")
+    if not isinstance(query, dict) or "id" not in query:
+        return None
+    return str(query["id"]) if _button(query, chat_id_of(update)) is None else None
+
+
+def _language(sender: dict[str, Any]) -> str | None:
+    language = sender.get("language_code")
+    return language if isinstance(language, str) else None
 
 
 def _membership(member: dict[str, Any], chat_id: int) -> Event | None:

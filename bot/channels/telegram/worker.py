@@ -13,6 +13,8 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from contextlib import suppress
+from datetime import datetime
+from typing import Protocol
 
 from sqlmodel import Session, col, select
 
@@ -21,7 +23,7 @@ from bot.channels.telegram.activity import Activity
 from bot.channels.telegram.database import Database
 from bot.channels.telegram.inbox import Stored, claim, count_failure, pending_rows
 from bot.channels.telegram.privacy import describe
-from bot.channels.telegram.updates import to_event
+from bot.channels.telegram.updates import refused_press, to_event
 from bot.engine.events import Event
 from bot.engine.outgoing import Outbox
 from bot.ops.metrics import update_timer
@@ -29,7 +31,13 @@ from bot.storage.models import Course
 
 log = logging.getLogger(__name__)
 
-Wake = Callable[[], None]
+
+class Wake(Protocol):
+    """New outbox rows were committed; `chat_id` if they answer a person who just wrote there."""
+
+    def __call__(self, chat_id: int | None = None) -> None: ...
+
+
 Failpoint = Callable[[str], None]
 
 MAX_ATTEMPTS = 3
@@ -110,7 +118,7 @@ class Worker:
                 await self._pause(self.retry_delay)
                 continue
             self.failpoint("after_commit")
-            self.wake_sender()
+            self.wake_sender(row.chat_id)
             return
 
     async def _failed(self, row: Stored) -> bool:
@@ -134,17 +142,36 @@ class Worker:
     # -- in a database thread ----------------------------------------------------
 
     def _handle(self, session: Session, row: Stored) -> None:
-        if not claim(session, row.row_id, self.app.engine.clock.now()):
+        now = self.app.engine.clock.now()
+        if not claim(session, row.row_id, now):
+            return
+        refused = refused_press(row.update)
+        if refused is not None:
+            self._answer_refused(session, row, refused, now)
             return
         event = to_event(row.update, self.bot_username)
         if event is not None:
             self.app.engine.handle(session, event)
 
+    def _answer_refused(self, session: Session, row: Stored, query_id: str, now: datetime) -> None:
+        """A press the engine does not take (someone else's, in the wrong place, or without data)
+        changes nothing, but is answered, in the presser's language, so their button stops spinning."""
+        log.info("inbox row %s: a button press the engine does not take was answered", row.row_id)
+        presser = row.update["callback_query"].get("from") or {}
+        language = presser.get("language_code") if isinstance(presser.get("language_code"), str) else None
+        current = self.app.dialogs.current
+        locale = current.dialogs.locale_for(language, self.app.settings.locale)
+        text = current.renderer.render(locale, "common.stale_button", {})
+        Outbox(session, now).answer_callback(row.chat_id, query_id, text)
+
     def _give_up(self, session: Session, row: Stored) -> None:
         now = self.app.engine.clock.now()
         if not claim(session, row.row_id, now):
             return
-        event = to_event(row.update, self.bot_username)
+        try:
+            event = to_event(row.update, self.bot_username)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            return  # stored before intake checked updates; nothing can be said to anyone
         if event is None or not event.chat_id or event.kind == "blocked":
             return
         outbox = Outbox(session, now)
