@@ -54,7 +54,11 @@ def test_an_added_step_and_a_new_order(dialogs_dir: Path, admin_app: Callable[[]
         "  selfhelp:\n    say: intake.selfhelp\n",
         "  work:\n    ask: intake.work\n    store: work_situation\n  selfhelp:\n    say: intake.selfhelp\n",
     )
-    for locale, text in (("nb", "Er du i jobb eller studier nå?"), ("en", "Are you working or studying now?")):
+    for locale, text in (
+        ("nb", "Er du i jobb eller studier nå?"),
+        ("nn", "Er du i arbeid eller studerer du no?"),
+        ("en", "Are you working or studying now?"),
+    ):
         edit(dialogs_dir / f"locales/{locale}/texts.yaml", "intake:\n", f'intake:\n  work: "{text}"\n')
     # Reorder: ask about impact before age, by moving the block.
     text = flow.read_text(encoding="utf-8")
@@ -97,7 +101,7 @@ def test_a_week_without_phq9_still_asks_item_nine(
 
 def test_a_new_program_needs_only_a_file(dialogs_dir: Path, admin_app: Callable[[], App]) -> None:
     """A file for its parts, and beside the other programs' texts a file per language."""
-    for folder in ("programs", "locales/nb/programs", "locales/en/programs"):
+    for folder in ("programs", "locales/nb/programs", "locales/nn/programs", "locales/en/programs"):
         source = (dialogs_dir / folder / "stress.yaml").read_text(encoding="utf-8")
         (dialogs_dir / folder / "grief.yaml").write_text(
             source.replace("stress", "grief").replace("Mestring av grief", "Sorg og savn"), encoding="utf-8"
