@@ -41,8 +41,8 @@ def test_templates_hold_no_words_of_their_own() -> None:
         assert words == [], f"{template.name}: {words}"
 
 
-@pytest.mark.parametrize("locale", ["nb", "en"])
-def test_every_dashboard_text_renders_in_both_languages(shipped_dialogs: DialogStore, locale: str) -> None:
+@pytest.mark.parametrize("locale", ["nb", "nn", "en"])
+def test_every_dashboard_text_renders_in_every_language(shipped_dialogs: DialogStore, locale: str) -> None:
     renderer = shipped_dialogs.current.renderer
     for key, values in DASHBOARD_TEXTS.items():
         assert renderer.render(locale, key, values).strip(), key

@@ -123,8 +123,12 @@ def test_telegram_language_codes_pick_a_locale(tmp_path: Path, language_code: st
     assert dialogs.locale_for(language_code, "nb") == locale
 
 
-def test_nynorsk_speakers_get_bokmal_while_there_is_no_nynorsk_folder(tmp_path: Path) -> None:
-    dialogs = load_dialogs(without_nynorsk(dialogs_copy(tmp_path / "dialogs")))
+def test_nynorsk_speakers_get_nynorsk_and_bokmal_where_a_service_ships_no_nynorsk(tmp_path: Path) -> None:
+    assert load_dialogs(dialogs_copy(tmp_path / "shipped")).locale_for("nn", "en") == "nn"
+    root = without_nynorsk(dialogs_copy(tmp_path / "dialogs"))
+    nb = root / "locales" / "nb" / "locale.yaml"
+    nb.write_text(nb.read_text(encoding="utf-8").replace("telegram: [nb, no]", "telegram: [nb, no, nn]"), encoding="utf-8")
+    dialogs = load_dialogs(root)
     assert "nn" not in dialogs.locales
     assert dialogs.locale_for("nn", "en") == "nb"
 
@@ -133,7 +137,7 @@ def test_guidebot_locale_accepts_any_locale_folder(tmp_path: Path) -> None:
     root = with_placeholder_nynorsk(dialogs_copy(tmp_path / "dialogs"))
     assert Settings(_env_file=None, dialogs_dir=root, locale="nn").locale == "nn"
     with pytest.raises(ValidationError, match="GUIDEBOT_LOCALE must be one of the locale folders"):
-        Settings(_env_file=None, locale="nn")
+        Settings(_env_file=None, locale="sv")
 
 
 @pytest.fixture
