@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.dialogs.model import LOCALES
 from bot.engine import personal_data, policy
 from bot.engine.actions import request_contact, send_chart
 from bot.engine.codes import audit
@@ -18,8 +19,6 @@ from bot.engine.schedule import schedule_checkin, start_reminders
 from bot.engine.turn import Turn
 from bot.engine.weekly import begin_week
 from state_machines.course import fire
-
-LOCALES = ("nb", "en")
 
 
 def idle_reply(turn: Turn) -> None:
