@@ -241,3 +241,17 @@ def test_a_crash_before_commit_leaves_neither_answer_nor_alert(
     assert user.course().scratch["measure"] == waiting, "the item 9 answer was not kept either"
     user.press_index(2)  # Telegram delivers the update again
     assert [a.signal for a in user.alerts()] == ["risk_answer"]
+
+
+def test_the_evidence_reads_alike_in_the_team_chat_and_in_the_clinicians_list(app: App) -> None:
+    """One alert view for every clinician text: a list where a text joins it, plain words where it is shown whole."""
+    kari = Colleague(app, 501, "Kari")
+    user = kari.enrol(3001, "K-3001")
+    user.send("kms")
+    user.send("Kan noen ringe meg? kms")
+    kari.receive()
+    [team_alert] = [m.text for m in team_messages(app, TEAM) if "K-3001" in m.text and "Risikoord" in m.text]
+    listed = kari.send("/alerts")[1].text
+    evidence = next(line for line in listed.splitlines() if line.startswith("Grunnlag:"))
+    assert evidence == "Grunnlag: «kms»; «kms»", "joined as the team chat's text joins it, never a Python list"
+    assert "Grunnlag: «kms»" in team_alert
