@@ -54,7 +54,11 @@ def test_an_added_step_and_a_new_order(dialogs_dir: Path, admin_app: Callable[[]
         "  selfhelp:\n    say: intake.selfhelp\n",
         "  work:\n    ask: intake.work\n    store: work_situation\n  selfhelp:\n    say: intake.selfhelp\n",
     )
-    texts = {"nb": "Er du i jobb eller studier nå?", "nn": "Er du i arbeid eller studerer du no?", "en": "Are you working or studying now?"}
+    texts = {
+        "nb": "Er du i jobb eller studier nå?",
+        "nn": "Er du i arbeid eller studerer du no?",
+        "en": "Are you working or studying now?",
+    }
     for folder in (dialogs_dir / "locales").iterdir():
         text = texts.get(folder.name, f"Jobb? ({folder.name})")
         edit(folder / "texts.yaml", "intake:\n", f'intake:\n  work: "{text}"\n')

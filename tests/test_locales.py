@@ -127,7 +127,9 @@ def test_nynorsk_speakers_get_nynorsk_and_bokmal_where_a_service_ships_no_nynors
     assert load_dialogs(dialogs_copy(tmp_path / "shipped")).locale_for("nn", "en") == "nn"
     root = without_nynorsk(dialogs_copy(tmp_path / "dialogs"))
     nb = root / "locales" / "nb" / "locale.yaml"
-    nb.write_text(nb.read_text(encoding="utf-8").replace("telegram: [nb, no]", "telegram: [nb, no, nn]"), encoding="utf-8")
+    nb.write_text(
+        nb.read_text(encoding="utf-8").replace("telegram: [nb, no]", "telegram: [nb, no, nn]"), encoding="utf-8"
+    )
     dialogs = load_dialogs(root)
     assert "nn" not in dialogs.locales
     assert dialogs.locale_for("nn", "en") == "nb"

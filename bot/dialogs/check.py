@@ -33,12 +33,8 @@ def check_semantics(reader: Reader, dialogs: DialogSet, locales: LocaleTable, us
         _check_conditions(reader, dialogs)
 
 
-def _flow_path(dialogs: DialogSet, flow: Flow) -> Path:
-    return Path(flow.file)
-
-
 def _check_flow(reader: Reader, dialogs: DialogSet, flow: Flow, needed: dict[str, str]) -> None:
-    path = _flow_path(dialogs, flow)
+    path = Path(flow.file)
 
     def need_text(key: str, step: Step) -> None:
         if not any(key in texts for texts in dialogs.texts.values()):

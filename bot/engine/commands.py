@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.dialogs.model import LOCALES
 from bot.engine import personal_data, policy
 from bot.engine.actions import request_contact, send_chart
 from bot.engine.codes import audit

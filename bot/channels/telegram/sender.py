@@ -50,6 +50,7 @@ from bot.channels.telegram.outbox import BATCH, Delivered, Pending, drop_pending
 from bot.channels.telegram.pacing import Closed, Pacer, SendLimits
 from bot.channels.telegram.privacy import describe
 from bot.engine.events import Event
+from bot.engine.team_chat import mark_reachable
 
 log = logging.getLogger(__name__)
 
@@ -278,8 +279,6 @@ class Sender:
 
     async def _team_chat_works(self, chat_id: int) -> None:
         """A message reached the team chat: a stored "unreachable" mark is cleared."""
-        from bot.engine.team_chat import mark_reachable
-
         now = self._now()
         await self.db.run(lambda session: mark_reachable(session, chat_id, now))
         self._team_down = False
