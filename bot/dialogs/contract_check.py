@@ -31,14 +31,14 @@ def check_contract(reader: Reader, dialogs: DialogSet) -> None:
         if key.name not in stored:
             _missing_key(reader, dialogs, key)
     for flow_id, actions in REQUIRED_ACTIONS.items():
-        flow = dialogs.flows.get(flow_id)
-        if flow is None:
+        owner = dialogs.flows.get(flow_id)
+        if owner is None:
             continue
-        done = {step.action for step in flow.steps.values() if step.kind == "do"}
+        done = {step.action for step in owner.steps.values() if step.kind == "do"}
         for action in actions:
             if action not in done:
-                line = _first_line(flow)
-                reader.fail(Path(flow.file), line, f"flow '{flow.id}' never runs the action '{action}' (do: {action})")
+                line = _first_line(owner)
+                reader.fail(Path(owner.file), line, f"flow '{owner.id}' never runs the action '{action}'")
 
 
 def _wrong_kind(step: Step, key: StoreKey) -> str | None:

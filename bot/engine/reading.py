@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.dialogs import evidence
+from bot.dialogs import contract, evidence
 from bot.engine import asking
 from bot.engine.alerts import raise_signal
 from bot.engine.signals import scan
@@ -14,7 +14,7 @@ def read_text(turn: Turn, text: str) -> str:
     result = scan(turn.dialogs.escalation, text)
     for hit in result.hits:
         raise_signal(turn, hit.signal, evidence.words(hit.evidence), message=text)
-    if any(hit.signal == "asks_for_person" for hit in result.hits):
+    if any(hit.signal == contract.ASKS_FOR_PERSON for hit in result.hits):
         turn.say("safety.contact_requested")
     if result.action == "ask":
         asking.ask(turn, result.asked, text)  # unclear: ask the person directly, the alert held meanwhile

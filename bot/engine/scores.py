@@ -24,14 +24,14 @@ def check_scores(turn: Turn, instrument: Instrument, total: int) -> None:
     course = turn.course
     assert course is not None
     if course.week <= 1:
-        limit = _threshold(turn, "needs_assessment", instrument)
+        limit = _threshold(turn, contract.NEEDS_ASSESSMENT, instrument)
         if limit is not None and total >= limit:
             _score_signal(turn, contract.NEEDS_ASSESSMENT, evidence.score(instrument.name, total))
         return
-    severe = _threshold(turn, "severe_score", instrument)
+    severe = _threshold(turn, contract.SEVERE_SCORE, instrument)
     if severe is not None and total >= severe:
         _score_signal(turn, contract.SEVERE_SCORE, evidence.score(instrument.name, total))
-    rise = _threshold(turn, "deterioration", instrument)
+    rise = _threshold(turn, contract.DETERIORATION, instrument)
     if rise is None:
         return
     baseline = turn.session.exec(

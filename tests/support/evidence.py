@@ -8,4 +8,4 @@ from bot.storage.models import Alert
 
 
 def shown_evidence(app: App, alert: Alert, locale: str = "en") -> list[str]:
-    return render_all(app.dialogs.current().renderer, locale, alert.evidence)
+    return render_all(app.dialogs.current.renderer, locale, alert.evidence)
