@@ -10,6 +10,7 @@ from bot.clock import FakeClock
 from bot.storage.db import transaction
 from bot.storage.models import Alert, Clinician, OutboxItem
 from tests.support.clinician import Colleague, audit_actions
+from tests.support.evidence import shown_evidence
 from tests.support.participant import (
     Participant,
     Sent,
@@ -68,10 +69,15 @@ def test_an_item_9_answer_in_a_checkin_reaches_user_and_team_in_the_same_update(
     assert len(to_team) == 1 and len(to_owner) == 1
     alert_text = to_team[0].text
     assert "Risikosvar" in alert_text and "K-3001" in alert_text and "uke 2" in alert_text
-    assert "PHQ-9 item 9 = 2" in alert_text and "2026-01" in alert_text
+    assert "PHQ-9, spørsmål 9: svar 2" in alert_text and "2026-01" in alert_text
     assert to_team[0].labels() == ["Kvitter", "Vis sak"]
     [alert] = user.alerts()
-    assert (alert.signal, alert.level, alert.week, alert.evidence) == ("risk_answer", "urgent", 2, ["PHQ-9 item 9 = 2"])
+    assert (alert.signal, alert.level, alert.week, shown_evidence(app, alert)) == (
+        "risk_answer",
+        "urgent",
+        2,
+        ["PHQ-9 item 9 = 2"],
+    )
     assert "lav risiko" not in "\n".join(to_user).lower()
 
 
@@ -190,7 +196,7 @@ def test_a_signal_joins_the_open_alert_until_it_is_acknowledged(any_db_app: App,
     clock.advance(hours=3)
     user.send("unalive")
     [alert] = user.alerts()
-    assert alert.evidence == ["«kms»", "«unalive»"]
+    assert shown_evidence(app, alert) == ["«kms»", "«unalive»"]
     clock.advance(hours=30)
     user.send("kms")
     [alert] = user.alerts()  # still open: the new evidence joins it, however old it is

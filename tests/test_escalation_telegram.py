@@ -55,7 +55,7 @@ async def test_an_item_9_answer_in_a_checkin_reaches_user_and_team_in_the_same_u
         assert replies[-1].buttons == ["Fortsett nå", "Senere"], "the check-in pauses"
         assert not any("GAD-7" in (m.text or "") for m in replies)
         [alert] = _alerts(team.messages, "K-42")
-        assert "Risikosvar" in (alert.text or "") and "PHQ-9 item 9 = 2" in (alert.text or "")
+        assert "Risikosvar" in (alert.text or "") and "PHQ-9, spørsmål 9: svar 2" in (alert.text or "")
         assert alert.buttons == ["Kvitter", "Vis sak"]
         assert _alerts(tg.chat(501).user.messages, "K-42"), "the owning clinician has it too"
 

@@ -21,6 +21,7 @@ from bot.storage.db import transaction
 from bot.storage.models import Course, Score
 from tests.support.clinician import Colleague
 from tests.support.course_script import INTAKE_ANSWERS
+from tests.support.evidence import shown_evidence
 from tests.support.participant import Participant, Sent, team_messages
 
 TEAM = -1001
@@ -265,7 +266,7 @@ def test_typing_4_on_item_9_raises_the_urgent_alert(app: App) -> None:
     replies = user.send("4")
     assert replies[0].text.startswith(CRISIS_NB)
     [alert] = user.alerts()
-    assert (alert.signal, alert.level, alert.evidence) == ("risk_answer", "urgent", ["PHQ-9 item 9 = 3"])
+    assert (alert.signal, alert.level, shown_evidence(app, alert)) == ("risk_answer", "urgent", ["PHQ-9 item 9 = 3"])
 
 
 def test_a_digit_outside_the_options_is_asked_again_and_labels_still_work(app: App) -> None:

@@ -12,6 +12,7 @@ from bot.storage.models import Alert, Score
 from tests.fakes import SentMessage
 from tests.support.clinician import add_clinician
 from tests.support.course_script import INTAKE_ANSWERS
+from tests.support.evidence import shown_evidence
 from tests.support.telegram_harness import Chat, Running, course_of, enrol, running_bot
 
 TEAM = -1001
@@ -119,7 +120,11 @@ async def test_typed_digits_on_phq9_are_positions(sqlite_url: str) -> None:
         assert totals == {"phq9": 0, "gad7": 0}
         assert _alerts(tg, 45) == [] and _team_alerts(tg, "K-45") == []
         [alert] = _alerts(tg, 46)
-        assert (alert.signal, alert.level, alert.evidence) == ("risk_answer", "urgent", ["PHQ-9 item 9 = 3"])
+        assert (alert.signal, alert.level, shown_evidence(tg.app, alert)) == (
+            "risk_answer",
+            "urgent",
+            ["PHQ-9 item 9 = 3"],
+        )
         assert len(_team_alerts(tg, "K-46")) == 1
 
 

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from bot.app import App
 from bot.clock import FakeClock
+from bot.dialogs import evidence
 from bot.engine import flows
 from bot.engine.events import Event
 from bot.engine.flows import Act, Asked, Finished, Flagged
@@ -63,5 +64,5 @@ def test_a_risk_answer_is_a_flagged_outcome_not_an_alert(app: App, clock: FakeCl
     with transaction(app.db) as session:
         turn = _turn(app, session, course_id)
         outcomes = list(flows.answer(turn, button=2))
-        assert Flagged("risk_answer", "PHQ-9 item 9 = 2") in outcomes
+        assert Flagged("risk_answer", evidence.risk_item("PHQ-9", 9, 2)) in outcomes
         assert session.exec(select(Alert)).all() == []

@@ -76,7 +76,7 @@ async def test_noen_dager_on_item_9_pauses_and_fortsett_na_brings_the_next_quest
 
         _assert_paused(replies)
         [alert] = _team_alerts(tg, "K-42")
-        assert "Risikosvar" in (alert.text or "") and "PHQ-9 item 9 = 1" in (alert.text or "")
+        assert "Risikosvar" in (alert.text or "") and "PHQ-9, spørsmål 9: svar 1" in (alert.text or "")
 
         # A second tap on item 9 (its edit not yet seen) cannot answer the question that was never shown.
         query_id = tg.server.open_callback_query(user.user)

@@ -55,7 +55,9 @@ def test_transitions_is_held_at_warning_and_an_uncaught_error_is_one_line(
         configure_logging(make_settings(f"sqlite:///{tmp_path}/g.db", log_format="json"))
         assert logging.getLogger("transitions").getEffectiveLevel() == logging.WARNING
         assert isinstance(root.handlers[-1].formatter, JsonFormatter)
-        root.handlers[-1].setStream(sys.stderr)  # capsys's stream
+        handler = root.handlers[-1]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(sys.stderr)  # capsys's stream
         try:
             raise RuntimeError(SECRET_WORDS)
         except RuntimeError:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -59,13 +60,13 @@ def add_rows(app: App, now: datetime) -> None:
     with transaction(app.db) as session:
         session.add(OutboxItem(chat_id=1, payload={"text": "x"}, created_at=now - timedelta(minutes=3)))
         session.add(OutboxItem(chat_id=1, payload={"text": "x"}, created_at=now - timedelta(minutes=1)))
-        session.add(OutboxItem(chat_id=1, payload={"text": "x"}, created_at=now, not_before=now + timedelta(hours=1)))
+        session.add(OutboxItem(chat_id=1, payload={"text": "x"}, created_at=now))
         session.add(OutboxItem(chat_id=1, payload={}, created_at=now - timedelta(hours=5), sent_at=now))
         session.add(OutboxItem(chat_id=1, payload={}, created_at=now - timedelta(hours=6), failed="blocked"))
         session.add(InboxItem(update_id=1, chat_id=1, payload={}, received_at=now))
         session.add(InboxItem(update_id=2, chat_id=1, payload={}, received_at=now, processed_at=now))
 
-        def alert(level: str, minutes: int, **fields: object) -> Alert:
+        def alert(level: str, minutes: int, **fields: Any) -> Alert:
             at = now - timedelta(minutes=minutes)
             return Alert(label="K-1", signal="s", level=level, week=1, created_at=at, updated_at=at, **fields)
 

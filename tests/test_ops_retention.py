@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -163,7 +164,7 @@ def test_retention_settings_are_read(sqlite_url: str, clock: FakeClock, shipped_
         app.db.dispose()
 
 
-def message(session: Session, created: datetime, text: str, **fields: object) -> OutboxItem:
+def message(session: Session, created: datetime, text: str, **fields: Any) -> OutboxItem:
     row = OutboxItem(chat_id=42, payload={"text": text}, created_at=created, **fields)
     session.add(row)
     session.flush()

@@ -9,6 +9,7 @@ import pytest
 from bot.app import App
 from bot.clock import FakeClock
 from tests.support.clinician import Colleague
+from tests.support.evidence import shown_evidence
 from tests.support.participant import Participant, answer_measure, go_to_next_checkin, run_due_timers, team_messages
 
 TEAM = -1001
@@ -88,7 +89,7 @@ def test_a_severe_baseline_needs_assessment_with_loshjelp_and_no_crisis_text(app
 
     [alert] = user.alerts()
     assert (alert.signal, alert.level, alert.week) == ("needs_assessment", "high", 1)
-    assert alert.evidence == ["PHQ-9 = 20", "GAD-7 = 15"], "both scores join one alert"
+    assert shown_evidence(app, alert) == ["PHQ-9 = 20", "GAD-7 = 15"], "both scores join one alert"
     told = [t for t in user.texts() if LOSHJELP_NB in t]
     assert len(told) == 1, "the person is told once"
     assert "Veilederen din får beskjed og tar kontakt med deg" in told[0]
@@ -137,18 +138,18 @@ def test_under_16_needs_assessment_and_the_intake_goes_on(app: App) -> None:
     assert "Veilederen din får beskjed og tar kontakt med deg" in replies[0].text
     assert replies[-1].text.startswith("Hvor mye påvirker plagene"), "the next question follows"
     [alert] = user.alerts()
-    assert (alert.signal, alert.level, alert.evidence) == ("needs_assessment", "high", ["age=under_16"])
+    assert (alert.signal, alert.level, shown_evidence(app, alert)) == ("needs_assessment", "high", ["age=under_16"])
     assert "Trenger vurdering" in _alerts_to(app, TEAM, "K-4004")[0]
     _no_crisis(user)
 
     replies = user.press("Så mye at jeg nesten ikke klarer meg")
     assert replies[0].text == "Takk for at du er ærlig om det. Det får veilederen din også vite."
     [alert] = user.alerts()
-    assert alert.evidence == ["age=under_16", "impact=overwhelming"]
+    assert shown_evidence(app, alert) == ["age=under_16", "impact=overwhelming"]
     answer_measure(user, PHQ_20)
     answer_measure(user, GAD)
     assert not any(LOSHJELP_NB in t for t in user.texts()), "already told in this intake"
-    assert user.alerts()[0].evidence[-1] == "PHQ-9 = 20"
+    assert shown_evidence(app, user.alerts()[0])[-1] == "PHQ-9 = 20"
     _no_crisis(user)
 
 
@@ -197,7 +198,7 @@ def test_worse_in_the_closing_raises_a_high_alert_and_tells_the_person(app: App,
     assert "Jeg gir beskjed til veilederen din" in replies[0].text
     assert replies[-1].text == "Hva tror du er grunnen til det?"
     [alert] = user.alerts()
-    assert (alert.signal, alert.level, alert.evidence) == ("worse", "high", ["better_worse=worse"])
+    assert (alert.signal, alert.level, shown_evidence(app, alert)) == ("worse", "high", ["better_worse=worse"])
     assert "Opplever seg verre (viktig)" in _alerts_to(app, 501, "K-4006")[0]
     _no_crisis(user)
     assert user.answers()["better_worse"] == "worse"

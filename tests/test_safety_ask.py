@@ -11,6 +11,7 @@ from bot.clock import FakeClock
 from bot.storage.db import transaction
 from bot.storage.models import Alert, OutboxItem
 from tests.support.clinician import Colleague
+from tests.support.evidence import shown_evidence
 from tests.support.participant import (
     Participant,
     Sent,
@@ -82,7 +83,7 @@ def test_an_unclear_text_is_asked_about_and_held_and_the_next_question_waits(app
     assert len(team_messages(app, TEAM)) == team_before and kari.receive() == [], "held: nobody told yet"
     [alert] = user.alerts()
     assert (alert.signal, alert.level) == ("risk_words", "urgent")
-    [evidence] = alert.evidence
+    [evidence] = shown_evidence(app, alert)
     assert evidence.startswith("«") and evidence.endswith("»") and "orker" in evidence
     assert alert.held_until == clock.now() + timedelta(minutes=30)
     assert alert.messages[0]["text"] == UNCLEAR
@@ -108,7 +109,7 @@ def test_yes_alerts_the_team_at_once_and_gives_the_crisis_contacts(app: App, clo
     assert alert.next_resend_at == clock.now() + timedelta(minutes=15), "re-sent until acknowledged"
     [to_team] = [m for m in team_messages(app, TEAM) if "K-3001" in m.text]
     assert "svarte ja" in to_team.text and "Risikoord (haster)" in to_team.text
-    assert alert.evidence[0] in to_team.text
+    assert shown_evidence(app, alert, "nb")[0] in to_team.text
     assert to_team.labels() == ["Kvitter", "Vis sak"]
     assert any("svarte ja" in m.text for m in kari.receive()), "the owning clinician has it too"
 
@@ -131,7 +132,7 @@ def test_no_answer_in_30_minutes_alerts_the_team(app: App, clock: FakeClock) -> 
 
     new = team_messages(app, TEAM)[team_before:]
     [alert] = user.alerts()
-    assert len(new) == 1 and "ikke besvart" in new[0].text and alert.evidence[0] in new[0].text
+    assert len(new) == 1 and "ikke besvart" in new[0].text and shown_evidence(app, alert, "nb")[0] in new[0].text
     assert new[0].labels() == ["Kvitter", "Vis sak"]
     assert alert.held_until is None and alert.next_resend_at == clock.now() + timedelta(minutes=15)
     assert user.receive() == [], "the timer tells the team, not the person"
@@ -172,7 +173,7 @@ def test_no_leaves_a_notice_for_the_clinician_and_the_conversation_goes_on(app: 
     [alert] = user.alerts()
     assert (alert.level, alert.held_until, alert.next_resend_at) == ("notice", None, None)
     [note] = kari.receive()
-    assert "svarte nei" in note.text and "K-3001" in note.text and alert.evidence[0] in note.text
+    assert "svarte nei" in note.text and "K-3001" in note.text and shown_evidence(app, alert, "nb")[0] in note.text
     assert "til orientering" in note.text
     assert not [m for m in team_messages(app, TEAM) if "haster" in m.text], "no urgent alert in the team chat"
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from bot.clock import FakeClock
-from bot.dialogs.system import USER_COMMANDS
+from bot.dialogs.contract import USER_COMMANDS
 from bot.links import deep_link
 from bot.storage.db import transaction
 from bot.storage.models import AuditEntry, Course, InboxItem, Score

@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.dialogs import contract
 from bot.engine.alerts import LEVEL_ORDER
 from bot.storage.models import Alert, Answer, Course, Score
 
 # Answers to "did you do the homework?" that count as doing it.
-HOMEWORK_DONE = ("yes", "partly")
+HOMEWORK_DONE = contract.HOMEWORK_DONE_VALUES
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def score_series(session: Session, course_ids: Sequence[int]) -> dict[int, dict[
 def _homework(session: Session, course_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     counts = {cid: (0, 0) for cid in course_ids}
     if course_ids:
-        query = select(Answer).where(col(Answer.course_id).in_(course_ids), Answer.key == "homework_done")
+        query = select(Answer).where(col(Answer.course_id).in_(course_ids), Answer.key == contract.HOMEWORK_DONE)
         for answer in session.exec(query).all():
             done, total = counts[answer.course_id]
             counts[answer.course_id] = (done + (answer.value in HOMEWORK_DONE), total + 1)

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from bot.clinicians.caseload import CaseSummary
 from bot.clinicians.desk import Desk
+from bot.dialogs import contract
 from bot.dialogs.context import store_keys
 from bot.dialogs.model import DialogSet
 from bot.engine.safety_plan import STEP_KEYS, filled, has_plan, plan_of
@@ -19,17 +20,17 @@ from bot.storage.models import Answer, Course
 
 # What the clinician sees of a user's answers, in this order.
 SHOWN_ANSWERS = (
-    "homework_done",
-    "homework_what",
-    "homework_times",
-    "homework_relevant",
-    "homework_useful",
-    "homework_hard",
-    "homework_own",
-    "homework_managed",
-    "wants_call",
-    "goals",
-    "week_goals",
+    contract.HOMEWORK_DONE,
+    contract.HOMEWORK_WHAT,
+    contract.HOMEWORK_TIMES,
+    contract.HOMEWORK_RELEVANT,
+    contract.HOMEWORK_USEFUL,
+    contract.HOMEWORK_HARD,
+    contract.HOMEWORK_OWN,
+    contract.HOMEWORK_MANAGED,
+    contract.WANTS_CALL,
+    contract.GOALS,
+    contract.WEEK_GOALS,
 )  # the safety plan (warning_signs, worse_plan, safety_*) has a message of its own: safety_plan_facts
 
 

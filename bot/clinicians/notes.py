@@ -14,19 +14,20 @@ from sqlmodel import col, select
 from bot.clinicians.caseload import CaseSummary
 from bot.clinicians.desk import Desk
 from bot.clinicians.facts import answer_text, case_facts, latest_answers, score_facts
+from bot.dialogs import contract
 from bot.dialogs.context import outcome
 from bot.engine.alerts import alert_view
 from bot.storage.models import Alert
 
 NOTE_ANSWERS = (
-    "homework_done",
-    "homework_what",
-    "homework_managed",
-    "homework_hard",
-    "goals",
-    "week_goals",
-    "warning_signs",
-    "worse_plan",
+    contract.HOMEWORK_DONE,
+    contract.HOMEWORK_WHAT,
+    contract.HOMEWORK_MANAGED,
+    contract.HOMEWORK_HARD,
+    contract.GOALS,
+    contract.WEEK_GOALS,
+    contract.WARNING_SIGNS,
+    contract.WORSE_PLAN,
 )
 
 

@@ -34,6 +34,7 @@ from bot.clinicians.report import ALL, outcome_rows
 from bot.dashboard import svg
 from bot.dashboard.access import may_view_case
 from bot.dashboard.tokens import handle_for
+from bot.dialogs import contract
 from bot.engine.alerts import alert_view
 from bot.engine.core import Engine
 from bot.engine.events import Event
@@ -169,7 +170,7 @@ def case_view(visit: Visit, course: Course) -> dict[str, Any]:
     answers = latest_answers(desk, course)
     goals = {
         key: answer_text(desk, key, answers[key][1])
-        for key in ("goals", "week_goals")
+        for key in (contract.GOALS, contract.WEEK_GOALS)
         if key in answers and answers[key][1] not in (None, "")
     }
     open_ids = {a.id for a in summary.open_alerts}

@@ -8,16 +8,18 @@ from typing import Any
 from jinja2 import TemplateError, TemplateSyntaxError
 
 from bot.dialogs.context import build_context, sample_facts
+from bot.dialogs.contract import ACTIONS, REQUIRED_FLOWS, REQUIRED_SIGNALS
+from bot.dialogs.contract_check import check_contract
 from bot.dialogs.locales import LocaleTable, check_complete
 from bot.dialogs.model import DialogSet, Flow, Step
 from bot.dialogs.problems import Reader
 from bot.dialogs.render import Renderer
-from bot.dialogs.system import ACTIONS, REQUIRED_FLOWS, REQUIRED_SIGNALS, SYSTEM_TEXTS
+from bot.dialogs.system import SYSTEM_TEXTS
 
 
 def check_semantics(reader: Reader, dialogs: DialogSet, locales: LocaleTable, used: dict[str, str]) -> None:
     """`used`: the text keys the programs and instruments name, with where."""
-    needed = {key: "the bot uses it" for key in SYSTEM_TEXTS}
+    needed = {key: "the code expects it: bot/dialogs/system.py" for key in SYSTEM_TEXTS}
     for flow in dialogs.flows.values():
         _check_flow(reader, dialogs, flow, needed)
     check_complete(reader, locales, {**needed, **used})
@@ -28,6 +30,7 @@ def check_semantics(reader: Reader, dialogs: DialogSet, locales: LocaleTable, us
         if name not in dialogs.escalation.signals:
             reader.fail(Path(dialogs.source) / "escalation.yaml", 1, f"signal '{name}' is missing")
     _check_programs(reader, dialogs)
+    check_contract(reader, dialogs)
     if not reader.problems:
         _check_templates(reader, dialogs, locales)
         _check_conditions(reader, dialogs)

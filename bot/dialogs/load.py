@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from bot.dialogs.check import check_semantics
+from bot.dialogs.contract import RISK_ITEM
 from bot.dialogs.learned import LearnedNet
 from bot.dialogs.locales import LocaleTable, read_locales
 from bot.dialogs.matcher import TextRules, compile_rules
@@ -291,7 +292,7 @@ def _schedule(reader: Reader, path: Path, instruments: dict[str, Instrument], fl
         )
     if sorted(weeks) != list(range(1, len(weeks) + 1)):
         reader.fail(path, node.line_of("weeks"), "weeks must be numbered 1, 2, 3 … without gaps")
-    risk_item = str(node.get("risk_item", "phq9.self_harm"))
+    risk_item = str(node.get("risk_item", RISK_ITEM))
     instrument_id, _, item_key = risk_item.partition(".")
     if instrument_id not in instruments or item_key not in {i.key for i in instruments[instrument_id].items}:
         reader.fail(path, node.line_of("risk_item"), f"risk_item '{risk_item}' is not an instrument item")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.dialogs.contract import RISK_ITEM
 from bot.dialogs.learned import LearnedNet
 from bot.dialogs.matcher import TextRules
 
@@ -148,7 +149,7 @@ class Schedule:
     missed_weeks_to_dropout: int = 2
     min_days_between_checkins: int = 4
     first_checkin_min_days: int = 3
-    risk_item: str = "phq9.self_harm"
+    risk_item: str = RISK_ITEM
 
     @property
     def last_week(self) -> int:

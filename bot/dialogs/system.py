@@ -1,4 +1,6 @@
-"""Text keys the code itself uses, with the extra values each one is given.
+"""System texts: the text keys the code itself uses, with the extra values each one is given.
+
+Part of the dialog contract (`contract.py`).
 
 The checker renders each with these sample values, so a text that names a
 value the code does not pass is caught before it reaches a user.
@@ -9,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.dialogs.clinician_samples import CLINICIAN_TEXTS
+from bot.dialogs.contract import USER_COMMANDS
+from bot.dialogs.evidence import TEXTS as EVIDENCE_TEXTS
 
 _ALERT = {
     "alert": {
@@ -26,21 +30,6 @@ _ALERT = {
         "edited": True,
     }
 }
-
-USER_COMMANDS = (
-    "start",
-    "checkin",
-    "plan",
-    "safetyplan",
-    "chart",
-    "contact",
-    "pause",
-    "resume",
-    "language",
-    "mydata",
-    "delete",
-    "help",
-)
 
 SYSTEM_TEXTS: dict[str, dict[str, Any]] = {
     "common.help": {},
@@ -130,30 +119,5 @@ SYSTEM_TEXTS: dict[str, dict[str, Any]] = {
     **{f"month.{n}": {} for n in range(1, 13)},
     **{f"commands.{name}": {} for name in USER_COMMANDS},
     **CLINICIAN_TEXTS,
+    **EVIDENCE_TEXTS,
 }
-
-ACTIONS = (
-    "schedule_checkins",
-    "finish_intake",
-    "finish_checkin",
-    "finish_closing",
-    "finish_dropout_eval",
-    "send_chart",
-    "request_contact",
-)
-
-REQUIRED_SIGNALS = (
-    "risk_answer",
-    "risk_words",
-    "asks_for_person",
-    "severe_score",
-    "deterioration",
-    "disengagement",
-    "unreachable",
-    "eligibility",
-    "needs_assessment",
-    "worse",
-    "missed_checkin",
-)
-
-REQUIRED_FLOWS = ("dropout", "safetyplan")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.charts import score_chart
+from bot.dialogs import contract, evidence
 from bot.engine.alerts import raise_signal
 from bot.engine.codes import audit
 from bot.engine.schedule import ANCHOR, schedule_checkin, set_due
@@ -23,10 +24,10 @@ def schedule_checkins(turn: Turn) -> None:
     course = turn.course
     assert course is not None
     answers = turn.facts().answers
-    day = answers.get("checkin_day")
+    day = answers.get(contract.CHECKIN_DAY)
     if isinstance(day, (str, int)) and str(day).isdigit() and 0 <= int(day) <= 6:
         course.checkin_weekday = int(day)
-    at = answers.get("checkin_time")
+    at = answers.get(contract.CHECKIN_TIME)
     if isinstance(at, str):
         course.checkin_time = at
     turn.forget_facts()
@@ -99,16 +100,16 @@ def send_chart(turn: Turn) -> None:
 
 def request_contact(turn: Turn) -> None:
     """The person asks for a human (also the /contact command): the clinicians are told."""
-    raise_signal(turn, "asks_for_person", "contact requested")
+    raise_signal(turn, contract.ASKS_FOR_PERSON, evidence.contact_requested())
     turn.say("safety.contact_requested")
 
 
 ACTIONS: dict[str, Callable[[Turn], None]] = {
-    "schedule_checkins": schedule_checkins,
-    "finish_intake": finish_intake,
-    "finish_checkin": finish_checkin,
-    "finish_closing": finish_closing,
-    "finish_dropout_eval": finish_dropout_eval,
-    "send_chart": send_chart,
-    "request_contact": request_contact,
+    contract.SCHEDULE_CHECKINS: schedule_checkins,
+    contract.FINISH_INTAKE: finish_intake,
+    contract.FINISH_CHECKIN: finish_checkin,
+    contract.FINISH_CLOSING: finish_closing,
+    contract.FINISH_DROPOUT_EVAL: finish_dropout_eval,
+    contract.SEND_CHART: send_chart,
+    contract.REQUEST_CONTACT: request_contact,
 }

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from bot.dialogs.evidence import Entry, render_all
 from bot.engine.codes import audit
 from bot.engine.dates import service_time
 from bot.engine.outgoing import Buttons
@@ -32,7 +33,7 @@ UNREGISTERED_LABEL = "-"
 
 
 def raise_signal(
-    turn: Turn, signal: str, evidence: str, *, message: str | None = None, hold_minutes: int | None = None
+    turn: Turn, signal: str, evidence: Entry, *, message: str | None = None, hold_minutes: int | None = None
 ) -> Alert | None:
     """Record `signal` for the turn's course (or chat) and tell the people who must know.
 
@@ -174,7 +175,7 @@ def alert_view(turn: Turn, alert: Alert, *, private: bool = False) -> dict[str, 
         "name": signal_name,  # the clinician texts' name for it
         "level": alert.level,
         "level_name": turn.renderer.render(locale, f"clinician.level.{alert.level}", {}),
-        "evidence": Evidence(alert.evidence),
+        "evidence": Evidence(render_all(turn.renderer, locale, alert.evidence)),
         "week": alert.week,
         "time": service_time(turn.config.tz, alert.created_at),
         "resend_count": alert.resend_count,

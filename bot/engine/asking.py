@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.dialogs import contract, evidence
 from bot.engine import flows, policy
 from bot.engine.alerts import (
     LEVEL_ORDER,
@@ -35,7 +36,7 @@ from bot.engine.signals import normalize_text
 from bot.engine.turn import Turn
 from bot.storage.models import Alert
 
-SIGNAL = "risk_words"
+SIGNAL = contract.RISK_WORDS
 HOLD_MINUTES = 30
 # Course.scratch key: the alert a direct question is waiting on.
 ASKED = "asked_alert"
@@ -68,7 +69,7 @@ def pending_ask(turn: Turn) -> Alert | None:
 def ask(turn: Turn, asked: str, text: str) -> None:
     """An unclear text: hold an alert and ask the person directly, unless a question is already open."""
     pending = pending_ask(turn)
-    alert = raise_signal(turn, SIGNAL, f"«{asked}»", message=text, hold_minutes=HOLD_MINUTES)
+    alert = raise_signal(turn, SIGNAL, evidence.words(asked), message=text, hold_minutes=HOLD_MINUTES)
     if alert is None or alert.id is None:
         return
     if pending is not None and pending.id == alert.id:

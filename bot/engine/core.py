@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.dialogs import contract, evidence
 from bot.dialogs.store import DialogStore
 from bot.engine import asking, commands, personal_data, policy, weekly
 from bot.engine.actions import request_contact
@@ -97,7 +98,7 @@ def _blocked(turn: Turn) -> None:
     turn.course = course
     course.unreachable = True
     audit(turn.session, turn.now, "engine", "user_unreachable", course.label)
-    raise_signal(turn, "unreachable", "blocked the bot")
+    raise_signal(turn, contract.UNREACHABLE, evidence.blocked())
 
 
 # -- from a participant ----------------------------------------------------------

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 from sqlmodel import select
 
+from bot.dialogs import contract, evidence
+from bot.dialogs.evidence import Entry
 from bot.dialogs.model import Choice, Instrument, Step
 from bot.engine.outgoing import Buttons
 from bot.engine.schedule import parse_time, time_words
@@ -64,7 +66,7 @@ class Flagged:
     """An answer raises an escalation signal (a flagged choice, a risk answer)."""
 
     signal: str
-    evidence: str
+    evidence: Entry
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ def answer(turn: Turn, *, text: str | None = None, button: int | None = None) ->
     if step.store:
         turn.store(step.store, value)
     if choice is not None and choice.flag:
-        yield Flagged(choice.flag, f"{step.id}={choice.value}")
+        yield Flagged(choice.flag, evidence.choice(step.id, choice.value))
     advance(turn, step, choice)
     yield from run(turn)
 
@@ -390,7 +392,7 @@ def _answer_item(turn: Turn, *, text: str | None, button: int | None) -> Steps:
     item = instrument.item(key)
     if item.risk and option.value >= 1:
         number = [i.key for i in instrument.items].index(key) + 1
-        yield Flagged("risk_answer", f"{instrument.name} item {number} = {option.value}")
+        yield Flagged(contract.RISK_ANSWER, evidence.risk_item(instrument.name, number, option.value))
         if turn.told_crisis:
             yield from _pause_after_crisis(turn, state)
             return

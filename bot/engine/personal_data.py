@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, delete, select, update
 
 from bot.dialogs.context import store_keys
+from bot.dialogs.evidence import render_all
 from bot.engine import policy
 from bot.engine.codes import audit
 from bot.engine.turn import Turn
@@ -94,21 +95,22 @@ def open_alerts(turn: Turn) -> list[Alert]:
 # -- /mydata ----------------------------------------------------------------------------
 
 
-def _alert_data(alert: Alert) -> dict[str, Any]:
+def _alert_data(turn: Turn, alert: Alert) -> dict[str, Any]:
     return {
         "signal": alert.signal,
         "level": alert.level,
         "week": alert.week,
         "at": _iso(alert.created_at),
         "acknowledged_at": _iso(alert.acknowledged_at),
-        "evidence": list(alert.evidence),
+        "evidence": render_all(turn.renderer, turn.locale, alert.evidence),
         "messages": [
             {"text": m.get("text"), "at": m.get("at"), "edited": bool(m.get("edited"))} for m in alert.messages
         ],
     }
 
 
-def _course_data(session: Session, course: Course) -> dict[str, Any]:
+def _course_data(turn: Turn, course: Course) -> dict[str, Any]:
+    session = turn.session
     answers = session.exec(select(Answer).where(Answer.course_id == course.id).order_by(col(Answer.id))).all()
     scores = session.exec(select(Score).where(Score.course_id == course.id).order_by(col(Score.week))).all()
     alerts = session.exec(select(Alert).where(Alert.course_id == course.id).order_by(col(Alert.id))).all()
@@ -121,7 +123,7 @@ def _course_data(session: Session, course: Course) -> dict[str, Any]:
             {"week": s.week, "instrument": s.instrument, "total": s.total, "items": s.items, "at": _iso(s.created_at)}
             for s in scores
         ],
-        "alerts": [_alert_data(a) for a in alerts],
+        "alerts": [_alert_data(turn, a) for a in alerts],
     }
 
 
@@ -136,9 +138,9 @@ def export_data(turn: Turn) -> dict[str, Any]:
         query = select(Alert).where(col(Alert.course_id).is_(None), Alert.chat_id == course.chat_id)
         before_code = list(session.exec(query.order_by(col(Alert.id))).all())
     return {
-        **_course_data(session, course),
-        "earlier_courses": [_course_data(session, c) for c in earlier],
-        "alerts_before_a_code": [_alert_data(a) for a in before_code],
+        **_course_data(turn, course),
+        "earlier_courses": [_course_data(turn, c) for c in earlier],
+        "alerts_before_a_code": [_alert_data(turn, a) for a in before_code],
     }
 
 

@@ -10,18 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-FLOW = "safetyplan"
+from bot.dialogs.contract import SAFETY_PLAN_KEYS, SAFETYPLAN_FLOW
 
-# The answer key of each step, in order (step 1 first).
-STEP_KEYS = (
-    "warning_signs",  # 1 warning signs
-    "worse_plan",  # 2 own coping strategies
-    "safety_distraction",  # 3 people and places that give a break
-    "safety_people",  # 4 people to ask for help
-    "safety_professionals",  # 5 who the person adds to their clinician and the 24/7 lines
-    "safety_surroundings",  # 6 making the surroundings safer
-    "safety_reasons",  # 7 reasons for living
-)
+FLOW = SAFETYPLAN_FLOW
+
+# The answer key of each step, in order (step 1 first; step 2 keeps the closing's "worse_plan").
+STEP_KEYS = SAFETY_PLAN_KEYS
 
 
 def filled(value: Any) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from bot.dialogs import contract, evidence
 from bot.dialogs.model import Instrument
 from bot.engine.alerts import raise_signal
 from bot.engine.turn import Turn
@@ -11,9 +12,9 @@ from bot.storage.models import Alert, Score
 
 # Signals a score raises; the person hears of the first new one in a turn, in plain words.
 SCORE_SIGNALS = {
-    "needs_assessment": "followup.needs_assessment_score",
-    "severe_score": "followup.clinician_told",
-    "deterioration": "followup.clinician_told",
+    contract.NEEDS_ASSESSMENT: "followup.needs_assessment_score",
+    contract.SEVERE_SCORE: "followup.clinician_told",
+    contract.DETERIORATION: "followup.clinician_told",
 }
 
 
@@ -23,21 +24,21 @@ def check_scores(turn: Turn, instrument: Instrument, total: int) -> None:
     course = turn.course
     assert course is not None
     if course.week <= 1:
-        limit = _threshold(turn, "needs_assessment", instrument)
+        limit = _threshold(turn, contract.NEEDS_ASSESSMENT, instrument)
         if limit is not None and total >= limit:
-            _score_signal(turn, "needs_assessment", f"{instrument.name} = {total}")
+            _score_signal(turn, contract.NEEDS_ASSESSMENT, evidence.score(instrument.name, total))
         return
-    severe = _threshold(turn, "severe_score", instrument)
+    severe = _threshold(turn, contract.SEVERE_SCORE, instrument)
     if severe is not None and total >= severe:
-        _score_signal(turn, "severe_score", f"{instrument.name} = {total}")
-    rise = _threshold(turn, "deterioration", instrument)
+        _score_signal(turn, contract.SEVERE_SCORE, evidence.score(instrument.name, total))
+    rise = _threshold(turn, contract.DETERIORATION, instrument)
     if rise is None:
         return
     baseline = turn.session.exec(
         select(Score).where(Score.course_id == course.id, Score.instrument == instrument.id, Score.week == 1)
     ).first()
     if baseline is not None and baseline.total is not None and total - baseline.total >= rise:
-        _score_signal(turn, "deterioration", f"{instrument.name} {baseline.total} → {total}")
+        _score_signal(turn, contract.DETERIORATION, evidence.rise(instrument.name, baseline.total, total))
 
 
 def _threshold(turn: Turn, signal: str, instrument: Instrument) -> int | None:
@@ -45,12 +46,12 @@ def _threshold(turn: Turn, signal: str, instrument: Instrument) -> int | None:
     return rule.thresholds.get(instrument.id) if rule is not None else None
 
 
-def _score_signal(turn: Turn, signal: str, evidence: str) -> None:
+def _score_signal(turn: Turn, signal: str, found: evidence.Entry) -> None:
     """Raise a score signal. A new alert is also told to the person, once per turn: no crisis
     contacts (those come with item 9 or risk words), but what happens next."""
     course = turn.course
     assert course is not None
-    alert = raise_signal(turn, signal, evidence)
+    alert = raise_signal(turn, signal, found)
     if alert is None or len(alert.evidence) > 1 or turn.told_crisis:
         return  # joined an open alert, so they were told; or the crisis message said it
     earlier = turn.session.exec(

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.dialogs import contract, evidence
 from bot.engine import policy
 from bot.engine.alerts import raise_signal
 from bot.engine.codes import audit
@@ -87,7 +88,7 @@ def _missed(turn: Turn) -> None:
         drop_out(turn)
         return
     # The first missed week: a notice for the clinician (not re-sent); the next one is the dropout.
-    raise_signal(turn, "missed_checkin", f"check-in of week {course.week} not done")
+    raise_signal(turn, contract.MISSED_CHECKIN, evidence.missed_week(course.week))
     turn.say("missed.week")
     week = schedule.weeks.get(course.week) or schedule.weeks[schedule.last_week]
     start_reminders(course, turn.now, schedule.reminder_hours)
@@ -102,10 +103,10 @@ def drop_out(turn: Turn) -> None:
     course.step = None
     set_due(course, None, None)
     audit(turn.session, turn.now, "engine", "dropped_out", course.label, week=course.week)
-    raise_signal(turn, "disengagement", f"missed check-ins: {course.missed_weeks}")
+    raise_signal(turn, contract.DISENGAGEMENT, evidence.missed_weeks(course.missed_weeks))
     turn.say("dropout.notice")
     if fire(course, "start_dropout_eval"):
-        policy.start_flow(turn, "dropout")
+        policy.start_flow(turn, contract.DROPOUT_FLOW)
 
 
 def expire(turn: Turn) -> None:

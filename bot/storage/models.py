@@ -109,7 +109,8 @@ class Alert(SQLModel, table=True):
     label: str
     signal: str
     level: str
-    evidence: list[str] = _json(list)
+    # Each entry a kind and its values ({"kind": "score", ...}, bot/dialogs/evidence.py); plain strings in old rows.
+    evidence: list[Any] = _json(list)
     week: int
     created_at: datetime = _utc()
     updated_at: datetime = _utc()

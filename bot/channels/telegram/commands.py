@@ -7,10 +7,10 @@ import logging
 from telegram import Bot, BotCommand
 from telegram.error import TelegramError
 
+from bot.dialogs.contract import USER_COMMANDS
 from bot.dialogs.model import DialogSet
 from bot.dialogs.render import Renderer
 from bot.dialogs.store import Loaded
-from bot.dialogs.system import USER_COMMANDS
 
 log = logging.getLogger(__name__)
 
