@@ -14,6 +14,7 @@ from sqlmodel import select
 from bot.storage.db import transaction
 from bot.storage.models import Alert, Clinician
 from tests.fakes import BOT_ID, FakeChat, FakeUser
+from tests.fakes.chats import FakeGroup
 from tests.support.clinician import add_clinician
 from tests.support.telegram_harness import Running, course_of, enrol, inbox_rows, running_bot
 
@@ -133,10 +134,11 @@ async def test_presses_in_other_groups_and_without_data_are_answered(sqlite_url:
         assert other.messages == [] and member.messages == []  # answered, and nothing said in the group
 
 
-async def _alert_in_team_chat(tg: Running) -> tuple[FakeChat, Any]:
+async def _alert_in_team_chat(tg: Running) -> tuple[FakeGroup, Any]:
     user = await enrol(tg, 42, "K-42")
     await user.send("Kan noen ringe meg?")
     team = tg.server.chats[TEAM]
+    assert isinstance(team, FakeGroup)
     alert = next(m for m in team.messages if "K-42" in (m.text or "") and m.buttons)
     return team, alert
 

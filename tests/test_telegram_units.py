@@ -159,11 +159,11 @@ async def test_a_closed_gate_lets_nothing_more_through() -> None:
 
 def test_production_limits_are_telegrams_with_a_margin(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GUIDEBOT_SEND_RATE", raising=False)
-    limits = Tuning().send_limits(Settings(_env_file=None))  # type: ignore[call-arg]
+    limits = Tuning().send_limits(Settings(_env_file=None))
     assert limits == SendLimits(overall=29.0, per_chat=1.0, chat_burst=3)
     assert limits.overall is not None and limits.overall < TELEGRAM_OVERALL
     monkeypatch.setenv("GUIDEBOT_SEND_RATE", "250")  # a Bot API server of one's own, or a benchmark
-    assert Tuning().send_limits(Settings(_env_file=None)).overall == 250.0  # type: ignore[call-arg]
+    assert Tuning().send_limits(Settings(_env_file=None)).overall == 250.0
 
 
 def test_tokens_are_cut_out_of_every_log_record(caplog: pytest.LogCaptureFixture) -> None:
