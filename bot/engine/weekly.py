@@ -57,7 +57,7 @@ def begin_week(turn: Turn) -> None:
         set_due(course, None, None)
         return
     start_reminders(course, turn.now, schedule.reminder_hours)
-    policy.start_flow(turn, week.flow)
+    policy.start_flow(turn, week.flow, one_message=True)
 
 
 def _remind(turn: Turn) -> None:
