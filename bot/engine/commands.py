@@ -24,9 +24,8 @@ def hold_while_paused(turn: Turn) -> None:
     """The course is paused, also in the middle of a conversation: an answer or a button changes
     nothing, and the person hears how to go on (/resume goes on where it was)."""
     event = turn.event
-    if event.kind == "button":
-        if event.callback_id:
-            turn.out.answer_callback(event.chat_id, event.callback_id, turn.text("pause.hold_button"))
+    if event.kind == "button" and event.callback_id:
+        turn.out.answer_callback(event.chat_id, event.callback_id, turn.text("pause.hold_button"))
     turn.say("pause.hold")
 
 
