@@ -91,7 +91,7 @@ def _missed(turn: Turn) -> None:
     turn.say("missed.week")
     week = schedule.weeks.get(course.week) or schedule.weeks[schedule.last_week]
     start_reminders(course, turn.now, schedule.reminder_hours)
-    policy.start_flow(turn, week.flow)
+    policy.start_flow(turn, week.flow, one_message=True)
 
 
 def drop_out(turn: Turn) -> None:
