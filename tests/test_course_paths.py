@@ -76,6 +76,8 @@ def test_reminders_then_dropout_after_two_missed_weeks(app: App, clock: FakeCloc
     assert [a.signal for a in user.alerts()] == ["missed_checkin", "disengagement"]
     user.press("Ja, det går fint")
     user.press("Nesten ingenting")
+    answer_measure(user, PHQ)  # the full forms at dropout
+    answer_measure(user, GAD)
     user.press("Jeg hadde ikke tid")
     user.press("Omtrent som før")
     user.send("Travelt")

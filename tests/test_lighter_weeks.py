@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,14 @@ from bot.dialogs.context import outcome
 from bot.dialogs.store import DialogStore
 from bot.storage.db import transaction
 from tests.support import course_script as script
-from tests.support.participant import Participant, Sent, answer_measure, do_intake, go_to_next_checkin
+from tests.support.participant import (
+    Participant,
+    Sent,
+    answer_measure,
+    do_intake,
+    go_to_next_checkin,
+    run_due_timers,
+)
 from tests.support.settings import make_settings
 
 PHQ = (1, 1, 1, 1, 1, 1, 1, 1, 0)
@@ -218,3 +226,21 @@ def test_a_part_can_link_to_its_module(settings: Settings, clock: FakeClock, tmp
         assert "https://kurs.example.no/del-3" in nxt and "course.example.org" not in nxt
     finally:
         application.db.dispose()
+
+
+def test_the_dropout_evaluation_asks_the_full_forms(light_app: App, clock: FakeClock) -> None:
+    user = enrolled(light_app)
+    go_to_next_checkin(light_app, clock, user)
+    opened = clock.now()
+    for days in (7, 14):
+        clock.set(opened + timedelta(days=days, seconds=2))
+        while run_due_timers(light_app):
+            pass
+    user.receive()
+    assert user.course().state == "dropout_eval"
+    user.press("Ja, det går fint")
+    user.press("Nesten ingenting")
+    taps, heads = measure_taps(user, (*PHQ, *GAD))
+    assert taps == 16 and heads[0] == "PHQ-9 (1/9)" and heads[9] == "GAD-7 (1/7)"
+    assert user.scores()[("phq9", 2)] == 8 and user.scores()[("gad7", 2)] == 7
+    assert user.last_with_buttons().labels()[0] == "Jeg hadde ikke tid"
