@@ -244,3 +244,17 @@ def test_the_dropout_evaluation_asks_the_full_forms(light_app: App, clock: FakeC
     assert taps == 16 and heads[0] == "PHQ-9 (1/9)" and heads[9] == "GAD-7 (1/7)"
     assert user.scores()[("phq9", 2)] == 8 and user.scores()[("gad7", 2)] == 7
     assert user.last_with_buttons().labels()[0] == "Jeg hadde ikke tid"
+
+
+def test_nothing_asks_the_checkin_question_while_paused(app: App) -> None:
+    user = enrolled(app)
+    user.send("/checkin")
+    answer_measure(user, PHQ[:2])
+    user.send("/pause")
+    before = len(user.inbox)
+    for command in ("/safetyplan", "/checkin", "/start", "hei"):
+        user.send(command)
+    assert not any(is_measure_question(m) for m in user.inbox[before:]), user.texts()[before:]
+    assert user.texts()[-1].startswith("Kurset ditt har pause")
+    replies = user.send("/resume")
+    assert is_measure_question(replies[-1]) and "PHQ-9 (3/9)" in replies[-1].text

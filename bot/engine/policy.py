@@ -31,7 +31,10 @@ def answer(turn: Turn, *, text: str | None = None, button: int | None = None) ->
 
 
 def reask(turn: Turn) -> None:
-    """Repeat whatever the course is waiting for, with its buttons."""
+    """Repeat whatever the course is waiting for, with its buttons; nothing while the course is
+    paused (/resume asks it again)."""
+    if turn.course is not None and turn.course.state == "paused":
+        return
     carry_out(turn, flows.reask(turn))
 
 
