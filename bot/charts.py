@@ -24,7 +24,7 @@ def score_chart(
     series = {
         name: sorted((week, total) for week, total in by_week.items() if total is not None)
         for name, by_week in scores.items()
-        if name in dialogs.instruments
+        if name in dialogs.instruments and dialogs.instruments[name].full  # never PHQ-2 or GAD-2
     }
     series = {name: points for name, points in series.items() if points}
     if not series:

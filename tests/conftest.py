@@ -20,7 +20,7 @@ from bot.config import DEFAULT_DIALOGS_DIR, Settings
 from bot.dialogs.store import DialogStore
 from bot.storage.db import migrate
 from tests.support.dashboard import seed_caseload
-from tests.support.settings import make_settings
+from tests.support.settings import full_forms_dialogs_dir, make_settings
 
 POSTGRES_ADMIN_URL = os.environ.get("GUIDEBOT_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 IN_CI = bool(os.environ.get("CI"))
@@ -105,7 +105,14 @@ def settings(sqlite_url: str) -> Settings:
 
 @pytest.fixture(scope="session")
 def shipped_dialogs() -> DialogStore:
-    """The shipped dialog files, loaded and checked once for the whole run."""
+    """The shipped dialog files with the full forms every week (tests/support/settings.py), loaded
+    and checked once for the whole run."""
+    return DialogStore(full_forms_dialogs_dir())
+
+
+@pytest.fixture(scope="session")
+def lighter_dialogs() -> DialogStore:
+    """The shipped dialog files exactly as shipped, with the lighter weeks."""
     return DialogStore(DEFAULT_DIALOGS_DIR)
 
 

@@ -232,6 +232,8 @@ def test_a_first_missed_checkin_leaves_a_notice_and_the_second_is_the_dropout(ap
     user.receive()
     user.press("Ja, det går fint")
     user.press("Nesten ingenting")
+    answer_measure(user, PHQ)  # the full forms at dropout
+    answer_measure(user, GAD)
     user.press("Det hjalp meg ikke")
     replies = user.press("Verre")
     assert "Jeg gir beskjed til veilederen din" in replies[0].text

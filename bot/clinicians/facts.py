@@ -35,9 +35,11 @@ SHOWN_ANSWERS = (
 
 
 def instrument_order(dialogs: DialogSet) -> list[str]:
-    """Instruments in the order the schedule asks them (PHQ-9 before GAD-7)."""
+    """The full forms in the order the schedule asks them (PHQ-9 before GAD-7); the short forms
+    (PHQ-2, GAD-2) are no outcome measures, so the clinicians' scores and charts leave them out."""
     scheduled = [name for week in dialogs.schedule.weeks.values() for name in week.instruments]
-    return list(dict.fromkeys([*scheduled, *dialogs.instruments]))
+    ordered = dict.fromkeys([*scheduled, *dialogs.instruments])
+    return [name for name in ordered if name not in dialogs.instruments or dialogs.instruments[name].full]
 
 
 def program_title(desk: Desk, program: str) -> str:

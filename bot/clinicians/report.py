@@ -66,7 +66,8 @@ class ProgramOutcomes:
         self.started += 1
         self.completed += course.finished_at is not None
         self.dropped_out += course.state in DROPPED or course.scratch.get("closed_from") in DROPPED
-        sessions = {week for by_week in scores.values() for week, total in by_week.items() if total is not None}
+        full = {name: by_week for name, by_week in scores.items() if _full_form(dialogs, name)}
+        sessions = {week for by_week in full.values() for week, total in by_week.items() if total is not None}
         if len(sessions) < 2:
             return
         self.finished_treatment += 1
@@ -142,6 +143,12 @@ def outcome_rows(
         for bucket in buckets:
             bucket.add_alert(alert)
     return [per_program[name].row() for name in sorted(per_program)] + [total.row()]
+
+
+def _full_form(dialogs: DialogSet, name: str) -> bool:
+    """The report counts the full forms only, never PHQ-2 or GAD-2."""
+    instrument = dialogs.instruments.get(name)
+    return instrument is None or instrument.full
 
 
 def _bucket(per_program: dict[str, ProgramOutcomes], program: str) -> ProgramOutcomes:

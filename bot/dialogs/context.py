@@ -46,6 +46,8 @@ class CourseFacts:
     next_checkin: str | None = None
     checkins_done: int = 0
     state: str = "intake"
+    part_lag: int = 0  # weeks kept on the same part by the continuity path
+    flow: str | None = None  # the conversation going on, if any
 
 
 def part_view(part: Part, locale: str) -> dict[str, Any]:
@@ -54,6 +56,7 @@ def part_view(part: Part, locale: str) -> dict[str, Any]:
         "title": part.title[locale],
         "about": part.about[locale],
         "homework": part.homework[locale],
+        "link": part.link.get(locale),
     }
 
 
@@ -84,6 +87,8 @@ def outcome(dialogs: DialogSet, scores: Mapping[str, Mapping[int, int | None]]) 
     first: dict[str, int] = {}
     last: dict[str, int] = {}
     for name, by_week in scores.items():
+        if name in dialogs.instruments and not dialogs.instruments[name].full:
+            continue  # PHQ-2 and GAD-2 are no outcome measures: the full forms only
         totals = [(w, t) for w, t in sorted(by_week.items()) if t is not None]
         if len(totals) >= 2:
             first[name], last[name] = totals[0][1], totals[-1][1]
@@ -116,7 +121,16 @@ def _parts(program: Program, numbers: Iterable[int], locale: str) -> list[dict[s
 
 def build_context(dialogs: DialogSet, facts: CourseFacts, locale: str, **extra: Any) -> dict[str, Any]:
     program = dialogs.programs[facts.program]
-    week = dialogs.schedule.weeks.get(facts.week) or dialogs.schedule.weeks[dialogs.schedule.last_week]
+    schedule = dialogs.schedule
+    # The parts follow the weeks, held back one week each time the continuity path kept a part.
+    content_week = max(facts.week - facts.part_lag, min(schedule.weeks))
+    week = schedule.weeks.get(content_week) or schedule.weeks[schedule.last_week]
+    review_parts = _parts(program, week.review_parts, locale)
+    reached = max(week.review_parts, default=0)
+    completed = facts.state == "completed"
+    # Between check-ins the course is in the week before the next check-in's.
+    weekly_talk = facts.flow in ("checkin", "closing")
+    plan_week = facts.week if weekly_talk or completed else max(facts.week - 1, 1)
     weekday = dialogs.text(locale, f"weekday.{facts.checkin_day}") if facts.checkin_day is not None else None
 
     def scores_at(pick: Callable[[list[tuple[int, int]]], tuple[int, int]]) -> dict[str, Any]:
@@ -133,12 +147,17 @@ def build_context(dialogs: DialogSet, facts: CourseFacts, locale: str, **extra: 
         "last_week": dialogs.schedule.last_week,
         "state": facts.state,
         "program": program_view(program, locale),
-        "review_parts": _parts(program, week.review_parts, locale),
+        "review_parts": review_parts,
         "next_parts": _parts(program, week.next_parts, locale),
+        "current_parts": review_parts,  # what the person works on until the next check-in
+        "parts_left": [part_view(p, locale) for p in program.parts if p.number > reached],
+        "plan_week": plan_week,
+        "completed": completed,
         "answers": Lazy(lambda: _all_answers(dialogs, facts.answers)),
         "week_answers": Lazy(lambda: _all_answers(dialogs, facts.week_answers)),
         "scores": Lazy(lambda: scores_at(lambda totals: totals[-1])),
         "baseline": Lazy(lambda: scores_at(lambda totals: totals[0])),
+        "week_scores": Lazy(lambda: _week_scores(dialogs, facts, locale)),
         "outcome": Lazy(lambda: outcome(dialogs, facts.scores)),
         "checkin_day": weekday,
         "checkin_time": facts.checkin_time,
@@ -147,6 +166,14 @@ def build_context(dialogs: DialogSet, facts: CourseFacts, locale: str, **extra: 
     }
     context.update(extra)
     return context
+
+
+def _week_scores(dialogs: DialogSet, facts: CourseFacts, locale: str) -> dict[str, Any]:
+    """The totals of this week's measures only (PHQ-2 in a lighter week, not last PHQ-9)."""
+    return {
+        name: score_view(instrument, facts.scores.get(name, {}).get(facts.week), locale)
+        for name, instrument in dialogs.instruments.items()
+    }
 
 
 def store_keys(dialogs: DialogSet) -> dict[str, str]:

@@ -133,6 +133,7 @@ def _instruments(texts: _Texts, folder: Path) -> dict[str, Instrument]:
             bands=bands,
             caseness=reader.integer(path, node, "caseness"),
             reliable_change=reader.integer(path, node, "reliable_change"),
+            short_form_of=str(node.get("short_form_of")) if node.get("short_form_of") else None,
         )
     return result
 
@@ -151,6 +152,7 @@ def _programs(texts: _Texts, folder: Path) -> dict[str, Program]:
                 title=texts.localized(path, p, "title"),
                 about=texts.localized(path, p, "about"),
                 homework=texts.localized(path, p, "homework"),
+                link=_links(reader, path, p, texts.locales),
             )
             for index, p in enumerate(_nodes(reader, path, node, "parts"))
         )
@@ -163,6 +165,26 @@ def _programs(texts: _Texts, folder: Path) -> dict[str, Program]:
             parts=parts,
         )
     return result
+
+
+def _links(reader: Reader, path: Path, part: Node, locales: LocaleTable) -> dict[str, str]:
+    """A part's optional `link: {nb: https://..., en: https://...}`: its module, per locale."""
+    value = part.get("link")
+    if value is None:
+        return {}
+    line = part.line_of("link")
+    if not isinstance(value, Node):
+        reader.fail(path, line, "'link' must map a locale code to an address, e.g. {nb: https://...}")
+        return {}
+    links: dict[str, str] = {}
+    for code, address in value.items():
+        if str(code) not in locales:
+            reader.fail(path, line, f"'link': unknown locale '{code}'")
+        elif not isinstance(address, str) or not address.startswith(("https://", "http://")):
+            reader.fail(path, line, f"'link': the {code} address must start with https://")
+        else:
+            links[str(code)] = address
+    return links
 
 
 def _nodes(reader: Reader, path: Path, node: Node, key: str) -> list[Node]:

@@ -102,6 +102,12 @@ class Instrument:
     bands: tuple[Band, ...]
     caseness: int
     reliable_change: int
+    short_form_of: str | None = None  # PHQ-2 of PHQ-9: scored as itself, never a full total
+
+    @property
+    def full(self) -> bool:
+        """A full form: the outcome report and the charts use these only."""
+        return self.short_form_of is None
 
     @property
     def max_total(self) -> int:
@@ -123,6 +129,7 @@ class Part:
     title: Localized
     about: Localized
     homework: Localized
+    link: Localized = field(default_factory=dict)  # the part's module in the online program, per locale
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,8 @@ SYSTEM_TEXTS: dict[str, dict[str, Any]] = {
     "common.completed": {},
     "common.closed": {},
     "common.dropped_out": {},
+    "pause.hold": {},
+    "pause.hold_button": {},
     "common.groups": {},
     "common.error": {},
     "start.ask_code": {},

@@ -14,6 +14,7 @@ from bot.charts import score_chart
 from bot.dialogs import contract, evidence
 from bot.engine.alerts import raise_signal
 from bot.engine.codes import audit
+from bot.engine.facts import PART_LAG
 from bot.engine.schedule import ANCHOR, schedule_checkin, set_due
 from bot.engine.turn import Turn
 from state_machines.course import fire
@@ -64,6 +65,9 @@ def finish_checkin(turn: Turn) -> None:
     course = turn.course
     assert course is not None
     if fire(course, "finish_checkin"):
+        if turn.facts().week_answers.get("homework_done") == "no":
+            # The continuity path: the person stays on the part, with the smaller goal.
+            turn.set_scratch(PART_LAG, int(course.scratch.get(PART_LAG, 0)) + 1)
         _count_checkin(turn)
         audit(turn.session, turn.now, "user", "checkin_finished", course.label, week=course.week)
         course.week += 1

@@ -20,10 +20,22 @@ from bot.engine.weekly import begin_week
 from state_machines.course import fire
 
 
+def hold_while_paused(turn: Turn) -> None:
+    """The course is paused, also in the middle of a conversation: an answer or a button changes
+    nothing, and the person hears how to go on (/resume goes on where it was)."""
+    event = turn.event
+    if event.kind == "button" and event.callback_id:
+        turn.out.answer_callback(event.chat_id, event.callback_id, turn.text("pause.hold_button"))
+    turn.say("pause.hold")
+
+
 def idle_reply(turn: Turn) -> None:
     """Repeat the question the course waits for, or say where the course stands."""
     course = turn.course
     assert course is not None
+    if course.state == "paused":
+        hold_while_paused(turn)
+        return
     if turn.step() is not None:
         policy.reask(turn)
         return
@@ -39,7 +51,9 @@ def idle_reply(turn: Turn) -> None:
 def checkin_now(turn: Turn) -> None:
     course = turn.course
     assert course is not None
-    if course.state == "active":
+    if course.state == "paused":
+        hold_while_paused(turn)
+    elif course.state == "active":
         begin_week(turn)
     elif course.state in ("dropped_out", "dropout_eval") and fire(course, "reengage"):
         course.flow = course.step = None

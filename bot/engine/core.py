@@ -145,6 +145,8 @@ def _text(turn: Turn) -> None:
         asking.pause(turn, text)  # no next question after the crisis message or a direct question
     elif course is None:
         redeem(turn, text)
+    elif course.state == "paused":
+        commands.hold_while_paused(turn)  # read for risk above; kept for no question until /resume
     elif turn.step() is not None:
         clear_pause(turn)
         policy.answer(turn, text=text)
@@ -162,6 +164,9 @@ def _button(turn: Turn) -> None:
         commands.set_language(turn, rest)
     elif kind == "s" and course is not None:
         seq_text, _, index_text = rest.partition(":")
+        if course.state == "paused":
+            commands.hold_while_paused(turn)  # an old button while paused: it says how to go on
+            return
         if seq_text != str(course.ask_seq) or not index_text.isdigit() or turn.step() is None:
             turn.stale_button()
             return
@@ -201,7 +206,7 @@ def _start(turn: Turn) -> None:
     if course is not None and course.state not in FINAL:
         if code:
             turn.say("start.already_started")
-        if turn.step():
+        if turn.step() and course.state != "paused":
             policy.reask(turn)
         else:
             commands.idle_reply(turn)

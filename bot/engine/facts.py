@@ -12,6 +12,8 @@ from sqlmodel import Session, col, select
 from bot.dialogs.context import CourseFacts, Lazy
 from bot.storage.models import Answer, Course, Score
 
+PART_LAG = "part_lag"  # scratch: weeks the continuity path kept the person on the same part
+
 
 def load_facts(session: Session, course: Course, next_checkin: str | None) -> CourseFacts:
     course_id, week = course.id, course.week
@@ -42,4 +44,6 @@ def load_facts(session: Session, course: Course, next_checkin: str | None) -> Co
         next_checkin=next_checkin,
         checkins_done=int(course.scratch.get("checkins_done", 0)),
         state=course.state,
+        part_lag=int(course.scratch.get(PART_LAG, 0)),
+        flow=course.flow,
     )

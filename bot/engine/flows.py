@@ -81,13 +81,32 @@ Steps = Generator[Outcome, None, None]
 # -- running a flow --------------------------------------------------------------
 
 
-def start(turn: Turn, flow_id: str) -> Steps:
+def start(turn: Turn, flow_id: str, *, one_message: bool = False) -> Steps:
+    """Begin a flow. With `one_message`, its opening texts go out with its first question, as one
+    message with the question's buttons (a weekly check-in opens with one message)."""
     assert turn.course is not None
     flow = turn.dialogs.flows[flow_id]
     turn.course.flow = flow_id
     turn.course.step = flow.start
     turn.set_scratch("measure", None)
-    yield from run(turn)
+    turn.held = [] if one_message else None
+    try:
+        yield from run(turn)
+    finally:
+        _release(turn)
+
+
+def _release(turn: Turn) -> None:
+    """Send the opening texts held for the first question as they are (no question came)."""
+    held, turn.held = turn.held, None
+    for text in held or ():
+        turn.send(text)
+
+
+def _with_opening(turn: Turn, text: str) -> str:
+    """The question's text, after the opening texts held for it; nothing is held after it."""
+    held, turn.held = turn.held, None
+    return "\n\n".join([*(held or ()), text])
 
 
 def run(turn: Turn) -> Steps:
@@ -96,6 +115,7 @@ def run(turn: Turn) -> Steps:
     for _ in range(MAX_STEPS_PER_TURN):
         step = turn.step()
         if step is None:
+            _release(turn)
             if running is not None:
                 yield Finished(running)
             return
@@ -112,6 +132,7 @@ def run(turn: Turn) -> Steps:
                 yield Asked(step.id)
                 return
         elif step.kind == "do":
+            _release(turn)
             yield Act(step.action or "")
             if turn.course is None or turn.course.flow != running or turn.course.step != step.id:
                 continue  # the action moved the course on itself
@@ -141,6 +162,10 @@ def advance(turn: Turn, step: Step, choice: Choice | None = None) -> None:
 
 def _say(turn: Turn, step: Step) -> Steps:
     assert step.text is not None
+    if turn.held is not None and step.image is None:
+        turn.held.append(turn.text(step.text))  # goes out with the first question
+        return
+    _release(turn)
     turn.say(step.text)
     if step.image == "chart":
         yield Act("send_chart")
@@ -165,7 +190,7 @@ def ask(turn: Turn, step: Step, *, again: bool = False) -> None:
     if not again:
         turn.course.ask_seq += 1
     buttons = choice_buttons(turn, _choice_labels(turn, step)) if step.choices else None
-    turn.say(step.text, buttons=buttons)
+    turn.send(_with_opening(turn, turn.text(step.text)), buttons=buttons)
 
 
 def reask(turn: Turn) -> Steps:
@@ -356,7 +381,8 @@ def _ask_item(turn: Turn, *, again: bool = False) -> None:
         "count": count,
     }
     only_risk = count == 1 and len(instrument.items) > 1
-    turn.say("measure.risk_only" if only_risk else "measure.item", buttons=buttons, **values)
+    question = turn.text("measure.risk_only" if only_risk else "measure.item", **values)
+    turn.send(_with_opening(turn, question), buttons=buttons)
 
 
 def _answer_item(turn: Turn, *, text: str | None, button: int | None) -> Steps:

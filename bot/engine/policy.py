@@ -19,9 +19,10 @@ from bot.engine.scores import check_scores
 from bot.engine.turn import Turn
 
 
-def start_flow(turn: Turn, flow_id: str) -> None:
-    """Begin a flow at its first step and run it up to its first question."""
-    carry_out(turn, flows.start(turn, flow_id))
+def start_flow(turn: Turn, flow_id: str, *, one_message: bool = False) -> None:
+    """Begin a flow at its first step and run it up to its first question; with `one_message`,
+    its opening texts and first question go out as one message."""
+    carry_out(turn, flows.start(turn, flow_id, one_message=one_message))
 
 
 def answer(turn: Turn, *, text: str | None = None, button: int | None = None) -> None:
@@ -30,7 +31,10 @@ def answer(turn: Turn, *, text: str | None = None, button: int | None = None) ->
 
 
 def reask(turn: Turn) -> None:
-    """Repeat whatever the course is waiting for, with its buttons."""
+    """Repeat whatever the course is waiting for, with its buttons; nothing while the course is
+    paused (/resume asks it again)."""
+    if turn.course is not None and turn.course.state == "paused":
+        return
     carry_out(turn, flows.reask(turn))
 
 

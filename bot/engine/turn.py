@@ -36,6 +36,7 @@ class Turn:
     course: Course | None = None
     out: Outbox = field(init=False)
     told_crisis: bool = False
+    held: list[str] | None = None  # opening texts waiting to go out with the first question
     _facts: CourseFacts | None = None
 
     def __post_init__(self) -> None:

@@ -58,7 +58,7 @@ def begin_week(turn: Turn) -> None:
         set_due(course, None, None)
         return
     start_reminders(course, turn.now, schedule.reminder_hours)
-    policy.start_flow(turn, week.flow)
+    policy.start_flow(turn, week.flow, one_message=True)
 
 
 def _remind(turn: Turn) -> None:
@@ -92,7 +92,7 @@ def _missed(turn: Turn) -> None:
     turn.say("missed.week")
     week = schedule.weeks.get(course.week) or schedule.weeks[schedule.last_week]
     start_reminders(course, turn.now, schedule.reminder_hours)
-    policy.start_flow(turn, week.flow)
+    policy.start_flow(turn, week.flow, one_message=True)
 
 
 def drop_out(turn: Turn) -> None:
