@@ -30,6 +30,7 @@ _ALERT = {
 USER_COMMANDS = (
     "start",
     "checkin",
+    "schedule",
     "plan",
     "safetyplan",
     "chart",
@@ -113,6 +114,12 @@ SYSTEM_TEXTS: dict[str, dict[str, Any]] = {
     "alert.ack_button": {},
     "alert.case_button": {},
     "alert.acknowledged": {**_ALERT, "by": "Kari"},
+    "rhythm.too_early": {"weekday": "torsdag", "day": 15, "month": "januar", "time": "18:30"},
+    "rhythm.moved": {"weekday": "torsdag", "day": 15, "month": "januar", "time": "18:30"},
+    "rhythm.not_this_week": {},
+    "rhythm.cannot_move": {},
+    "rhythm.schedule_later": {},
+    "rhythm.schedule_not_now": {},
     "chart.title": {},
     "chart.week": {},
     "chart.total": {},
@@ -140,6 +147,7 @@ ACTIONS = (
     "finish_dropout_eval",
     "send_chart",
     "request_contact",
+    "apply_new_slot",
 )
 
 REQUIRED_SIGNALS = (

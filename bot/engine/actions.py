@@ -14,6 +14,7 @@ from bot.charts import score_chart
 from bot.engine.alerts import raise_signal
 from bot.engine.codes import audit
 from bot.engine.schedule import ANCHOR, schedule_checkin, set_due
+from bot.engine.slots import INTAKE_DONE, apply_new_slot
 from bot.engine.turn import Turn
 from state_machines.course import fire
 
@@ -45,6 +46,7 @@ def finish_intake(turn: Turn) -> None:
     if fire(course, "finish_intake"):
         course.week = 2
         course.missed_weeks = 0
+        turn.set_scratch(INTAKE_DONE, turn.now.isoformat())
         next_checkin(turn, turn.dialogs.schedule.first_checkin_min_days)
         audit(turn.session, turn.now, "user", "intake_finished", course.label)
 
@@ -109,6 +111,7 @@ ACTIONS: dict[str, Callable[[Turn], None]] = {
     "finish_checkin": finish_checkin,
     "finish_closing": finish_closing,
     "finish_dropout_eval": finish_dropout_eval,
+    "apply_new_slot": apply_new_slot,
     "send_chart": send_chart,
     "request_contact": request_contact,
 }

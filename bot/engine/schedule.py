@@ -48,6 +48,21 @@ def next_slot(after: datetime, weekday: int, at: str, tz: ZoneInfo) -> datetime:
     raise AssertionError("unreachable")
 
 
+def in_waking_hours(when: datetime, tz: ZoneInfo, hours: tuple[str, str]) -> datetime:
+    """`when`, or the start of the next waking hours (`hours` = local "from", "to") if it falls outside them.
+
+    "from" after "to" (say 22:00 to 14:00) is a waking time that spans midnight.
+    """
+    start, end = (time(int(t[:2]), int(t[3:5])) for t in hours)
+    local = when.astimezone(tz)
+    now = local.time()
+    awake = start <= now < end if start < end else (now >= start or now < end)
+    if awake:
+        return when
+    day = local.date() if now < start else local.date() + timedelta(days=1)
+    return datetime.combine(day, start, tz).astimezone(UTC)
+
+
 # -- what is due next for a course ---------------------------------------------------
 
 WEEK = timedelta(days=7)

@@ -8,13 +8,15 @@ timer event, in its own transaction.
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
 from bot.engine import policy
 from bot.engine.alerts import raise_signal
 from bot.engine.codes import audit
-from bot.engine.schedule import WEEK, due_anchor, set_due, start_reminders
+from bot.engine.rhythm import MOVED_WEEK, not_this_week_button
+from bot.engine.schedule import WEEK, due_anchor, in_waking_hours, set_due, start_reminders
 from bot.engine.turn import Turn
 from bot.storage.models import Course
 from state_machines.course import RUNNING, fire
@@ -63,12 +65,18 @@ def begin_week(turn: Turn) -> None:
 def _remind(turn: Turn) -> None:
     course = turn.course
     assert course is not None
-    hours = turn.dialogs.schedule.reminder_hours
+    schedule = turn.dialogs.schedule
+    hours = schedule.reminder_hours
     n = course.reminders_sent + 1
     if turn.step() is None or n > len(hours):
         set_due(course, due_anchor(course, turn.now) + WEEK, "missed")
         return
-    turn.say("reminder.text", n=n, hours=hours[n - 1])
+    awake = in_waking_hours(turn.now, ZoneInfo(course.timezone), schedule.waking_hours)
+    if awake > turn.now:  # quiet hours: the reminder waits for the morning
+        set_due(course, awake, "reminder")
+        return
+    movable = course.state == "checkin" and course.scratch.get(MOVED_WEEK) != course.week
+    turn.say("reminder.text", n=n, hours=hours[n - 1], buttons=not_this_week_button(turn) if movable else None)
     policy.reask(turn)
     course.reminders_sent = n
     if n < len(hours):
