@@ -59,12 +59,14 @@ async def test_a_whole_course_over_telegram(database_url: str, clock: FakeClock)
 
         # The next check-ins through /checkin.
         for phq, gad in WEEKS[1:]:
+            clock.advance(days=4)  # past the gap (schedule.yaml: min_days_between_checkins)
             await user.send("/checkin")
             await do_checkin(user, phq, gad)
         course = course_of(tg.app, 42)
         assert course is not None and course.state == "active" and course.week == 6
 
         # The closing, with the chart of PHQ-9 and GAD-7 by week as a PNG photo.
+        clock.advance(days=4)
         await user.send("/checkin")
         await do_closing(user, [1, 0, 0, 0, 1, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0])
         chart = next(m for m in user.user.messages if m.method == "sendPhoto")

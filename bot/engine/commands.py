@@ -50,7 +50,7 @@ def _checkin(turn: Turn, *, gated: bool) -> None:
     course = turn.course
     assert course is not None
     if course.state == "active":
-        if gated and turn.step() is None and rhythm.too_early(turn):
+        if gated and rhythm.too_early(turn):
             return
         begin_week(turn)
     elif course.state in ("dropped_out", "dropout_eval") and fire(course, "reengage"):
