@@ -41,7 +41,7 @@ def line_of(path: Path, needle: str) -> int:
 def test_shipped_dialogs_pass() -> None:
     result = runner.invoke(cli, ["dialogs", "check", str(DEFAULT_DIALOGS_DIR)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK: 6 flows, 6 programs, 2 instruments")
+    assert result.output.startswith("OK: 7 flows, 6 programs, 2 instruments")
 
 
 def _dangling(root: Path) -> tuple[str, str]:

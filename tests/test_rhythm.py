@@ -16,9 +16,17 @@ from bot.clock import FakeClock
 from bot.config import DEFAULT_DIALOGS_DIR, Settings
 from bot.dialogs.store import DialogStore
 from bot.engine.schedule import in_waking_hours
+from tests.support import course_script as script
 from tests.support.cli import guidebot, use_database
 from tests.support.clinician import Colleague
-from tests.support.participant import Participant, answer_measure, do_checkin, do_intake, run_due_timers
+from tests.support.participant import (
+    Participant,
+    answer_measure,
+    do_checkin,
+    do_intake,
+    go_to_next_checkin,
+    run_due_timers,
+)
 
 PHQ = [1, 1, 1, 1, 1, 1, 1, 1, 0]
 GAD = [1, 1, 1, 1, 1, 1, 1]
@@ -216,3 +224,66 @@ def test_waking_hours_over_midnight() -> None:
     assert in_waking_hours(afternoon, OSLO, night_worker) == datetime(2026, 1, 5, 22, 0, tzinfo=OSLO).astimezone(UTC)
     early = datetime(2026, 1, 5, 6, 0, tzinfo=OSLO)
     assert in_waking_hours(early, OSLO, ("08:00", "21:00")) == datetime(2026, 1, 5, 8, 0, tzinfo=OSLO).astimezone(UTC)
+
+
+# -- boosters ---------------------------------------------------------------------------
+
+
+def _completed(app: App, clock: FakeClock) -> Participant:
+    user = enrolled(app)
+    for _ in range(4):
+        go_to_next_checkin(app, clock, user)
+        do_checkin(user, PHQ, GAD)
+    go_to_next_checkin(app, clock, user)
+    user.play(script.closing(PHQ, GAD))
+    assert user.course().state == "completed"
+    return user
+
+
+def test_boosters_come_one_and_three_months_after_the_closing(app: App, clock: FakeClock) -> None:
+    user = _completed(app, clock)
+    course = user.course()
+    assert course.finished_at is not None and course.due_kind == "booster"
+    assert course.due_at == course.finished_at + timedelta(days=30)
+    finished = course.finished_at
+
+    clock.set(finished + timedelta(days=30, seconds=1))
+    assert run_due_timers(app) == 1
+    replies = user.receive()
+    assert "Hei igjen!" in replies[0].text
+    assert "PHQ-9" in replies[-1].text and replies[-1].labels()[0] == "Ikke i det hele tatt"
+    assert user.course().due_at == finished + timedelta(days=91), "the next booster is due already"
+
+    taps = 0
+    while user.course().scratch.get("measure") is not None:
+        answer_measure(user, [1 if taps < 4 else 0])
+        taps += 1
+    assert taps == 5, "PHQ-2, GAD-2 and the risk item"
+    assert any("/safetyplan" in m.text for m in user.inbox[-3:]), "a look at the safety plan"
+    assert user.last().labels() == ["Ja, gjerne", "Nei, takk"]
+    user.press("Ja, gjerne")
+    assert [a.signal for a in user.alerts()][-1] == "asks_for_person", "the clinicians are told"
+    assert "Takk for at du tok deg tid" in user.last().text
+    course = user.course()
+    assert course.state == "completed" and course.flow is None and course.week == 7
+
+    scores = user.scores()
+    assert scores[("phq9", 7)] is None and scores[("gad7", 7)] is None, "no full totals from a booster"
+    assert scores[("phq9", 6)] is not None, "the closing's scores are untouched"
+
+    clock.set(finished + timedelta(days=91, seconds=1))
+    run_due_timers(app)  # the booster, and the clinicians' alert re-sent (not yet acknowledged)
+    assert user.course().week == 8 and user.course().due_at is None, "two boosters, then no more"
+
+
+def test_boosters_off_with_an_empty_list(settings: Settings, clock: FakeClock, tmp_path: Path) -> None:
+    root = tmp_path / "dialogs"
+    shutil.copytree(DEFAULT_DIALOGS_DIR, root)
+    schedule = root / "schedule.yaml"
+    schedule.write_text(schedule.read_text().replace("booster_days: [30, 91]", "booster_days: 0"))
+    app = build_app(settings, clock, run_migrations=False, dialogs=DialogStore(root))
+    try:
+        user = _completed(app, clock)
+        assert user.course().due_at is None and user.course().due_kind is None
+    finally:
+        app.db.dispose()

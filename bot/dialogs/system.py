@@ -148,6 +148,7 @@ ACTIONS = (
     "send_chart",
     "request_contact",
     "apply_new_slot",
+    "finish_booster",
 )
 
 REQUIRED_SIGNALS = (

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from bot.charts import score_chart
 from bot.engine.alerts import raise_signal
 from bot.engine.codes import audit
-from bot.engine.schedule import ANCHOR, schedule_checkin, set_due
+from bot.engine.schedule import ANCHOR, schedule_booster, schedule_checkin, set_due
 from bot.engine.slots import INTAKE_DONE, apply_new_slot
 from bot.engine.turn import Turn
 from state_machines.course import fire
@@ -77,7 +77,7 @@ def finish_closing(turn: Turn) -> None:
     if fire(course, "finish_closing"):
         _count_checkin(turn)
         course.finished_at = turn.now
-        set_due(course, None, None)
+        schedule_booster(course, turn.dialogs.schedule.booster_days)
         audit(turn.session, turn.now, "user", "course_finished", course.label)
 
 
@@ -105,7 +105,15 @@ def request_contact(turn: Turn) -> None:
     turn.say("safety.contact_requested")
 
 
+def finish_booster(turn: Turn) -> None:
+    """The booster is done; the next one (if any) is already due (weekly._booster)."""
+    course = turn.course
+    assert course is not None
+    audit(turn.session, turn.now, "user", "booster_finished", course.label, booster=course.scratch.get("boosters_done"))
+
+
 ACTIONS: dict[str, Callable[[Turn], None]] = {
+    "finish_booster": finish_booster,
     "schedule_checkins": schedule_checkins,
     "finish_intake": finish_intake,
     "finish_checkin": finish_checkin,

@@ -16,10 +16,21 @@ from bot.engine import policy
 from bot.engine.alerts import raise_signal
 from bot.engine.codes import audit
 from bot.engine.rhythm import MOVED_WEEK, not_this_week_button
-from bot.engine.schedule import WEEK, due_anchor, in_waking_hours, set_due, start_reminders
+from bot.engine.schedule import (
+    BOOSTER,
+    BOOSTERS_DONE,
+    WEEK,
+    due_anchor,
+    in_waking_hours,
+    schedule_booster,
+    set_due,
+    start_reminders,
+)
 from bot.engine.turn import Turn
 from bot.storage.models import Course
 from state_machines.course import RUNNING, fire
+
+BOOSTER_FLOW = "booster"
 
 
 def _locked_course(turn: Turn) -> Course | None:
@@ -30,11 +41,16 @@ def _locked_course(turn: Turn) -> Course | None:
 def on_due(turn: Turn) -> None:
     """The course's next thing is due: the check-in opens, a reminder, or a missed week."""
     course = _locked_course(turn)
-    if course is None or course.due_at is None or course.due_at > turn.now or course.state not in RUNNING:
+    if course is None or course.due_at is None or course.due_at > turn.now:
+        return
+    booster = course.state == "completed" and course.due_kind == BOOSTER
+    if course.state not in RUNNING and not booster:
         return
     turn.course = course
     kind = course.due_kind
-    if kind == "checkin":
+    if booster:
+        _booster(turn)
+    elif kind == "checkin":
         begin_week(turn)
     elif kind == "reminder":
         _remind(turn)
@@ -83,6 +99,20 @@ def _remind(turn: Turn) -> None:
         set_due(course, due_anchor(course, turn.now) + timedelta(hours=hours[n]), "reminder")
     else:
         set_due(course, due_anchor(course, turn.now) + WEEK, "missed")
+
+
+def _booster(turn: Turn) -> None:
+    """A booster check-in after the closing: a short measure (with the risk item), a look at the
+    safety plan, and an offer to talk to the clinician (dialogs/flows/booster.yaml)."""
+    course = turn.course
+    assert course is not None
+    done = int(course.scratch.get(BOOSTERS_DONE, 0)) + 1
+    turn.set_scratch(BOOSTERS_DONE, done)
+    course.week = turn.dialogs.schedule.last_week + done  # its scores stand beside the course's weeks
+    turn.forget_facts()
+    audit(turn.session, turn.now, "engine", "booster_opened", course.label, booster=done)
+    schedule_booster(course, turn.dialogs.schedule.booster_days)
+    policy.start_flow(turn, BOOSTER_FLOW)
 
 
 def _missed(turn: Turn) -> None:
