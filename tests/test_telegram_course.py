@@ -73,7 +73,9 @@ async def test_a_whole_course_over_telegram(database_url: str, clock: FakeClock)
         assert chart.photo is not None and chart.photo.startswith(b"\x89PNG")
         assert chart.text == renderer.render("nb", "chart.caption", {})
         course = course_of(tg.app, 42)
-        assert course is not None and course.state == "completed" and course.due_at is None
+        assert course is not None and course.state == "completed" and course.finished_at is not None
+        # Nothing more of the course is due; only the first booster, a month on (schedule.yaml: booster_days).
+        assert (course.due_kind, course.due_at) == ("booster", course.finished_at + timedelta(days=30))
         with transaction(tg.app.db) as session:
             scores = session.exec(
                 select(Score).where(Score.course_id == course.id, Score.instrument == "phq9").order_by(col(Score.week))
