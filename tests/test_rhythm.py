@@ -287,3 +287,15 @@ def test_boosters_off_with_an_empty_list(settings: Settings, clock: FakeClock, t
         assert user.course().due_at is None and user.course().due_kind is None
     finally:
         app.db.dispose()
+
+
+def test_no_booster_into_a_new_course_of_the_same_chat(app: App, clock: FakeClock) -> None:
+    user = _completed(app, clock)
+    finished = user.course().finished_at
+    assert finished is not None
+    first_id = user.course().id
+    user.start_with_new_code("sleep", "K-2002")
+    assert user.course().id != first_id and user.course().state == "intake"
+    clock.set(finished + timedelta(days=30, seconds=1))
+    run_due_timers(app)
+    assert not any("Hei igjen!" in m.text for m in user.receive()), "the new course speaks, not the old one"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.engine import policy
 from bot.engine.alerts import raise_signal
@@ -106,6 +106,10 @@ def _booster(turn: Turn) -> None:
     safety plan, and an offer to talk to the clinician (dialogs/flows/booster.yaml)."""
     course = turn.course
     assert course is not None
+    newer = select(Course.id).where(Course.chat_id == course.chat_id, col(Course.id) > course.id)
+    if course.chat_id is None or turn.session.exec(newer).first() is not None:
+        set_due(course, None, None)  # the person has begun a new course (or left): that one speaks now
+        return
     done = int(course.scratch.get(BOOSTERS_DONE, 0)) + 1
     turn.set_scratch(BOOSTERS_DONE, done)
     course.week = turn.dialogs.schedule.last_week + done  # its scores stand beside the course's weeks
