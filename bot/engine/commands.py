@@ -51,6 +51,7 @@ def _checkin(turn: Turn, *, gated: bool) -> None:
     assert course is not None
     if course.state == "active":
         if gated and rhythm.too_early(turn):
+            policy.reask(turn)  # a conversation in progress (the safety plan) goes on where it was
             return
         begin_week(turn)
     elif course.state in ("dropped_out", "dropout_eval") and fire(course, "reengage"):
