@@ -14,6 +14,7 @@ from bot.links import deep_link
 from bot.storage.db import transaction
 from bot.storage.models import AuditEntry, Course, InboxItem, Score
 from tests.support.telegram_harness import (
+    answer_measure,
     answers_of,
     course_of,
     do_checkin,
@@ -101,6 +102,21 @@ async def test_a_whole_course_over_telegram(database_url: str, clock: FakeClock)
 
         # The inbox keeps the update ids (against redelivery), not what was written.
         assert all(row.processed_at is not None and row.payload == {} for row in inbox_rows(tg.app))
+
+        # A month after the closing the first booster comes by itself: five taps (PHQ-2, GAD-2 and
+        # the risk item), the safety plan, and an offer to talk to the clinician.
+        finished = course.finished_at
+        clock.set(finished + timedelta(days=30, seconds=1))
+        before = len(user.user.messages)
+        assert await tg.run_timers() >= 1
+        assert (user.user.messages[before].text or "").startswith("Hei igjen!")
+        await answer_measure(user, [0, 1, 0, 1, 0])
+        assert user.question().buttons == ["Ja, gjerne", "Nei, takk"]
+        replies = await user.press("Nei, takk")
+        assert "Takk for at du tok deg tid" in (replies[-1].text or "")
+        course = course_of(tg.app, 42)
+        assert course is not None and course.state == "completed" and course.flow is None
+        assert course.due_kind == "booster" and course.due_at == finished + timedelta(days=91)
 
 
 async def test_command_menus_in_norwegian_and_english(sqlite_url: str) -> None:
