@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot.engine.core import Engine
 from bot.engine.events import Event
+from bot.engine.schedule import BOOSTER
 from bot.logs import describe
 from bot.storage.models import Alert, Course
 from state_machines.course import RUNNING
@@ -43,7 +44,10 @@ def due_events(session: Session, now: datetime, *, course_ttl_days: int, limit: 
     """
     courses = session.exec(
         select(Course.id)
-        .where(col(Course.due_at) <= now, col(Course.state).in_(RUNNING))
+        .where(
+            col(Course.due_at) <= now,
+            col(Course.state).in_(RUNNING) | ((Course.state == "completed") & (Course.due_kind == BOOSTER)),
+        )
         .order_by(col(Course.due_at))
         .limit(limit)
     ).all()

@@ -24,6 +24,7 @@ async def test_a_clinician_does_the_whole_job_in_telegram(sqlite_url: str, clock
         user = tg.chat(42)
         await user.send(f"/start {code.group(0)}")
         await do_intake(user)
+        tg.clock.advance(days=3)  # past the first gap (schedule.yaml: first_checkin_min_days)
         await user.send("/checkin")
         await do_checkin(user, [1, 1, 1, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1, 1])
         cases = await kari.send("/cases")

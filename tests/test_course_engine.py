@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -47,7 +48,9 @@ def test_whole_course_in_six_weeks(any_db_app: App, clock: FakeClock, locale: st
     assert chart and chart[-1].image and chart[-1].image.startswith(b"\x89PNG")
 
     course = user.course()
-    assert course.state == "completed" and course.finished_at is not None and course.due_at is None
+    assert course.state == "completed" and course.finished_at is not None
+    # Nothing more of the course is due; only the first booster, a month on (schedule.yaml: booster_days).
+    assert (course.due_kind, course.due_at) == ("booster", course.finished_at + timedelta(days=30))
     scores = user.scores()
     assert scores[("phq9", 6)] == 2 and scores[("gad7", 6)] == 1
     assert [scores[("phq9", w)] for w in range(1, 7)] == [12, 10, 7, 5, 3, 2]

@@ -221,15 +221,19 @@ def test_plan_shows_goals_schedule_and_progress(app: App, clock: FakeClock) -> N
     assert "Samtaler så langt: 1" in text
 
 
-def test_checkin_command_starts_the_week_early(app: App) -> None:
+def test_checkin_command_starts_the_week_early(app: App, clock: FakeClock) -> None:
     user = enrolled(app)
+    clock.advance(days=3)  # past the first gap (schedule.yaml), before the chosen Thursday 18.30
+    due = user.course().due_at
+    assert due is not None and due > clock.now()
     user.send("/checkin")
     assert user.course().state == "checkin"
     assert "uke 2" in user.texts()[-1]  # one message: the intro with the first question (issue 11)
 
 
-def test_risk_words_instead_of_an_answer_get_care_not_a_correction(app: App) -> None:
+def test_risk_words_instead_of_an_answer_get_care_not_a_correction(app: App, clock: FakeClock) -> None:
     user = enrolled(app)
+    clock.advance(days=3)  # past the first gap (schedule.yaml: first_checkin_min_days)
     user.send("/checkin")
     replies = user.send("jeg orker ikke å leve mer")
     assert "113" in replies[0].text and "116 123" in replies[0].text

@@ -115,6 +115,7 @@ def test_any_input_sequence_leaves_a_valid_course(
         user.start_with_new_code("anxiety", f"P-{user.chat_id}")
         if after_intake:
             do_intake(user, "nb", [1] * 9, [1] * 7)
+            clock.advance(days=3)  # past the first gap (schedule.yaml: first_checkin_min_days)
             user.send("/checkin")
         check_invariants(app, user.chat_id)
         for action in sequence:

@@ -41,7 +41,7 @@ def line_of(path: Path, needle: str) -> int:
 def test_shipped_dialogs_pass() -> None:
     result = runner.invoke(cli, ["dialogs", "check", str(DEFAULT_DIALOGS_DIR)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK: 5 flows, 6 programs, 4 instruments")  # PHQ-2 and GAD-2 added
+    assert result.output.startswith("OK: 7 flows, 6 programs, 4 instruments")  # PHQ-2 and GAD-2 added
 
 
 def _dangling(root: Path) -> tuple[str, str]:

@@ -46,6 +46,7 @@ async def test_an_item_9_answer_in_a_checkin_reaches_user_and_team_in_the_same_u
         team = tg.server.group(TEAM, "Veilederteamet")
         user = await _enrol(tg, 42, "K-42")
         await do_intake(user)
+        tg.clock.advance(days=3)  # past the first gap (schedule.yaml: first_checkin_min_days)
         await user.send("/checkin")
         await answer_measure(user, [1, 1, 1, 1, 1, 1, 1, 1])
 

@@ -116,6 +116,7 @@ async def test_a_typed_2_on_item_9_pauses_and_senere_leaves_it_to_the_reminder(
         tg.server.group(TEAM, "Veilederteamet")
         user = await _enrol(tg)
         await _intake(user)
+        tg.clock.advance(days=3)  # past the first gap (schedule.yaml: first_checkin_min_days)
         await user.send("/checkin")
         await answer_measure(user, [1, 1, 1, 1, 1, 1, 1, 1])
 

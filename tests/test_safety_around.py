@@ -358,6 +358,7 @@ def test_the_closing_asks_only_the_core_steps_still_missing(app: App, clock: Fak
     user.press("Ja, la oss lage den")
     user.send(PLAN[0])
     user.send(PLAN[1])
+    clock.advance(days=3)  # past the first gap (schedule.yaml: first_checkin_min_days)
     user.send("/checkin")  # a new conversation takes over; steps 1 and 2 are kept
     assert user.course().flow == "checkin"
     do_checkin(user, PHQ, GAD)

@@ -29,6 +29,7 @@ async def _at_what(tg: Running, user_id: int = 42, label: str = "K-42") -> Chat:
     user = tg.chat(user_id)
     await user.send(f"/start {code.group(0)}")
     await do_intake(user)
+    tg.clock.advance(days=3)  # past the first gap (schedule.yaml: first_checkin_min_days)
     await user.send("/checkin")
     await answer_measure(user, [1, 1, 1, 1, 1, 1, 1, 1, 0])
     await answer_measure(user, [1, 1, 1, 1, 1, 1, 1])

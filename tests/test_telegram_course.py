@@ -14,6 +14,7 @@ from bot.links import deep_link
 from bot.storage.db import transaction
 from bot.storage.models import AuditEntry, Course, InboxItem, Score
 from tests.support.telegram_harness import (
+    answer_measure,
     answers_of,
     course_of,
     do_checkin,
@@ -59,19 +60,23 @@ async def test_a_whole_course_over_telegram(database_url: str, clock: FakeClock)
 
         # The next check-ins through /checkin.
         for phq, gad in WEEKS[1:]:
+            clock.advance(days=4)  # past the gap (schedule.yaml: min_days_between_checkins)
             await user.send("/checkin")
             await do_checkin(user, phq, gad)
         course = course_of(tg.app, 42)
         assert course is not None and course.state == "active" and course.week == 6
 
         # The closing, with the chart of PHQ-9 and GAD-7 by week as a PNG photo.
+        clock.advance(days=4)
         await user.send("/checkin")
         await do_closing(user, [1, 0, 0, 0, 1, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0])
         chart = next(m for m in user.user.messages if m.method == "sendPhoto")
         assert chart.photo is not None and chart.photo.startswith(b"\x89PNG")
         assert chart.text == renderer.render("nb", "chart.caption", {})
         course = course_of(tg.app, 42)
-        assert course is not None and course.state == "completed" and course.due_at is None
+        assert course is not None and course.state == "completed" and course.finished_at is not None
+        # Nothing more of the course is due; only the first booster, a month on (schedule.yaml: booster_days).
+        assert (course.due_kind, course.due_at) == ("booster", course.finished_at + timedelta(days=30))
         with transaction(tg.app.db) as session:
             scores = session.exec(
                 select(Score).where(Score.course_id == course.id, Score.instrument == "phq9").order_by(col(Score.week))
@@ -97,6 +102,21 @@ async def test_a_whole_course_over_telegram(database_url: str, clock: FakeClock)
 
         # The inbox keeps the update ids (against redelivery), not what was written.
         assert all(row.processed_at is not None and row.payload == {} for row in inbox_rows(tg.app))
+
+        # A month after the closing the first booster comes by itself: five taps (PHQ-2, GAD-2 and
+        # the risk item), the safety plan, and an offer to talk to the clinician.
+        finished = course.finished_at
+        clock.set(finished + timedelta(days=30, seconds=1))
+        before = len(user.user.messages)
+        assert await tg.run_timers() >= 1
+        assert (user.user.messages[before].text or "").startswith("Hei igjen!")
+        await answer_measure(user, [0, 1, 0, 1, 0])
+        assert user.question().buttons == ["Ja, gjerne", "Nei, takk"]
+        replies = await user.press("Nei, takk")
+        assert "Takk for at du tok deg tid" in (replies[-1].text or "")
+        course = course_of(tg.app, 42)
+        assert course is not None and course.state == "completed" and course.flow is None
+        assert course.due_kind == "booster" and course.due_at == finished + timedelta(days=91)
 
 
 async def test_command_menus_in_norwegian_and_english(sqlite_url: str) -> None:

@@ -25,6 +25,7 @@ async def test_a_check_in_through_a_429_storm_and_a_burst_of_5xx_and_timeouts(sq
         user = tg.chat(42)
         await user.send(f"/start {tg.code()}")
         await do_intake(user)
+        tg.clock.advance(days=3)  # past the first gap (schedule.yaml: first_checkin_min_days)
         await user.send("/checkin")
         before = len(user.user.messages)
 

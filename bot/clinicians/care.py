@@ -89,7 +89,7 @@ def checkin_case(desk: Desk, args: str) -> None:
     if course.state != "active" and course.state not in DROPPED:
         _refused(desk, course, "checkin")
         return
-    _as_user(desk, course, commands.checkin_now)
+    _as_user(desk, course, commands.open_checkin)
     if course.state in ("checkin", "closing"):
         _done(desk, course, "checkin")
     else:

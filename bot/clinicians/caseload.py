@@ -131,6 +131,11 @@ def case_rows(session: Session) -> list[dict[str, Any]]:
                 "state": course.state,
                 "week": course.week,
                 "next_checkin": course.due_at.isoformat() if course.due_at and course.due_kind == "checkin" else None,
+                "checkin_slot": (
+                    {"weekday": course.checkin_weekday, "time": course.checkin_time}
+                    if course.checkin_weekday is not None
+                    else None
+                ),
                 "last_checkin": course.last_checkin_at.isoformat() if course.last_checkin_at else None,
                 "phq9": phq9.latest if phq9 else None,
                 "phq9_trend": phq9.arrow if phq9 else None,

@@ -70,8 +70,12 @@ def _check_flow(reader: Reader, dialogs: DialogSet, flow: Flow, needed: dict[str
             need_text(step.text, step)
         if step.kind == "measure":
             for name in step.measure or ():
-                if name not in dialogs.instruments:
+                instrument_id, _, item_key = name.partition(".")  # an instrument, or one of its items
+                instrument = dialogs.instruments.get(instrument_id)
+                if instrument is None:
                     reader.fail(path, step.line, f"step '{step.id}': unknown instrument '{name}'")
+                elif item_key and item_key not in {i.key for i in instrument.items}:
+                    reader.fail(path, step.line, f"step '{step.id}': unknown item '{name}'")
         if step.kind == "do" and step.action not in ACTIONS:
             known = ", ".join(ACTIONS)
             reader.fail(path, step.line, f"step '{step.id}': unknown action '{step.action}' (known: {known})")

@@ -39,7 +39,9 @@ CHECKIN_FLOW = "checkin"
 CLOSING_FLOW = "closing"
 DROPOUT_FLOW = "dropout"
 SAFETYPLAN_FLOW = "safetyplan"
-REQUIRED_FLOWS = (DROPOUT_FLOW, SAFETYPLAN_FLOW)
+RESCHEDULE_FLOW = "reschedule"
+BOOSTER_FLOW = "booster"
+REQUIRED_FLOWS = (DROPOUT_FLOW, SAFETYPLAN_FLOW, RESCHEDULE_FLOW, BOOSTER_FLOW)
 
 # The instrument item whose answer is a risk answer (schedule.yaml may name another).
 RISK_ITEM = "phq9.self_harm"
@@ -106,6 +108,8 @@ FINISH_CLOSING = "finish_closing"
 FINISH_DROPOUT_EVAL = "finish_dropout_eval"
 SEND_CHART = "send_chart"
 REQUEST_CONTACT = "request_contact"
+APPLY_NEW_SLOT = "apply_new_slot"
+FINISH_BOOSTER = "finish_booster"
 ACTIONS = (
     SCHEDULE_CHECKINS,
     FINISH_INTAKE,
@@ -114,6 +118,8 @@ ACTIONS = (
     FINISH_DROPOUT_EVAL,
     SEND_CHART,
     REQUEST_CONTACT,
+    APPLY_NEW_SLOT,
+    FINISH_BOOSTER,
 )
 # Actions a flow must run, or the course never moves on (a flow the dialogs do not have is not checked here).
 REQUIRED_ACTIONS = {
@@ -127,6 +133,7 @@ REQUIRED_ACTIONS = {
 USER_COMMANDS = (
     "start",
     "checkin",
+    "schedule",
     "plan",
     "safetyplan",
     "chart",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +201,7 @@ def _nodes(reader: Reader, path: Path, node: Node, key: str) -> list[Node]:
 
 def _flows(reader: Reader, folder: Path) -> dict[str, Flow]:
     result: dict[str, Flow] = {}
+    uses: list[tuple[Path, str, str, Node]] = []  # (file, flow, step, node) of each `use:` step
     for path in _yaml_files(reader, folder):
         node = reader.read(path)
         if node is None:
@@ -215,6 +217,10 @@ def _flows(reader: Reader, folder: Path) -> dict[str, Flow]:
             if not isinstance(step_node, Node):
                 reader.fail(path, line, f"step '{step_id}' must be a mapping")
                 continue
+            if "use" in step_node:
+                uses.append((path, ident, step_id, step_node))
+                steps[step_id] = Step(id=step_id, kind="say", line=step_node.line)  # filled in below
+                continue
             step = _step(reader, path, step_id, step_node)
             if step is not None:
                 steps[step_id] = step
@@ -222,7 +228,25 @@ def _flows(reader: Reader, folder: Path) -> dict[str, Flow]:
         result[ident] = Flow(id=ident, start=start, steps=steps, file=reader.name(path))
         if start not in steps_node:
             reader.fail(path, node.line_of("start"), f"start step '{start}' does not exist")
+    for path, ident, step_id, step_node in uses:
+        _use_step(reader, path, result, ident, step_id, step_node)
     return result
+
+
+def _use_step(reader: Reader, path: Path, flows: dict[str, Flow], ident: str, step_id: str, node: Node) -> None:
+    """`use: intake.checkin_day`: the step is that step of another flow (its question, choices
+    and answer key), so the two stay the same; only `next` may be given beside it."""
+    for key in node:
+        if key not in ("use", "next"):
+            reader.fail(path, node.line_of(key), f"step '{step_id}': a 'use' step takes only 'next' beside it")
+    flow_id, _, source_id = str(node["use"]).partition(".")
+    source = flows[flow_id].steps.get(source_id) if flow_id in flows else None
+    if source is None or source.kind != "ask" or any(c.next for c in source.choices):
+        reader.fail(path, node.line_of("use"), f"step '{step_id}': 'use' names a question step without choice targets")
+        return
+    flows[ident].steps[step_id] = replace(
+        source, id=step_id, next=str(node["next"]) if "next" in node else None, line=node.line
+    )
 
 
 def _step(reader: Reader, path: Path, step_id: str, node: Node) -> Step | None:
@@ -320,6 +344,8 @@ def _schedule(reader: Reader, path: Path, instruments: dict[str, Instrument], fl
         reader.fail(path, node.line_of("risk_item"), f"risk_item '{risk_item}' is not an instrument item")
     hours = node.get("reminder_hours", [24, 72])
     return Schedule(
+        waking_hours=_waking_hours(reader, path, node),
+        booster_days=_booster_days(reader, path, node),
         weeks=weeks or empty.weeks,
         reminder_hours=tuple(int(h) for h in hours),
         missed_weeks_to_dropout=reader.integer(path, node, "missed_weeks_to_dropout", 2),
@@ -327,6 +353,39 @@ def _schedule(reader: Reader, path: Path, instruments: dict[str, Instrument], fl
         first_checkin_min_days=reader.integer(path, node, "first_checkin_min_days", 3),
         risk_item=risk_item,
     )
+
+
+def _waking_hours(reader: Reader, path: Path, node: Node) -> tuple[str, str]:
+    """`waking_hours: {from: "08:00", to: "21:00"}`: when reminders may be sent."""
+    waking = node.get("waking_hours")
+    if waking is None:
+        return ("08:00", "21:00")
+    times = (waking.get("from"), waking.get("to")) if isinstance(waking, Node) else (None, None)
+    start, end = (_clock_time(t) for t in times)
+    if start is None or end is None or start == end:
+        problem = '\'waking_hours\' must be {from: "HH:MM", to: "HH:MM"}, two different times'
+        reader.fail(path, node.line_of("waking_hours"), problem)
+        return ("08:00", "21:00")
+    return (start, end)
+
+
+def _clock_time(value: Any) -> str | None:
+    """'08:00' or '8:00' -> '08:00'; None if it is not a time of day."""
+    hour, _, minute = str(value).strip().partition(":")
+    if not (hour.isdigit() and minute.isdigit() and 0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
+        return None
+    return f"{int(hour):02d}:{int(minute):02d}"
+
+
+def _booster_days(reader: Reader, path: Path, node: Node) -> tuple[int, ...]:
+    """`booster_days: [30, 91]`: days after the closing for each booster check-in; [] or 0 turns them off."""
+    raw = node.get("booster_days", [30, 91])
+    if raw is None or raw == 0:
+        return ()
+    if not isinstance(raw, list) or any(isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in raw):
+        reader.fail(path, node.line_of("booster_days"), "'booster_days' must be a list of whole days, or 0")
+        return ()
+    return tuple(sorted(d for d in raw if d > 0))
 
 
 def _escalation(reader: Reader, path: Path) -> EscalationRules:

@@ -157,6 +157,10 @@ class Schedule:
     min_days_between_checkins: int = 4
     first_checkin_min_days: int = 3
     risk_item: str = RISK_ITEM
+    # Reminders are sent only between these local times ("HH:MM") in the course's time zone.
+    waking_hours: tuple[str, str] = ("08:00", "21:00")
+    # Days after the closing that a booster check-in comes; empty turns them off.
+    booster_days: tuple[int, ...] = (30, 91)
 
     @property
     def last_week(self) -> int:

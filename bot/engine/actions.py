@@ -15,7 +15,8 @@ from bot.dialogs import contract, evidence
 from bot.engine.alerts import raise_signal
 from bot.engine.codes import audit
 from bot.engine.facts import PART_LAG
-from bot.engine.schedule import ANCHOR, schedule_checkin, set_due
+from bot.engine.schedule import ANCHOR, schedule_booster, schedule_checkin, set_due
+from bot.engine.slots import INTAKE_DONE, apply_new_slot
 from bot.engine.turn import Turn
 from state_machines.course import fire
 
@@ -47,6 +48,7 @@ def finish_intake(turn: Turn) -> None:
     if fire(course, "finish_intake"):
         course.week = 2
         course.missed_weeks = 0
+        turn.set_scratch(INTAKE_DONE, turn.now.isoformat())
         next_checkin(turn, turn.dialogs.schedule.first_checkin_min_days)
         audit(turn.session, turn.now, "user", "intake_finished", course.label)
 
@@ -80,7 +82,7 @@ def finish_closing(turn: Turn) -> None:
     if fire(course, "finish_closing"):
         _count_checkin(turn)
         course.finished_at = turn.now
-        set_due(course, None, None)
+        schedule_booster(course, turn.dialogs.schedule.booster_days)
         audit(turn.session, turn.now, "user", "course_finished", course.label)
 
 
@@ -108,6 +110,13 @@ def request_contact(turn: Turn) -> None:
     turn.say("safety.contact_requested")
 
 
+def finish_booster(turn: Turn) -> None:
+    """The booster is done; the next one (if any) is already due (weekly._booster)."""
+    course = turn.course
+    assert course is not None
+    audit(turn.session, turn.now, "user", "booster_finished", course.label, booster=course.scratch.get("boosters_done"))
+
+
 ACTIONS: dict[str, Callable[[Turn], None]] = {
     contract.SCHEDULE_CHECKINS: schedule_checkins,
     contract.FINISH_INTAKE: finish_intake,
@@ -116,4 +125,6 @@ ACTIONS: dict[str, Callable[[Turn], None]] = {
     contract.FINISH_DROPOUT_EVAL: finish_dropout_eval,
     contract.SEND_CHART: send_chart,
     contract.REQUEST_CONTACT: request_contact,
+    contract.APPLY_NEW_SLOT: apply_new_slot,
+    contract.FINISH_BOOSTER: finish_booster,
 }

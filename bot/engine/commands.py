@@ -1,4 +1,4 @@
-"""A participant's commands: /checkin, /pause, /resume, /plan, /safetyplan, /chart, /contact,
+"""A participant's commands: /checkin, /schedule, /pause, /resume, /plan, /safetyplan, /chart, /contact,
 /mydata, /delete, /language; and the reply when nothing is being asked.
 
 Clinicians' /pause, /resume and /checkin with a case label run the same functions
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.engine import personal_data, policy
+from bot.engine import personal_data, policy, rhythm
 from bot.engine.actions import request_contact, send_chart
 from bot.engine.codes import audit
 from bot.engine.safety_plan import FLOW as SAFETY_PLAN_FLOW
@@ -49,11 +49,24 @@ def idle_reply(turn: Turn) -> None:
 
 
 def checkin_now(turn: Turn) -> None:
+    """/checkin: the next check-in now, once the schedule's gap since the last one has passed."""
+    _checkin(turn, gated=True)
+
+
+def open_checkin(turn: Turn) -> None:
+    """A clinician's /checkin for a case: the check-in opens now, gap or not."""
+    _checkin(turn, gated=False)
+
+
+def _checkin(turn: Turn, *, gated: bool) -> None:
     course = turn.course
     assert course is not None
     if course.state == "paused":
         hold_while_paused(turn)
     elif course.state == "active":
+        if gated and rhythm.too_early(turn):
+            policy.reask(turn)  # a conversation in progress (the safety plan) goes on where it was
+            return
         begin_week(turn)
     elif course.state in ("dropped_out", "dropout_eval") and fire(course, "reengage"):
         course.flow = course.step = None
@@ -153,6 +166,7 @@ def set_language(turn: Turn, locale: str) -> None:
 # Commands that need a course; /start, /help, /language and /contact work without one (core.py).
 COMMANDS: dict[str, Callable[[Turn], None]] = {
     "checkin": checkin_now,
+    "schedule": rhythm.reschedule,
     "pause": pause,
     "resume": resume,
     "plan": show_plan,

@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.dialogs import contract, evidence
 from bot.dialogs.store import DialogStore
-from bot.engine import asking, commands, personal_data, policy, weekly
+from bot.engine import asking, commands, personal_data, policy, rhythm, weekly
 from bot.engine.actions import request_contact
 from bot.engine.alerts import raise_signal, resend_due
 from bot.engine.codes import audit, looks_like_code
@@ -172,6 +172,8 @@ def _button(turn: Turn) -> None:
             return
         turn.ack_button()
         policy.answer(turn, button=int(index_text))
+    elif kind == "w" and course is not None:
+        rhythm.on_not_this_week(turn, rest)  # "not this week" in a reminder
     elif kind == "d" and course is not None:
         personal_data.on_delete_button(turn, rest)
     elif kind == "r":

@@ -320,7 +320,11 @@ def _queue_for(turn: Turn, step: Step) -> list[list[str]]:
     else:
         week = schedule.weeks.get(turn.course.week) or schedule.weeks[schedule.last_week]
         names = list(week.instruments)
-    queue = [[name, item.key] for name in names for item in turn.dialogs.instruments[name].items]
+    queue: list[list[str]] = []
+    for name in names:
+        instrument_id, _, item_key = name.partition(".")  # "phq9.interest": that one item
+        keys = [item_key] if item_key else [i.key for i in turn.dialogs.instruments[instrument_id].items]
+        queue.extend([instrument_id, key] for key in keys if [instrument_id, key] not in queue)
     risk_instrument, _, risk_key = schedule.risk_item.partition(".")
     if [risk_instrument, risk_key] not in queue:
         queue.append([risk_instrument, risk_key])

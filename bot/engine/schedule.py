@@ -48,9 +48,26 @@ def next_slot(after: datetime, weekday: int, at: str, tz: ZoneInfo) -> datetime:
     raise AssertionError("unreachable")
 
 
+def in_waking_hours(when: datetime, tz: ZoneInfo, hours: tuple[str, str]) -> datetime:
+    """`when`, or the start of the next waking hours (`hours` = local "from", "to") if it falls outside them.
+
+    "from" after "to" (say 22:00 to 14:00) is a waking time that spans midnight.
+    """
+    start, end = (time(int(t[:2]), int(t[3:5])) for t in hours)
+    local = when.astimezone(tz)
+    now = local.time()
+    awake = start <= now < end if start < end else (now >= start or now < end)
+    if awake:
+        return when
+    day = local.date() if now < start else local.date() + timedelta(days=1)
+    return datetime.combine(day, start, tz).astimezone(UTC)
+
+
 # -- what is due next for a course ---------------------------------------------------
 
 WEEK = timedelta(days=7)
+BOOSTER = "booster"  # due_kind of a booster check-in after the closing
+BOOSTERS_DONE = "boosters_done"  # Course.scratch: how many boosters have opened
 ANCHOR = "due_anchor"  # Course.scratch: when this week's conversation opened, for its reminders
 
 
@@ -68,6 +85,15 @@ def schedule_checkin(course: Course, now: datetime, min_days: int) -> None:
     else:
         when = next_slot(earliest, course.checkin_weekday, course.checkin_time, ZoneInfo(course.timezone))
     set_due(course, when, "checkin")
+
+
+def schedule_booster(course: Course, boosters_days: Sequence[int]) -> None:
+    """The next booster check-in, `booster_days` after the closing; nothing when all have come."""
+    done = int(course.scratch.get(BOOSTERS_DONE, 0))
+    if course.finished_at is None or done >= len(boosters_days):
+        set_due(course, None, None)
+        return
+    set_due(course, course.finished_at + timedelta(days=boosters_days[done]), BOOSTER)
 
 
 def start_reminders(course: Course, anchor: datetime, reminder_hours: Sequence[int]) -> None:

@@ -8,17 +8,30 @@ timer event, in its own transaction.
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.dialogs import contract, evidence
 from bot.engine import policy
 from bot.engine.alerts import raise_signal
 from bot.engine.codes import audit
-from bot.engine.schedule import WEEK, due_anchor, set_due, start_reminders
+from bot.engine.rhythm import MOVED_WEEK, not_this_week_button
+from bot.engine.schedule import (
+    BOOSTER,
+    BOOSTERS_DONE,
+    WEEK,
+    due_anchor,
+    in_waking_hours,
+    schedule_booster,
+    set_due,
+    start_reminders,
+)
 from bot.engine.turn import Turn
 from bot.storage.models import Course
 from state_machines.course import RUNNING, fire
+
+BOOSTER_FLOW = contract.BOOSTER_FLOW
 
 
 def _locked_course(turn: Turn) -> Course | None:
@@ -29,11 +42,16 @@ def _locked_course(turn: Turn) -> Course | None:
 def on_due(turn: Turn) -> None:
     """The course's next thing is due: the check-in opens, a reminder, or a missed week."""
     course = _locked_course(turn)
-    if course is None or course.due_at is None or course.due_at > turn.now or course.state not in RUNNING:
+    if course is None or course.due_at is None or course.due_at > turn.now:
+        return
+    booster = course.state == "completed" and course.due_kind == BOOSTER
+    if course.state not in RUNNING and not booster:
         return
     turn.course = course
     kind = course.due_kind
-    if kind == "checkin":
+    if booster:
+        _booster(turn)
+    elif kind == "checkin":
         begin_week(turn)
     elif kind == "reminder":
         _remind(turn)
@@ -64,18 +82,42 @@ def begin_week(turn: Turn) -> None:
 def _remind(turn: Turn) -> None:
     course = turn.course
     assert course is not None
-    hours = turn.dialogs.schedule.reminder_hours
+    schedule = turn.dialogs.schedule
+    hours = schedule.reminder_hours
     n = course.reminders_sent + 1
     if turn.step() is None or n > len(hours):
         set_due(course, due_anchor(course, turn.now) + WEEK, "missed")
         return
-    turn.say("reminder.text", n=n, hours=hours[n - 1])
+    awake = in_waking_hours(turn.now, ZoneInfo(course.timezone), schedule.waking_hours)
+    if awake > turn.now:  # quiet hours: the reminder waits for the morning
+        set_due(course, awake, "reminder")
+        return
+    movable = course.state == "checkin" and course.scratch.get(MOVED_WEEK) != course.week
+    turn.say("reminder.text", n=n, hours=hours[n - 1], buttons=not_this_week_button(turn) if movable else None)
     policy.reask(turn)
     course.reminders_sent = n
     if n < len(hours):
         set_due(course, due_anchor(course, turn.now) + timedelta(hours=hours[n]), "reminder")
     else:
         set_due(course, due_anchor(course, turn.now) + WEEK, "missed")
+
+
+def _booster(turn: Turn) -> None:
+    """A booster check-in after the closing: a short measure (with the risk item), a look at the
+    safety plan, and an offer to talk to the clinician (dialogs/flows/booster.yaml)."""
+    course = turn.course
+    assert course is not None
+    newer = select(Course.id).where(Course.chat_id == course.chat_id, col(Course.id) > course.id)
+    if course.chat_id is None or turn.session.exec(newer).first() is not None:
+        set_due(course, None, None)  # the person has begun a new course (or left): that one speaks now
+        return
+    done = int(course.scratch.get(BOOSTERS_DONE, 0)) + 1
+    turn.set_scratch(BOOSTERS_DONE, done)
+    course.week = turn.dialogs.schedule.last_week + done  # its scores stand beside the course's weeks
+    turn.forget_facts()
+    audit(turn.session, turn.now, "engine", "booster_opened", course.label, booster=done)
+    schedule_booster(course, turn.dialogs.schedule.booster_days)
+    policy.start_flow(turn, BOOSTER_FLOW)
 
 
 def _missed(turn: Turn) -> None:

@@ -83,6 +83,10 @@ class Chat:
     async def press(self, label: str) -> list[SentMessage]:
         return await self._act(self.user.press(self.question(), label))
 
+    async def press_on(self, message: SentMessage, label: str) -> list[SentMessage]:
+        """Press a button on an earlier message, not the newest question."""
+        return await self._act(self.user.press(message, label))
+
     async def press_index(self, index: int) -> list[SentMessage]:
         question = self.question()
         return await self._act(self.user.press(question, question.buttons[index]))
