@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.dialogs.clinician_samples import CLINICIAN_TEXTS
+from bot.dialogs.messages_samples import MESSAGES_TEXTS
 
 _ALERT = {
     "alert": {
@@ -130,6 +131,7 @@ SYSTEM_TEXTS: dict[str, dict[str, Any]] = {
     **{f"month.{n}": {} for n in range(1, 13)},
     **{f"commands.{name}": {} for name in USER_COMMANDS},
     **CLINICIAN_TEXTS,
+    **MESSAGES_TEXTS,
 }
 
 ACTIONS = (
