@@ -39,7 +39,6 @@ MESSAGES_TEXTS: dict[str, dict[str, Any]] = {
             {"label": "K-3456", "missed_weeks": 2, "state": "dropped_out"},
         ],
     },
-    "messages.dashboard_heading": {},
     "messages.dashboard_none": {},
     "messages.dashboard_from_participant": {},
     "messages.dashboard_from_clinician": {},
