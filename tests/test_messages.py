@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from bot.app import App, build_app
 from bot.clock import FakeClock
 from bot.dialogs.store import DialogStore
+from bot.ops.retention import apply_retention
 from bot.storage.db import transaction
 from bot.storage.models import Course, Message, OutboxItem
 from tests.support.clinician import Colleague, audit_actions
@@ -131,3 +132,18 @@ def test_the_daily_digest_lists_feedback_due_and_seen_clears_it(digest_app: tupl
     app.run_due()
     second = [m for m in kari.receive() if "Dagens oversikt" in m.text]
     assert len(second) == 1 and "K-3004" not in second[0].text and second[0].buttons == []
+
+
+def test_messages_go_when_a_closed_course_is_anonymised(app: App, clock: FakeClock) -> None:
+    kari = Colleague(app, 501, "Kari")
+    user = kari.enrol(3005, "K-3005")
+    do_intake(user)
+    _exchange(kari, user)
+    kari.send("/close K-3005 none")
+    assert len(_messages(app)) == 2
+    with transaction(app.db) as session:
+        apply_retention(session, clock.now(), app.settings)  # notes when it saw the course closed
+    clock.advance(days=app.settings.retention_days + 1)
+    with transaction(app.db) as session:
+        assert apply_retention(session, clock.now(), app.settings).courses_anonymised == 1
+    assert _messages(app) == []
