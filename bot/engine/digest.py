@@ -72,7 +72,7 @@ def _send(turn: Turn, clinician: Clinician) -> None:
     session, locale = turn.session, turn.config.locale
     due = session.exec(
         select(Course)
-        .where(col(Course.feedback_due_at).is_not(None), _theirs(clinician))
+        .where(col(Course.feedback_due_at).is_not(None), Course.state != "closed", _theirs(clinician))
         .order_by(col(Course.feedback_due_at))
     ).all()
     missed = session.exec(
