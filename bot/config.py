@@ -11,6 +11,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.engine.service_hours import parse
 
 
+def parse_clock(value: str) -> tuple[int, int]:
+    """ "08.00" or "08:00" as (hour, minute)."""
+    hour, sep, minute = value.strip().replace(":", ".").partition(".")
+    if not (sep and hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ValueError(f"not a time of day (HH.MM): {value!r}")
+    return int(hour), int(minute)
+
+
 def parse_listen(listen: str) -> tuple[str, int]:
     """`host:port` (`[::1]:9100` for IPv6); an empty host means every interface."""
     host, colon, port = listen.rpartition(":")
@@ -53,6 +61,9 @@ class Settings(BaseSettings):
     send_rate: float = Field(default=29.0, gt=0)
     # When clinicians read alerts, in the course's time zone; the person is told when to expect an answer.
     service_hours: str = "Mon-Fri 08:00-15:30"
+    # When each clinician gets the daily digest (feedback due, open alerts, missed check-ins),
+    # in the service time zone: "08.00" or "08:00"; empty turns the digest off.
+    digest_time: str = "08.00"
     # The clinicians' web dashboard (docs/clinicians.md): served on host:port when set, linked as the public URL.
     dashboard_listen: str = ""
     dashboard_url: str = ""
@@ -92,6 +103,13 @@ class Settings(BaseSettings):
     def _valid_service_hours(cls, value: str) -> str:
         parse(value)
         return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _valid_digest_time(cls, value: str) -> str:
+        if value.strip():
+            parse_clock(value)
+        return value.strip()
 
     @field_validator("dashboard_listen")
     @classmethod

@@ -16,10 +16,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from bot.engine.core import Engine
+from bot.engine.digest import DIGEST, digest_due
 from bot.engine.events import Event
 from bot.engine.schedule import BOOSTER
 from bot.logs import describe
@@ -37,10 +39,19 @@ class Runner(Protocol):
     def __call__(self, work: Callable[[Session], T]) -> Awaitable[T]: ...
 
 
-def due_events(session: Session, now: datetime, *, course_ttl_days: int, limit: int = 500) -> list[Event]:
+def due_events(
+    session: Session,
+    now: datetime,
+    *,
+    course_ttl_days: int,
+    limit: int = 500,
+    digest: tuple[ZoneInfo, str] | None = None,
+) -> list[Event]:
     """Everything due at `now`, oldest first within each kind; reads only.
 
     Expired courses come first: a course closed for good gets no reminder on its way out.
+    The clinicians' daily digest (`digest`: the service time zone and GUIDEBOT_DIGEST_TIME)
+    comes last, after the alerts it lists are released.
     """
     courses = session.exec(
         select(Course.id)
@@ -66,6 +77,8 @@ def due_events(session: Session, now: datetime, *, course_ttl_days: int, limit: 
     events = [Event.expiry(course_id) for course_id in expired if course_id is not None]  # closed before all else
     events.extend(Event.timer(course_id) for course_id in courses if course_id is not None)
     events.extend(Event.alert_timer(alert_id) for alert_id in alerts if alert_id is not None)
+    if digest is not None and digest_due(session, now, *digest):
+        events.append(Event("timer", data=DIGEST))
     return events
 
 
@@ -79,7 +92,9 @@ async def run_due(run: Runner, engine: Engine, *, after_each: Callable[[], None]
     A failing event is logged and left due, so the next round tries it again.
     """
     now = engine.clock.now()
-    events = await run(partial(due_events, now=now, course_ttl_days=engine.config.course_ttl_days))
+    config = engine.config
+    digest = (config.tz, config.digest_time) if config.digest_time else None
+    events = await run(partial(due_events, now=now, course_ttl_days=config.course_ttl_days, digest=digest))
     for event in events:
         try:
             await run(partial(engine.handle, event=event))

@@ -114,6 +114,22 @@ async def test_the_case_page_draws_the_chart_with_a_text_alternative(
         await screenshot(page, "case")
 
 
+async def test_writing_to_the_participant_from_the_case_page(
+    caseload_url: str, clock: FakeClock, shipped_dialogs: DialogStore, browser: Any
+) -> None:
+    async with dashboard_bot(caseload_url, clock, shipped_dialogs) as tg:
+        page = await new_page(browser)
+        await sign_in(tg, page)
+        participant = tg.server.user(1001)  # K-A's chat, made before the bot writes to it
+        await page.get_by_role("link", name="K-A").click()
+        await page.get_by_label("Skriv til brukeren").fill("Takk for svarene dine, du er godt i gang!")
+        await page.get_by_role("button", name="Send", exact=True).click()
+        await expect(page.locator("p.notice")).to_have_text("Meldingen er sendt.")
+        await expect(page.locator("#message-thread blockquote")).to_contain_text("du er godt i gang")
+        got = await participant.wait_for_message(lambda m: "du er godt i gang" in (m.text or ""))
+        assert (got.text or "").startswith("💬 Melding fra veilederen din") and got.buttons == ["Svar veilederen"]
+
+
 async def test_acknowledging_an_alert_in_the_browser(
     caseload_url: str, clock: FakeClock, shipped_dialogs: DialogStore, browser: Any
 ) -> None:

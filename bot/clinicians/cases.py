@@ -8,6 +8,7 @@ from bot.clinicians.desk import Desk
 from bot.clinicians.facts import case_facts, instrument_order, safety_plan_facts, shown_answers
 from bot.clinicians.notes import draft_note
 from bot.engine.alerts import alert_view
+from bot.engine.messages import thread
 from bot.storage.models import Alert, Course
 
 
@@ -45,6 +46,9 @@ def show_case(desk: Desk, course: Course, *, chat_id: int | None = None, alert: 
     answers = shown_answers(desk, course)
     if answers:
         desk.send(desk.text("clinician.case.answers", case=facts, answers=answers), chat_id=target, about=about)
+    messages = thread(desk.turn, course, desk.turn.config.tz)
+    if messages:
+        desk.send(desk.text("messages.case_thread", case=facts, messages=messages), chat_id=target, about=about)
     plan = safety_plan_facts(desk, course)
     if plan is not None:
         desk.send(desk.text("clinician.case.safety_plan", case=facts, plan=plan), chat_id=target, about=about)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.clinicians import alerts, care
+from bot.clinicians import alerts, care, messages
 from bot.clinicians.cases import show_alert_case, show_case, show_cases
 from bot.clinicians.desk import Desk, active_clinician
 from bot.clinicians.invites import PREFIX, invite_command, redeem_invite
@@ -43,12 +43,14 @@ COMMANDS: dict[str, Command] = {
     "close": care.close_case,
     "invite": invite_command,
     "dashboard": dashboard_command,
+    "msg": messages.msg_command,
+    "seen": messages.seen_command,
 }
 # Users have these too, without arguments; with a label they are a clinician's.
 SHARED_WITH_USERS = ("pause", "resume", "checkin")
 # What works in the clinicians' team chat; the rest only in a private chat.
 TEAM_COMMANDS = ("alerts", "ack")
-BUTTON_PREFIXES = ("a:", "c:")
+BUTTON_PREFIXES = ("a:", "c:", "q:")
 
 
 def is_clinician_command(command: str, args: str) -> bool:
@@ -119,6 +121,8 @@ def _button(desk: Desk) -> None:
     elif len(parts) == 3 and parts[:2] == ["a", "case"] and parts[2].isdigit():
         if show_alert_case(desk, int(parts[2]), chat_id=event.from_id):
             notice = desk.text("clinician.case.sent_privately") if event.is_group else ""
+    elif len(parts) == 3 and parts[:2] == ["q", "seen"] and parts[2].isdigit():
+        notice = messages.seen_button(desk, int(parts[2]))
     elif len(parts) == 4 and parts[:2] == ["c", "close"] and parts[2].isdigit() and parts[3] in care.NEXT_STEPS:
         course = desk.session.get(Course, int(parts[2]), with_for_update=True)
         if course is not None:

@@ -45,7 +45,15 @@ T = TypeVar("T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 COOKIE = "guidebot_dashboard"
-NOTICES = ("acknowledged", "already", "missing")
+# A notice on the next page (?notice=...), and its text.
+NOTICES = {
+    "acknowledged": "dashboard.notice.acknowledged",
+    "already": "dashboard.notice.already",
+    "missing": "dashboard.notice.missing",
+    "sent": "messages.dashboard_sent",
+    "empty": "messages.dashboard_empty",
+    "cannot": "messages.dashboard_cannot",
+}
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -102,6 +110,7 @@ class DashboardServer:
         routes.add_get(base + "/signed-out", self._signed_out)
         routes.add_get(base + "/cases", self._cases)
         routes.add_get(base + "/cases/{handle}", self._case)
+        routes.add_post(base + "/cases/{handle}/messages", self._write)
         routes.add_get(base + "/alerts", self._alerts)
         routes.add_post(base + "/alerts/ack", self._acknowledge)
         routes.add_get(base + "/report", self._report)
@@ -175,7 +184,7 @@ class DashboardServer:
             clinician=desk.clinician.name,
             csrf=csrf_token(request.cookies.get(COOKIE, "")),
             section=section,
-            notice=notice if notice in NOTICES else None,
+            notice=NOTICES.get(notice or ""),
             **values,
         )
         return web.Response(text=html, content_type="text/html")
@@ -299,6 +308,22 @@ class DashboardServer:
 
         values, desk = await self._visit(request, show)
         return self._page(request, desk, "case.html", values, section="cases")
+
+    async def _write(self, request: web.Request) -> web.StreamResponse:
+        """The case page's form: a message to the participant, through the outbox like /msg."""
+        handle = request.match_info["handle"]
+        form = await self._form(request)
+        text = form.get("text", "").strip()[: self.settings.max_text_chars]
+
+        def write(visit: views.Visit) -> str:
+            course = views.find_case(visit, course_of_handle(visit.login, handle))
+            if course is None:
+                raise NotFound
+            return views.write_message(visit, course, text)
+
+        notice, _desk = await self._visit(request, write)
+        self.wake_sender()
+        return self._redirect(f"/cases/{handle}?notice={notice}#message-thread")
 
     async def _alerts(self, request: web.Request) -> web.StreamResponse:
         values, desk = await self._visit(request, views.alerts_view)

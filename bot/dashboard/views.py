@@ -38,6 +38,7 @@ from bot.dialogs import contract
 from bot.engine.alerts import alert_view
 from bot.engine.core import Engine
 from bot.engine.events import Event
+from bot.engine.messages import can_receive, send_to_participant, thread
 from bot.engine.safety_plan import STEP_KEYS
 from bot.engine.turn import Turn
 from bot.storage.models import Alert, Clinician, Course, DashboardSession
@@ -189,7 +190,19 @@ def case_view(visit: Visit, course: Course) -> dict[str, Any]:
             ({**signal, "open": signal["id"] in open_ids} for signal in note["signals"]), key=lambda s: not s["open"]
         ),
         "note": desk.text("clinician.note", note=note),
+        "thread": thread(desk.turn, course, desk.turn.config.tz),
+        "can_message": can_receive(course),
     }
+
+
+def write_message(visit: Visit, course: Course, text: str) -> str:
+    """Send the case page's message; 'sent', 'empty' or 'cannot', for the notice on the next page."""
+    if not text:
+        return "empty"
+    if not can_receive(course):
+        return "cannot"
+    send_to_participant(visit.desk.turn, course, visit.desk.clinician, text)  # audited as "message_sent"
+    return "sent"
 
 
 # -- alerts ----------------------------------------------------------------------

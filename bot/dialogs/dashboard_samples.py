@@ -83,7 +83,6 @@ _PLAIN = (
     "case.alerts_title",
     "case.no_alerts",
     "case.messages_title",
-    "case.messages_later",
     "case.note_title",
     "case.note_help",
     "case.copy",

@@ -13,6 +13,7 @@ from typing import Any
 from bot.dialogs.clinician_samples import CLINICIAN_TEXTS
 from bot.dialogs.contract import USER_COMMANDS
 from bot.dialogs.evidence import TEXTS as EVIDENCE_TEXTS
+from bot.dialogs.messages_samples import MESSAGES_TEXTS
 
 _ALERT = {
     "alert": {
@@ -128,4 +129,5 @@ SYSTEM_TEXTS: dict[str, dict[str, Any]] = {
     **{f"commands.{name}": {} for name in USER_COMMANDS},
     **CLINICIAN_TEXTS,
     **EVIDENCE_TEXTS,
+    **MESSAGES_TEXTS,
 }

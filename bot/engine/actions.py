@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlmodel import col, select
+
 from bot.charts import score_chart
 from bot.dialogs import contract, evidence
 from bot.engine.alerts import raise_signal
@@ -18,6 +20,7 @@ from bot.engine.facts import PART_LAG
 from bot.engine.schedule import ANCHOR, schedule_booster, schedule_checkin, set_due
 from bot.engine.slots import INTAKE_DONE, apply_new_slot
 from bot.engine.turn import Turn
+from bot.storage.models import Clinician
 from state_machines.course import fire
 
 
@@ -74,6 +77,18 @@ def finish_checkin(turn: Turn) -> None:
         audit(turn.session, turn.now, "user", "checkin_finished", course.label, week=course.week)
         course.week += 1
         next_checkin(turn, turn.dialogs.schedule.min_days_between_checkins)
+        feedback_due(turn)
+
+
+def feedback_due(turn: Turn) -> None:
+    """A finished check-in puts the case in the clinician's feedback queue (bot/engine/digest.py),
+    and the person is told whether to expect a message, and roughly when."""
+    course = turn.course
+    assert course is not None
+    course.feedback_due_at = turn.now
+    query = select(Clinician.id).where(col(Clinician.active).is_(True))
+    expect = course.clinician_id is not None or turn.session.exec(query).first() is not None
+    turn.say("messages.expect_feedback", expect=expect)
 
 
 def finish_closing(turn: Turn) -> None:

@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.dialogs import contract, evidence
 from bot.dialogs.store import DialogStore
-from bot.engine import asking, commands, personal_data, policy, rhythm, weekly
+from bot.engine import asking, commands, digest, messages, personal_data, policy, rhythm, weekly
 from bot.engine.actions import request_contact
 from bot.engine.alerts import raise_signal, resend_due
 from bot.engine.codes import audit, looks_like_code
@@ -83,6 +83,8 @@ def _timer(turn: Turn) -> None:
         resend_due(turn, event.alert_id)
     elif event.data == EXPIRY:
         weekly.expire(turn)
+    elif event.data == digest.DIGEST:
+        digest.send_digests(turn)
     else:
         weekly.on_due(turn)
 
@@ -139,6 +141,9 @@ def _text(turn: Turn) -> None:
     text = turn.event.text
     action = read_text(turn, text)
     course = turn.course
+    if messages.awaiting_reply(turn):
+        _reply(turn, text, action)
+        return
     if action == "none" and asking.typed_answer(turn, text):
         return
     if asking.pauses(turn, action):
@@ -156,6 +161,19 @@ def _text(turn: Turn) -> None:
         commands.idle_reply(turn)
 
 
+def _reply(turn: Turn, text: str, action: str) -> None:
+    """The text after "Answer your clinician": it goes to the clinician and never moves the
+    check-in; a pending question is asked again (unless the scan stopped the conversation)."""
+    messages.take_reply(turn, text)
+    if asking.pauses(turn, action):
+        if turn.told_crisis:
+            offer_continue(turn)
+        return
+    turn.say("messages.reply_sent")
+    if turn.step() is not None:
+        policy.reask(turn)
+
+
 def _button(turn: Turn) -> None:
     event = turn.event
     kind, _, rest = event.data.partition(":")
@@ -171,9 +189,14 @@ def _button(turn: Turn) -> None:
             turn.stale_button()
             return
         turn.ack_button()
+        if messages.awaiting_reply(turn):  # answering the check-in ends an unused reply step
+            turn.set_scratch(messages.REPLYING, None)
         policy.answer(turn, button=int(index_text))
     elif kind == "w" and course is not None:
         rhythm.on_not_this_week(turn, rest)  # "not this week" in a reminder
+    elif kind == messages.PREFIX and course is not None:
+        if messages.on_button(turn, rest) and turn.step() is not None:
+            policy.reask(turn)
     elif kind == "d" and course is not None:
         personal_data.on_delete_button(turn, rest)
     elif kind == "r":

@@ -37,6 +37,7 @@ from bot.storage.models import (
     Clinician,
     Course,
     InboxItem,
+    Message,
     OutboxItem,
     Score,
 )
@@ -114,6 +115,7 @@ def _course_data(turn: Turn, course: Course) -> dict[str, Any]:
     answers = session.exec(select(Answer).where(Answer.course_id == course.id).order_by(col(Answer.id))).all()
     scores = session.exec(select(Score).where(Score.course_id == course.id).order_by(col(Score.week))).all()
     alerts = session.exec(select(Alert).where(Alert.course_id == course.id).order_by(col(Alert.id))).all()
+    messages = session.exec(select(Message).where(Message.course_id == course.id).order_by(col(Message.id))).all()
     return {
         "course": {name: _iso(getattr(course, name)) for name in COURSE_FIELDS},
         "answers": [
@@ -124,6 +126,7 @@ def _course_data(turn: Turn, course: Course) -> dict[str, Any]:
             for s in scores
         ],
         "alerts": [_alert_data(turn, a) for a in alerts],
+        "messages": [{"direction": m.direction, "text": m.text, "at": _iso(m.created_at)} for m in messages],
     }
 
 
@@ -206,13 +209,14 @@ def erase(turn: Turn) -> None:
     alerts = _chat_alerts(session, ids, chat_id)
     kept = [a for a in alerts if a.acknowledged_at is None]
     gone = [a for a in alerts if a.acknowledged_at is not None]
-    quotes = _answer_texts(session, ids, store_keys(turn.dialogs)) | _alert_texts(alerts)
+    quotes = _answer_texts(session, ids, store_keys(turn.dialogs)) | _alert_texts(alerts) | _message_texts(session, ids)
     since = min([c.started_at for c in courses] + [a.created_at for a in alerts])
 
     _erase_outbox(session, chat_id, ids, [a.id for a in gone if a.id is not None], kept)
     _erase_quotes(session, turn.config.clinician_chat_id, quotes, since, labels=labels)
     session.exec(delete(Answer).where(col(Answer.course_id).in_(ids)))
     session.exec(delete(Score).where(col(Score.course_id).in_(ids)))
+    session.exec(delete(Message).where(col(Message.course_id).in_(ids)))
     for alert in kept:  # it stays, under the case label, until someone acknowledges it
         alert.course_id = None
         alert.chat_id = None
@@ -311,6 +315,11 @@ def _answer_texts(session: Session, course_ids: list[int], inputs: dict[str, str
     rows = session.exec(select(Answer.key, Answer.value).where(col(Answer.course_id).in_(course_ids))).all()
     written = [value for key, value in rows if inputs.get(key) != "choice"]
     return {text.strip() for value in written for text in _strings(value) if len(text.strip()) >= MIN_QUOTE}
+
+
+def _message_texts(session: Session, course_ids: list[int]) -> set[str]:
+    rows = session.exec(select(Message.text).where(col(Message.course_id).in_(course_ids))).all()
+    return {text for text in rows if text}
 
 
 def _alert_texts(alerts: Iterable[Alert]) -> set[str]:

@@ -47,6 +47,7 @@ from bot.storage.models import (
     Course,
     DashboardLink,
     DashboardSession,
+    Message,
     OutboxItem,
     Score,
 )
@@ -159,6 +160,7 @@ def _anonymise(session: Session, course: Course, now: datetime) -> None:
     course_id, label = course.id, course.label
     anonymous = f"{ANONYMOUS_PREFIX}{course_id}"
     session.execute(delete(Answer).where(col(Answer.course_id) == course_id))
+    session.execute(delete(Message).where(col(Message.course_id) == course_id))
     session.execute(update(Score).where(col(Score.course_id) == course_id).values(items={}))
     session.execute(
         update(Alert)

@@ -74,6 +74,9 @@ class Course(SQLModel, table=True):
     # Set by the retention pass: when it first saw the course closed, and when it anonymised it.
     closed_at: datetime | None = _utc(default=None)
     anonymised_at: datetime | None = _utc(default=None)
+    # Set when a check-in is finished: the case is in its clinician's feedback queue until
+    # they write (/msg) or mark it seen (/seen).
+    feedback_due_at: datetime | None = _utc(default=None, index=True)
     scratch: dict[str, Any] = _json(dict)
 
 
@@ -130,6 +133,17 @@ class Alert(SQLModel, table=True):
     # When the person erased their data (/delete) while no clinician had acknowledged the
     # alert: it stays until acknowledged, and is erased then (bot/engine/personal_data.py).
     erased_at: datetime | None = _utc(default=None)
+
+
+class Message(SQLModel, table=True):
+    """A message between a clinician and a participant: "to_participant" or "from_participant"."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id", index=True)
+    direction: str
+    text: str
+    created_at: datetime = _utc()
+    clinician_id: int | None = Field(default=None, foreign_key="clinician.id")
 
 
 class InboxItem(SQLModel, table=True):

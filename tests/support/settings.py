@@ -39,6 +39,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "locale": "nb",
         "clinician_chat_id": -1001,
         "bot_username": "guidebot_test_bot",
+        # The daily digest is off unless a test turns it on (tests/test_messages.py).
+        "digest_time": "",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
