@@ -30,6 +30,7 @@ from bot.clinicians.caseload import score_series
 from bot.dialogs.context import outcome
 from bot.dialogs.model import DialogSet
 from bot.dialogs.render import Renderer
+from bot.storage import report_facts
 from bot.storage.models import AccessCode, Alert, Answer, Course
 
 ALL = "all"
@@ -37,7 +38,7 @@ DROPPED = ("dropped_out", "dropout_eval")
 INSTRUMENTS = ("phq9", "gad7")
 # The choices of the dropout flow's `why_stop` step (stored as `dropout_reason`).
 DROPOUT_REASONS = ("time", "not_helpful", "better", "too_hard", "other")
-REASON_KEY = "dropout_reason"
+REASON_KEY = report_facts.REASON_KEY
 
 
 @dataclass(frozen=True)
@@ -202,12 +203,13 @@ def outcome_rows(
     for course in courses:
         assert course.id is not None
         code_made = codes.get(course.label)
+        kept = course.scratch.get(report_facts.KEY) or {}  # an anonymised course keeps these
         facts = CourseFacts(
             scores={name: dict(s.points) for name, s in series[course.id].items()},
-            reason=reasons.get(course.id),
+            reason=reasons.get(course.id, kept.get("reason")),
             days_to_first=round((course.started_at - code_made).total_seconds() / 86400, 2)
             if code_made is not None
-            else None,
+            else kept.get("days_to_first"),
         )
         for bucket in (_bucket(per_program, course.program), total):
             bucket.add_course(course, facts, dialogs)
