@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import col, select
 
 from bot.channels.console import ConsoleChat
 from bot.channels.telegram.runner import run_bot
@@ -23,6 +24,7 @@ from bot.ops.cli import audit_app, db_backup, db_restore, db_retention, privacy_
 from bot.ops.logs import configure_logging
 from bot.startup import fail, load_app, settings_or_exit
 from bot.storage.db import migrate, transaction
+from bot.storage.models import Clinician
 from state_machines.course import mermaid
 
 app = typer.Typer(
@@ -104,9 +106,12 @@ def _chat(settings: Settings, code: str | None) -> None:
 def codes_new(
     program: Annotated[str, typer.Option(help="The program id, e.g. depression.")],
     label: Annotated[str | None, typer.Option(help="The case label; made up if left out.")] = None,
+    owner: Annotated[
+        int | None, typer.Option(help="The owning clinician's Telegram id (a registered clinician).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Make a single-use access code."""
+    """Make a single-use access code, owned by a clinician if --owner is given."""
     settings = settings_or_exit()
     application = load_app(settings)
     if program not in application.dialogs.current.dialogs.programs:
@@ -114,12 +119,21 @@ def codes_new(
         raise fail(f"guidebot: unknown program '{program}' (known: {known})")
     try:
         with transaction(application.db) as session:
+            owner_id: int | None = None
+            if owner is not None:
+                found = session.exec(
+                    select(Clinician).where(Clinician.telegram_id == owner, col(Clinician.active))
+                ).first()
+                if found is None:
+                    raise fail(f"guidebot: no active clinician has the Telegram id {owner}")
+                owner_id = found.id
             issued = issue_code(
                 session,
                 application.engine.clock.now(),
                 program=program,
                 label=label,
                 ttl_days=settings.code_ttl_days,
+                clinician_id=owner_id,
                 pepper_key=settings.secret_key,
             )
     except ValueError as exc:

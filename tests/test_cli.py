@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, create_engine, select
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.engine.codes import ALPHABET, normalize
+from bot.storage.models import AccessCode, Clinician
 
 GUIDEBOT = str(Path(sys.executable).parent / "guidebot")
 runner = CliRunner()
@@ -118,3 +120,17 @@ def test_run_refuses_an_unknown_role(env: dict[str, str]) -> None:
     result = runner.invoke(cli, ["run", "--role", "both"])
     assert result.exit_code == 1
     assert "--role must be one of all, receive, send" in result.output
+
+
+def test_codes_new_with_an_owner_makes_the_course_theirs(env: dict[str, str], sqlite_url: str) -> None:
+    assert runner.invoke(cli, ["clinicians", "add", "--telegram-id", "501", "--name", "Kari"]).exit_code == 0
+    result = runner.invoke(cli, ["codes", "new", "--program", "sleep", "--label", "K-0043", "--owner", "501"])
+    assert result.exit_code == 0, result.output
+    engine = create_engine(sqlite_url)
+    with Session(engine) as session:
+        code = session.exec(select(AccessCode).where(AccessCode.label == "K-0043")).one()
+        owner = session.get(Clinician, code.clinician_id)
+        assert owner is not None and owner.telegram_id == 501
+    engine.dispose()
+    unknown = runner.invoke(cli, ["codes", "new", "--program", "sleep", "--label", "K-0044", "--owner", "777"])
+    assert unknown.exit_code == 1 and "no active clinician has the Telegram id 777" in unknown.output

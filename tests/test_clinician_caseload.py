@@ -82,7 +82,10 @@ def test_cases_shows_open_alerts_first_with_trends_and_homework(app: App, clock:
     assert "K-A · Depresjon og nedstemthet · uke 3 · I gang, venter på neste samtale" in text
     assert "PHQ-9 10↓ · GAD-7 7↓" in text
     assert "Hjemmearbeid gjort: 1 av 1" in text
-    everyone = kari.send("/cases alle")[-1].text
+    mine = kari.send("/cases alle")[-1].text
+    assert mine.startswith("Alle åpne saker i teamet (2)") and "K-C" not in mine, "need-to-know: not Per's case"
+    admin = Colleague(app, 503, "Anne", admin=True)
+    everyone = admin.send("/cases alle")[-1].text
     assert everyone.startswith("Alle åpne saker i teamet (3)") and "K-C" in everyone
 
 

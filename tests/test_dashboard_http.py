@@ -15,9 +15,10 @@ from yarl import URL
 from bot.app import build_app
 from bot.clinicians.report import outcome_rows
 from bot.clock import FakeClock
+from bot.dashboard.tokens import handle_for
 from bot.dialogs.store import DialogStore
 from bot.storage.db import transaction
-from bot.storage.models import Alert, AuditEntry, DashboardLink, DashboardSession
+from bot.storage.models import Alert, AuditEntry, Clinician, Course, DashboardLink, DashboardSession
 from tests.fakes import FakeTelegram
 from tests.support.clinician import add_clinician
 from tests.support.dashboard import KARI, LINK, PER, WebClient, dashboard_bot, login_link
@@ -151,7 +152,30 @@ async def test_the_caseload_shows_own_cases_with_open_alerts_first(
         for label, path in links.items():
             assert label not in path
         everyone = await web.get("/dashboard/cases?scope=all")
-        assert set(everyone.case_links()) == {"K-A", "K-B", "K-C"}
+        assert set(everyone.case_links()) == {"K-A", "K-B"}, "need-to-know: Per's K-C is not Kari's to see"
+
+
+async def test_a_clinician_cannot_open_a_colleagues_case_and_an_admin_sees_all(
+    caseload_url: str, clock: FakeClock, shipped_dialogs: DialogStore
+) -> None:
+    async with dashboard_bot(caseload_url, clock, shipped_dialogs) as tg, WebClient(tg) as kari, WebClient(tg) as per:
+        await kari.sign_in()
+        assert "K-C" not in (await kari.get("/dashboard/cases?scope=all")).case_links()
+        per_page = await per.sign_in(PER)
+        assert set(per_page.case_links()) == {"K-C"}
+        # Kari cannot see K-C even with a handle minted for her own session.
+        with transaction(tg.app.db) as session:
+            course = session.exec(select(Course).where(Course.label == "K-C")).one()
+            kari_login = session.exec(select(DashboardSession).order_by(col(DashboardSession.id))).first()
+            assert kari_login is not None and course.id is not None
+            forged = f"/dashboard/cases/{handle_for(kari_login, course.id)}"
+        refused = await kari.get(forged)
+        assert refused.status == 404 and "K-C" not in refused.text
+        with transaction(tg.app.db) as session:
+            boss = session.exec(select(Clinician).where(Clinician.telegram_id == KARI)).one()
+            boss.is_admin = True
+        assert (await kari.get(forged)).status == 200, "an admin sees every case"
+        assert "K-C" in (await kari.get("/dashboard/cases?scope=all")).case_links()
 
 
 async def test_the_case_page_shows_the_whole_case_and_every_view_is_audited(

@@ -103,7 +103,7 @@ def digest_app(sqlite_url: str) -> Iterator[tuple[App, FakeClock]]:
 
 @pytest.mark.xfail(
     reason="merge of the lighter weeks, the /checkin gate and the digest: the course script no longer fits this "
-    "test's check-in; the digest itself is covered over Telegram in test_messages_telegram.py",
+    "test's check-in (IndexError pressing a measure button); to be fixed next",
     strict=False,
 )
 def test_the_daily_digest_lists_feedback_due_and_seen_clears_it(digest_app: tuple[App, FakeClock]) -> None:

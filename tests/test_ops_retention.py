@@ -77,7 +77,10 @@ def test_a_closed_course_is_anonymised_a_year_after_closing_and_the_report_stays
         assert anonymous is not None
         assert anonymous.label == f"anon-{course.id}" and anonymous.chat_id is None
         assert anonymous.clinician_id is None and anonymous.checkin_time is None
-        assert anonymous.scratch == {"closed_from": "active"} and anonymous.next_step_of_care == "group"
+        # Only what the report needs stays: where it closed from, the dropout reason and the days to start.
+        kept = {"reason": None, "days_to_first": 0.0}
+        assert anonymous.scratch == {"closed_from": "active", "report_facts": kept}
+        assert anonymous.next_step_of_care == "group"
         assert anonymous.program == "depression" and anonymous.started_at == course.started_at
         assert session.exec(select(Answer).where(Answer.course_id == course.id)).all() == []
         scores = session.exec(select(Score).where(Score.course_id == course.id)).all()

@@ -1,27 +1,35 @@
 """`guidebot report` on a seeded database gives the figures worked out by hand below.
 
 NHS Talking Therapies definitions (PRACTICE.md): caseness PHQ-9 >= 10 or GAD-7 >= 8;
-reliable change PHQ-9 6, GAD-7 4; finished treatment = at least 2 sessions; first
-and last complete scores.
+reliable change PHQ-9 6, GAD-7 4; only ended courses count: finished treatment =
+completed, or dropped out with at least 2 sessions; outcomes need paired full-form
+scores (first and last complete scores). Running courses are "in progress" apart.
 
 depression (started since 2026-01-01):
   A  PHQ 14 -> 8,  GAD 9 -> 5   completed   case at start, not at end: recovered;
                                             -6/-4: reliable improvement -> reliable recovery
   B  PHQ 12 -> 11, GAD 10 -> 9  completed   case at start and end; no reliable change
-  C  PHQ 9 -> 2,   GAD 5 -> 2   active      not a case at start; -7: reliable improvement
-  D  PHQ 15,       GAD 12       dropped out one session: not finished treatment
-  E  PHQ 11 -> 18, GAD 7 -> 7   closed after dropping out; case at start and end; +7: deterioration
-  finished 4 (A B C E); at caseness 3 (A B E)
-  recovery 1/3, reliable improvement 2/4 (A C), reliable recovery 1/3
-  mean change PHQ-9 (-6 -1 -7 +7)/4 = -1.75, GAD-7 (-4 -1 -3 +0)/4 = -2.0
+  C  PHQ 9 -> 2,   GAD 5 -> 2   active      in progress: left out of every outcome figure
+  D  PHQ 15,       GAD 12       dropped out one session: not finished treatment; reason "time"
+  E  PHQ 11 -> 18, GAD 7 -> 7   closed after dropping out; case at start and end; +7: deterioration;
+                                            reason "not_helpful"
+  in progress 1 (C); ended 4: completed 2/4 = 0.5, dropped out 2/4 = 0.5
+  finished 3 (A B E), paired 3; at caseness 3 (A B E)
+  recovery 1/3, reliable improvement 1/3 (A), reliable recovery 1/3
+  mean change PHQ-9 (-6 -1 +7)/3 = 0.0, GAD-7 (-4 -1 +0)/3 = -1.67
+  code made A 2, B 4, C 1, D 3, E 6 days before the first conversation: median 3.0
   urgent alerts acknowledged after 10 and 30 minutes, one open: median 20 (2/3)
 anxiety:
   F  PHQ 6 -> 4,   GAD 12 -> 6  completed   case at start (GAD), not at end; -6 GAD: reliable recovery
+                                            code 5 days before
   G  started 2025-11-01, before --since: left out
   urgent alert acknowledged after 5 minutes; a high alert (100 minutes) does not count
-all: started 6, completed 3, dropped out 2, finished 5, at caseness 4
-  recovery 2/4, reliable improvement 3/5, reliable recovery 2/4
-  mean change PHQ-9 -9/5 = -1.8, GAD-7 -14/5 = -2.8; median to acknowledge of 10, 30, 5 = 10 (3/4)
+all: started 6, in progress 1, ended 5, completed 3/5 = 0.6, dropped out 2/5 = 0.4
+  finished 4 (A B E F), paired 4, at caseness 4
+  recovery 2/4, reliable improvement 2/4 (A F), reliable recovery 2/4
+  mean change PHQ-9 (-6 -1 +7 -2)/4 = -0.5, GAD-7 (-4 -1 +0 -6)/4 = -2.75
+  days from code to first conversation 2 4 1 3 6 5: median 3.5
+  median to acknowledge of 10, 30, 5 = 10 (3/4)
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ import pytest
 
 from bot.app import build_app
 from bot.storage.db import transaction
-from bot.storage.models import Alert, Course, Score
+from bot.storage.models import AccessCode, Alert, Answer, Course, Score
 from tests.support.cli import guidebot, use_database
 from tests.support.clinician import audit_actions
 from tests.support.settings import make_settings
@@ -47,13 +55,20 @@ COURSES: dict[str, dict[str, Any]] = {
     "A": {"program": "depression", "phq9": {1: 14, 6: 8}, "gad7": {1: 9, 6: 5}, "state": "completed"},
     "B": {"program": "depression", "phq9": {1: 12, 3: 13, 6: 11}, "gad7": {1: 10, 6: 9}, "state": "completed"},
     "C": {"program": "depression", "phq9": {1: 9, 2: 2}, "gad7": {1: 5, 2: 2}, "state": "active"},
-    "D": {"program": "depression", "phq9": {1: 15, 2: None}, "gad7": {1: 12}, "state": "dropped_out"},
+    "D": {
+        "program": "depression",
+        "phq9": {1: 15, 2: None},
+        "gad7": {1: 12},
+        "state": "dropped_out",
+        "reason": "time",
+    },
     "E": {
         "program": "depression",
         "phq9": {1: 11, 4: 18},
         "gad7": {1: 7, 4: 7},
         "state": "closed",
         "closed_from": "dropped_out",
+        "reason": "not_helpful",
     },
     "F": {"program": "anxiety", "phq9": {1: 6, 6: 4}, "gad7": {1: 12, 6: 6}, "state": "completed"},
     "G": {
@@ -64,6 +79,8 @@ COURSES: dict[str, dict[str, Any]] = {
         "started": datetime(2025, 11, 1, 9, 0, tzinfo=UTC),
     },
 }
+# Days from the access code to the first conversation (G has no code row).
+CODE_DAYS = {"A": 2, "B": 4, "C": 1, "D": 3, "E": 6, "F": 5}
 # (case, level, minutes to acknowledge or None)
 ALERTS = [("A", "urgent", 10), ("B", "urgent", 30), ("E", "urgent", None), ("F", "urgent", 5), ("F", "high", 100)]
 
@@ -88,6 +105,29 @@ def _seed(database_url: str) -> None:
             session.flush()
             assert course.id is not None
             ids[label] = course.id
+            if label in CODE_DAYS:
+                made = started - timedelta(days=CODE_DAYS[label])
+                session.add(
+                    AccessCode(
+                        code_hash=f"hash-{label}",
+                        program=spec["program"],
+                        label=f"K-{label}",
+                        created_at=made,
+                        expires_at=made + timedelta(days=30),
+                        redeemed_at=started,
+                    )
+                )
+            if "reason" in spec:
+                session.add(
+                    Answer(
+                        course_id=course.id,
+                        week=4,
+                        flow="dropout",
+                        key="dropout_reason",
+                        value=spec["reason"],
+                        created_at=started,
+                    )
+                )
             for instrument in ("phq9", "gad7"):
                 for week, total in spec[instrument].items():
                     session.add(
@@ -129,28 +169,49 @@ def test_report_gives_the_figures_worked_out_by_hand(seeded: str) -> None:
     assert depression == {
         "program": "depression",
         "started": 5,
+        "in_progress": 1,
+        "ended": 4,
         "completed": 2,
+        "completion_rate": 0.5,
         "dropped_out": 2,
-        "finished_treatment": 4,
-        "phq9_mean_change": -1.75,
-        "gad7_mean_change": -2.0,
+        "dropout_rate": 0.5,
+        "dropout_reason_time": 1,
+        "dropout_reason_not_helpful": 1,
+        "dropout_reason_better": 0,
+        "dropout_reason_too_hard": 0,
+        "dropout_reason_other": 0,
+        "finished_treatment": 3,
+        "paired_scores": 3,
+        "phq9_mean_change": 0.0,
+        "gad7_mean_change": -1.67,
         "at_caseness": 3,
         "recovered": 1,
         "recovery_rate": 0.3333,
-        "reliably_improved": 2,
-        "reliable_improvement_rate": 0.5,
+        "reliably_improved": 1,
+        "reliable_improvement_rate": 0.3333,
         "reliably_recovered": 1,
         "reliable_recovery_rate": 0.3333,
         "urgent_alerts": 3,
         "urgent_acknowledged": 2,
         "median_minutes_to_acknowledge": 20.0,
+        "median_days_to_first_conversation": 3.0,
     }
     assert anxiety == {
         "program": "anxiety",
         "started": 1,
+        "in_progress": 0,
+        "ended": 1,
         "completed": 1,
+        "completion_rate": 1.0,
         "dropped_out": 0,
+        "dropout_rate": 0.0,
+        "dropout_reason_time": 0,
+        "dropout_reason_not_helpful": 0,
+        "dropout_reason_better": 0,
+        "dropout_reason_too_hard": 0,
+        "dropout_reason_other": 0,
         "finished_treatment": 1,
+        "paired_scores": 1,
         "phq9_mean_change": -2.0,
         "gad7_mean_change": -6.0,
         "at_caseness": 1,
@@ -163,25 +224,37 @@ def test_report_gives_the_figures_worked_out_by_hand(seeded: str) -> None:
         "urgent_alerts": 1,
         "urgent_acknowledged": 1,
         "median_minutes_to_acknowledge": 5.0,
+        "median_days_to_first_conversation": 5.0,
     }
     assert everyone == {
         "program": "all",
         "started": 6,
+        "in_progress": 1,
+        "ended": 5,
         "completed": 3,
+        "completion_rate": 0.6,
         "dropped_out": 2,
-        "finished_treatment": 5,
-        "phq9_mean_change": -1.8,
-        "gad7_mean_change": -2.8,
+        "dropout_rate": 0.4,
+        "dropout_reason_time": 1,
+        "dropout_reason_not_helpful": 1,
+        "dropout_reason_better": 0,
+        "dropout_reason_too_hard": 0,
+        "dropout_reason_other": 0,
+        "finished_treatment": 4,
+        "paired_scores": 4,
+        "phq9_mean_change": -0.5,
+        "gad7_mean_change": -2.75,
         "at_caseness": 4,
         "recovered": 2,
         "recovery_rate": 0.5,
-        "reliably_improved": 3,
-        "reliable_improvement_rate": 0.6,
+        "reliably_improved": 2,
+        "reliable_improvement_rate": 0.5,
         "reliably_recovered": 2,
         "reliable_recovery_rate": 0.5,
         "urgent_alerts": 4,
         "urgent_acknowledged": 3,
         "median_minutes_to_acknowledge": 10.0,
+        "median_days_to_first_conversation": 3.5,
     }
 
 
@@ -201,12 +274,15 @@ def test_report_table_csv_and_png(seeded: str, tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["program", "started", "completed"]
     depression = next(line for line in lines if line.startswith("depression"))
-    assert "33% (1/3)" in depression and "50% (2/4)" in depression and "20 min (2/3)" in depression
-    assert "-1.8" in depression
+    assert "33% (1/3)" in depression and "50% (2/4)" not in depression and "20 min (2/3)" in depression
+    assert "+0.0" in depression and "-1.7" in depression
+    assert depression.split()[1:6] == ["5", "2", "2", "3", "1"]  # started, completed, dropped, finished, in progress
     with csv_path.open(encoding="utf-8") as handle:
         table = list(csv.DictReader(handle))
     assert [row["program"] for row in table] == ["anxiety", "depression", "all"]
     assert table[1]["recovery_rate"] == "0.3333" and table[2]["median_minutes_to_acknowledge"] == "10.0"
+    assert table[1]["in_progress"] == "1" and table[2]["dropout_rate"] == "0.4"
+    assert table[2]["median_days_to_first_conversation"] == "3.5" and table[1]["dropout_reason_time"] == "1"
     assert png_path.read_bytes().startswith(b"\x89PNG")
 
     application = build_app(make_settings(seeded), run_migrations=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.clinicians.access import may_view_case
 from bot.clinicians.desk import Desk
 from bot.engine import commands
 from bot.engine.outgoing import Buttons
@@ -29,6 +30,10 @@ def find_case(desk: Desk, args: str, command: str) -> Course | None:
     course = desk.course(label)
     if course is None:
         desk.reply("clinician.case_not_found", label=label)
+    elif not may_view_case(desk.clinician, course):
+        desk.audit("case_access_refused", course.label, command=command)
+        desk.reply("owners.not_yours", label=course.label)
+        return None
     return course
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.charts import score_chart
+from bot.clinicians.access import may_view_case
 from bot.clinicians.caseload import ScoreSeries, caseload, summarize
 from bot.clinicians.desk import Desk
 from bot.clinicians.facts import case_facts, instrument_order, safety_plan_facts, shown_answers
@@ -16,6 +17,8 @@ def show_cases(desk: Desk, args: str) -> None:
     """The clinician's own open cases, or the whole team's with `/cases all` (the word in any locale)."""
     everyone = _means_everyone(desk, args)
     summaries = caseload(desk.session, None if everyone else desk.clinician.id)
+    if everyone:
+        summaries = [s for s in summaries if may_view_case(desk.clinician, s.course)]
     desk.audit("cases_viewed", None, scope="all" if everyone else "own", count=len(summaries))
     if not summaries:
         desk.reply("clinician.cases.none_all" if everyone else "clinician.cases.none")
@@ -87,6 +90,10 @@ def show_alert_case(desk: Desk, alert_id: int, *, chat_id: int) -> bool:
     if alert is None:
         return False
     course = desk.session.get(Course, alert.course_id) if alert.course_id is not None else None
+    if course is not None and not may_view_case(desk.clinician, course):
+        desk.audit("case_access_refused", course.label, command="alert_button")
+        desk.send(desk.text("owners.not_yours", label=course.label), chat_id=chat_id)
+        return True
     if course is not None:
         show_case(desk, course, chat_id=chat_id, alert=alert)
         return True

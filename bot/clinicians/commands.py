@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.clinicians import alerts, care, messages
+from bot.clinicians.assign import assign_case
 from bot.clinicians.cases import show_alert_case, show_case, show_cases
 from bot.clinicians.desk import Desk, active_clinician
 from bot.clinicians.invites import PREFIX, invite_command, redeem_invite
@@ -33,6 +34,7 @@ def _case(desk: Desk, args: str) -> None:
 
 COMMANDS: dict[str, Command] = {
     "newcode": new_code,
+    "assign": assign_case,
     "cases": show_cases,
     "case": _case,
     "alerts": lambda desk, _args: alerts.list_alerts(desk),

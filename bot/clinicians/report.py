@@ -1,11 +1,20 @@
 """Service outcomes per program, with the NHS Talking Therapies definitions.
 
-- Finished treatment: at least 2 sessions, a session being a week with a
-  complete PHQ-9 or GAD-7. Only these count towards the outcome rates.
-- Change, caseness, recovery and reliable change use each instrument's first
-  and last complete score (see `bot.dialogs.context.outcome` and PRACTICE.md).
+- Only ended courses count as finished treatment: completed, or dropped out
+  with at least 2 sessions, a session being a week with a complete (full-form)
+  PHQ-9 or GAD-7. A course closed before it was completed (by a clinician, or
+  expired) counts as dropped out. Running courses are counted apart, as
+  "in progress", and never in the outcome figures.
+- Change, caseness, recovery and reliable change need paired scores: a full-form
+  score at the start and at the end (two sessions or more); they use each
+  instrument's first and last complete score (see `bot.dialogs.context.outcome`
+  and PRACTICE.md).
 - Recovery and reliable recovery rates are out of those at caseness at the
-  start; the reliable improvement rate is out of all who finished treatment.
+  start; the reliable improvement rate is out of all with paired scores.
+- Service figures: completion and dropout rates out of the ended courses, the
+  dropout reasons given in the dropout flow, the median days from the access
+  code to the first conversation, and the median minutes to acknowledge an
+  urgent alert.
 """
 
 from __future__ import annotations
@@ -21,11 +30,15 @@ from bot.clinicians.caseload import score_series
 from bot.dialogs.context import outcome
 from bot.dialogs.model import DialogSet
 from bot.dialogs.render import Renderer
-from bot.storage.models import Alert, Course
+from bot.storage import report_facts
+from bot.storage.models import AccessCode, Alert, Answer, Course
 
 ALL = "all"
 DROPPED = ("dropped_out", "dropout_eval")
 INSTRUMENTS = ("phq9", "gad7")
+# The choices of the dropout flow's `why_stop` step (stored as `dropout_reason`).
+DROPOUT_REASONS = ("time", "not_helpful", "better", "too_hard", "other")
+REASON_KEY = report_facts.REASON_KEY
 
 
 @dataclass(frozen=True)
@@ -51,9 +64,14 @@ class ReportWords:
 class ProgramOutcomes:
     program: str
     started: int = 0
+    in_progress: int = 0
+    ended: int = 0
     completed: int = 0
     dropped_out: int = 0
+    reasons: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DROPOUT_REASONS, 0))
     finished_treatment: int = 0
+    paired: int = 0
+    days_to_first: list[float] = field(default_factory=list)
     changes: dict[str, list[int]] = field(default_factory=lambda: {name: [] for name in INSTRUMENTS})
     at_caseness: int = 0
     recovered: int = 0
@@ -62,15 +80,30 @@ class ProgramOutcomes:
     ack_minutes: list[float] = field(default_factory=list)
     urgent_alerts: int = 0
 
-    def add_course(self, course: Course, scores: dict[str, dict[int, int | None]], dialogs: DialogSet) -> None:
+    def add_course(self, course: Course, facts: CourseFacts, dialogs: DialogSet) -> None:
         self.started += 1
-        self.completed += course.finished_at is not None
-        self.dropped_out += course.state in DROPPED or course.scratch.get("closed_from") in DROPPED
+        if facts.days_to_first is not None:
+            self.days_to_first.append(facts.days_to_first)
+        completed = _completed(course)
+        dropped = not completed and _dropped(course)
+        if not (completed or dropped):
+            self.in_progress += 1
+            return
+        self.ended += 1
+        self.completed += completed
+        self.dropped_out += dropped
+        if dropped and facts.reason is not None:
+            reason = facts.reason if facts.reason in self.reasons else "other"
+            self.reasons[reason] += 1
+        scores = facts.scores
         full = {name: by_week for name, by_week in scores.items() if _full_form(dialogs, name)}
         sessions = {week for by_week in full.values() for week, total in by_week.items() if total is not None}
-        if len(sessions) < 2:
+        if dropped and len(sessions) < 2:
             return
         self.finished_treatment += 1
+        if len(sessions) < 2:
+            return
+        self.paired += 1
         result = outcome(dialogs, scores)
         if not result["available"]:
             return
@@ -92,16 +125,22 @@ class ProgramOutcomes:
         return {
             "program": self.program,
             "started": self.started,
+            "in_progress": self.in_progress,
+            "ended": self.ended,
             "completed": self.completed,
+            "completion_rate": _rate(self.completed, self.ended),
             "dropped_out": self.dropped_out,
+            "dropout_rate": _rate(self.dropped_out, self.ended),
+            **{f"dropout_reason_{name}": count for name, count in self.reasons.items()},
             "finished_treatment": self.finished_treatment,
+            "paired_scores": self.paired,
             "phq9_mean_change": _mean(self.changes["phq9"]),
             "gad7_mean_change": _mean(self.changes["gad7"]),
             "at_caseness": self.at_caseness,
             "recovered": self.recovered,
             "recovery_rate": _rate(self.recovered, self.at_caseness),
             "reliably_improved": self.reliably_improved,
-            "reliable_improvement_rate": _rate(self.reliably_improved, self.finished_treatment),
+            "reliable_improvement_rate": _rate(self.reliably_improved, self.paired),
             "reliably_recovered": self.reliably_recovered,
             "reliable_recovery_rate": _rate(self.reliably_recovered, self.at_caseness),
             "urgent_alerts": self.urgent_alerts,
@@ -109,7 +148,32 @@ class ProgramOutcomes:
             "median_minutes_to_acknowledge": round(statistics.median(self.ack_minutes), 1)
             if self.ack_minutes
             else None,
+            "median_days_to_first_conversation": round(statistics.median(self.days_to_first), 1)
+            if self.days_to_first
+            else None,
         }
+
+
+@dataclass(frozen=True)
+class CourseFacts:
+    """What the report needs of one course besides the row itself."""
+
+    scores: dict[str, dict[int, int | None]]
+    reason: str | None = None
+    days_to_first: float | None = None
+
+
+def _completed(course: Course) -> bool:
+    return (
+        course.finished_at is not None
+        or course.state == "completed"
+        or course.scratch.get("closed_from") == "completed"
+    )
+
+
+def _dropped(course: Course) -> bool:
+    """Dropped out, or closed (by a clinician or on expiry) before the course was completed."""
+    return course.state in DROPPED or course.state == "closed"
 
 
 def _mean(values: list[int]) -> float | None:
@@ -133,16 +197,43 @@ def outcome_rows(
     series = score_series(session, [c.id for c in courses if c.id is not None])
     per_program: dict[str, ProgramOutcomes] = {}
     total = ProgramOutcomes(ALL)
+    ids = [c.id for c in courses if c.id is not None]
+    reasons = _dropout_reasons(session, ids)
+    codes = _code_times(session, [c.label for c in courses])
     for course in courses:
         assert course.id is not None
-        scores: dict[str, dict[int, int | None]] = {name: dict(s.points) for name, s in series[course.id].items()}
+        code_made = codes.get(course.label)
+        kept = course.scratch.get(report_facts.KEY) or {}  # an anonymised course keeps these
+        facts = CourseFacts(
+            scores={name: dict(s.points) for name, s in series[course.id].items()},
+            reason=reasons.get(course.id, kept.get("reason")),
+            days_to_first=round((course.started_at - code_made).total_seconds() / 86400, 2)
+            if code_made is not None
+            else kept.get("days_to_first"),
+        )
         for bucket in (_bucket(per_program, course.program), total):
-            bucket.add_course(course, scores, dialogs)
+            bucket.add_course(course, facts, dialogs)
     for alert, alert_program in _urgent_alerts(session, since, program):
         buckets = [total] if alert_program is None else [_bucket(per_program, alert_program), total]
         for bucket in buckets:
             bucket.add_alert(alert)
     return [per_program[name].row() for name in sorted(per_program)] + [total.row()]
+
+
+def _dropout_reasons(session: Session, ids: list[int]) -> dict[int, str]:
+    """The last reason each course gave in the dropout flow."""
+    if not ids:
+        return {}
+    query = select(Answer).where(col(Answer.course_id).in_(ids), Answer.key == REASON_KEY).order_by(col(Answer.id))
+    return {answer.course_id: str(answer.value) for answer in session.exec(query).all() if answer.value is not None}
+
+
+def _code_times(session: Session, labels: list[str]) -> dict[str, datetime]:
+    """When each course's access code was made, by label."""
+    if not labels:
+        return {}
+    query = select(AccessCode.label, AccessCode.created_at).where(col(AccessCode.label).in_(labels))
+    return {label: made for label, made in session.exec(query).all()}
 
 
 def _full_form(dialogs: DialogSet, name: str) -> bool:

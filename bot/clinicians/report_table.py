@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.clinicians.report import ALL, INSTRUMENTS, ReportWords
 
-COLUMNS = ("started", "completed", "dropped", "finished")
+COLUMNS = ("started", "completed", "dropped", "finished", "in_progress")
 RATES = ("recovery", "reliable_improvement", "reliable_recovery")
 
 
@@ -30,10 +30,11 @@ def report_table(rows: list[dict[str, Any]], words: ReportWords, since: str | No
                 str(row["completed"]),
                 str(row["dropped_out"]),
                 str(row["finished_treatment"]),
+                str(row["in_progress"]),
                 _signed(row["phq9_mean_change"]),
                 _signed(row["gad7_mean_change"]),
                 _percent(row["recovered"], row["at_caseness"], row["recovery_rate"]),
-                _percent(row["reliably_improved"], row["finished_treatment"], row["reliable_improvement_rate"]),
+                _percent(row["reliably_improved"], row["paired_scores"], row["reliable_improvement_rate"]),
                 _percent(row["reliably_recovered"], row["at_caseness"], row["reliable_recovery_rate"]),
                 f"{words('minutes', minutes=f'{minutes:.0f}') if minutes is not None else '-'} "
                 f"({row['urgent_acknowledged']}/{row['urgent_alerts']})",

@@ -1,14 +1,8 @@
-"""Who may see which case on the dashboard: the same rule as the clinician commands in Telegram.
-
-Today every active clinician may open every case (`/case LABEL` finds any label, and
-`/cases all` lists the whole team), so this is where a narrower rule, such as a
-clinician's own cases and those they cover, is to be put for the web pages too.
-"""
+"""Who may see which case on the dashboard: the same rule as the clinician commands in Telegram
+(`bot.clinicians.access`): a clinician's own cases and the team's unowned ones; admins see all."""
 
 from __future__ import annotations
 
-from bot.storage.models import Clinician, Course
+from bot.clinicians.access import may_view_case
 
-
-def may_view_case(clinician: Clinician, course: Course) -> bool:
-    return clinician.active and course.id is not None
+__all__ = ["may_view_case"]

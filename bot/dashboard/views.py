@@ -30,7 +30,7 @@ from bot.clinicians.facts import (
     score_facts,
 )
 from bot.clinicians.notes import note_facts
-from bot.clinicians.report import ALL, outcome_rows
+from bot.clinicians.report import ALL, DROPOUT_REASONS, outcome_rows
 from bot.dashboard import svg
 from bot.dashboard.access import may_view_case
 from bot.dashboard.tokens import handle_for
@@ -46,11 +46,19 @@ from bot.storage.models import Alert, Clinician, Course, DashboardSession
 TRENDS = {"↑": "up", "↓": "down", "→": "same"}
 # The rates of the outcome report drawn as bars, in this order.
 RATES = ("recovery_rate", "reliable_improvement_rate", "reliable_recovery_rate")
+# Figures shown as a percentage on the report page.
+PERCENTS = (*RATES, "completion_rate", "dropout_rate")
 REPORT_COLUMNS = (
     "started",
+    "in_progress",
+    "ended",
     "completed",
+    "completion_rate",
     "dropped_out",
+    "dropout_rate",
+    *(f"dropout_reason_{name}" for name in DROPOUT_REASONS),
     "finished_treatment",
+    "paired_scores",
     "phq9_mean_change",
     "gad7_mean_change",
     "at_caseness",
@@ -63,6 +71,7 @@ REPORT_COLUMNS = (
     "urgent_alerts",
     "urgent_acknowledged",
     "median_minutes_to_acknowledge",
+    "median_days_to_first_conversation",
 )
 
 
@@ -259,7 +268,7 @@ def report_view(visit: Visit) -> dict[str, Any]:
         lambda value: desk.text("dashboard.percent", value=value),
         chart_id="rate-chart",
     )
-    return {"rows": named, "columns": REPORT_COLUMNS, "rates": RATES, "chart": chart}
+    return {"rows": named, "columns": REPORT_COLUMNS, "rates": PERCENTS, "chart": chart}
 
 
 def _program_name(desk: Desk, program: str) -> str:

@@ -182,6 +182,12 @@ CLINICIAN_TEXTS: dict[str, dict[str, Any]] = {
     "clinician.invite.welcome": {"name": "Kari"},
     "clinician.note": {"note": _NOTE},
     **DASHBOARD_TEXTS,
+    "owners.not_yours": {"label": "K-1234"},
+    "owners.assign_usage": {},
+    "owners.assign_unknown": {"name": "Ola"},
+    "owners.assign_ambiguous": {"name": "Ola"},
+    "owners.assigned": {"label": "K-1234", "name": "Per"},
+    "owners.assigned_to_you": {"label": "K-1234", "by": "Kari"},
     "clinician.report.all_programs": {},
     **{
         f"clinician.report.column.{name}": {}
@@ -191,6 +197,7 @@ CLINICIAN_TEXTS: dict[str, dict[str, Any]] = {
             "completed",
             "dropped",
             "finished",
+            "in_progress",
             "recovery",
             "reliable_improvement",
             "reliable_recovery",

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.config import Settings
+from bot.storage import report_facts
 from bot.storage.models import (
     AccessCode,
     Alert,
@@ -159,6 +160,7 @@ def _anonymise(session: Session, course: Course, now: datetime) -> None:
     assert course.id is not None
     course_id, label = course.id, course.label
     anonymous = f"{ANONYMOUS_PREFIX}{course_id}"
+    facts = course.scratch.get(report_facts.KEY) or report_facts.kept_facts(session, course)
     session.execute(delete(Answer).where(col(Answer.course_id) == course_id))
     session.execute(delete(Message).where(col(Message.course_id) == course_id))
     session.execute(update(Score).where(col(Score.course_id) == course_id).values(items={}))
@@ -182,7 +184,7 @@ def _anonymise(session: Session, course: Course, now: datetime) -> None:
     course.flow = course.step = course.paused_from = None
     course.checkin_weekday = None
     course.checkin_time = None
-    course.scratch = {"closed_from": closed_from} if closed_from else {}
+    course.scratch = {**({"closed_from": closed_from} if closed_from else {}), report_facts.KEY: facts}
     course.anonymised_at = now
     session.add(course)
     session.flush()
