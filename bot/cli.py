@@ -13,6 +13,7 @@ from bot.channels.console import ConsoleChat
 from bot.channels.telegram.runner import run_bot
 from bot.clinicians.caseload import case_rows
 from bot.clinicians.cli import clinicians_app, escalation_app, report
+from bot.clock import FakeClock, SystemClock
 from bot.config import Settings
 from bot.dialogs.graph import flows_mermaid
 from bot.dialogs.load import DialogsInvalid, load_dialogs
@@ -75,17 +76,28 @@ def run(
 @app.command()
 def chat(
     code: Annotated[str | None, typer.Option(help="An access code; a demo code is made if left out.")] = None,
+    clock: Annotated[
+        bool,
+        typer.Option(
+            "--clock",
+            help="Let time be moved: type /wait 3d, /wait 2h or /wait 30m, and what falls due "
+            "(check-ins, reminders, missed weeks, dropout) happens. For previewing a whole course.",
+        ),
+    ] = False,
 ) -> None:
     """Take a course in the terminal, on the same engine and database."""
-    _chat(settings_or_exit(), code)
+    _chat(settings_or_exit(), code, clock=clock)
 
 
-def _chat(settings: Settings, code: str | None) -> None:
-    console = ConsoleChat(load_app(settings))
+def _chat(settings: Settings, code: str | None, *, clock: bool = False) -> None:
+    fake = FakeClock(SystemClock().now()) if clock else None
+    console = ConsoleChat(load_app(settings, fake), clock=fake)
     if code is None:
         code = console.make_demo_code()
         typer.echo(f"Demo code for the demo program: {code}")
     typer.echo("Answer by typing; pick a button by its number. /help lists commands. Ctrl-D to stop.")
+    if fake is not None:
+        typer.echo("The clock is yours: /wait 3d, /wait 2h or /wait 30m moves time, and what falls due happens.")
     console.send(f"/start {code}")
     while True:
         try:
@@ -145,11 +157,16 @@ def codes_new(
 
 
 @app.command()
-def cases(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def cases(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    include_demo: Annotated[
+        bool, typer.Option("--include-demo", help="List the demo program's courses too (left out by default).")
+    ] = False,
+) -> None:
     """List every course with its state and latest scores."""
     application = load_app(settings_or_exit())
     with transaction(application.db) as session:
-        rows = case_rows(session)
+        rows = case_rows(session, include_demo=include_demo)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return

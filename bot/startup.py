@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from bot.app import App, build_app
+from bot.clock import Clock
 from bot.config import Settings
 from bot.dialogs.load import DialogsInvalid
 
@@ -27,8 +28,8 @@ def settings_or_exit() -> Settings:
         raise fail(f"guidebot: bad setting: {problems}") from None
 
 
-def load_app(settings: Settings) -> App:
+def load_app(settings: Settings, clock: Clock | None = None) -> App:
     try:
-        return build_app(settings)
+        return build_app(settings, clock)
     except DialogsInvalid as exc:
         raise fail(f"guidebot: the dialog files have problems, so nothing was started:\n{exc}") from None
