@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from bot.channels.console import ConsoleChat
 from bot.channels.telegram.runner import run_bot
@@ -22,7 +23,7 @@ from bot.engine.codes import issue_code
 from bot.links import deep_link
 from bot.ops.cli import audit_app, db_backup, db_restore, db_retention, privacy_app
 from bot.ops.logs import configure_logging
-from bot.startup import fail, load_app, settings_or_exit
+from bot.startup import database_failed, fail, load_app, settings_or_exit
 from bot.storage.db import migrate, transaction
 from state_machines.course import mermaid
 
@@ -223,7 +224,10 @@ def dialogs_graph(
 def db_migrate() -> None:
     """Bring the database schema up to date."""
     settings = settings_or_exit()
-    migrate(settings.database_url)
+    try:
+        migrate(settings.database_url)
+    except (ArgumentError, DBAPIError, OSError) as exc:
+        raise database_failed(settings, exc) from None
     typer.echo("Database is up to date.")
 
 

@@ -54,3 +54,28 @@ def test_demo_courses_stay_out_of_cases_and_report_unless_asked(db: str) -> None
     assert [row["program"] for row in without if row["program"] == "demo"] == []
     with_demo = json.loads(guidebot("report", "--json", "--include-demo").output)
     assert any(row["program"] == "demo" for row in with_demo)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("GUIDEBOT_DATABASE_URL", "nonsense", "GUIDEBOT_DATABASE_URL=nonsense: not a database URL"),
+        ("GUIDEBOT_DATABASE_URL", "sqlite:////no/such/dir/x.db", "the folder for the SQLite file does not exist"),
+        ("GUIDEBOT_DATABASE_URL", "postgresql+psycopg://u:secret@127.0.0.1:1/db", "cannot open the database"),
+        ("GUIDEBOT_TIMEZONE", "Mars/Base", "GUIDEBOT_TIMEZONE: Value error, unknown time zone 'Mars/Base'"),
+        ("GUIDEBOT_DIALOGS_DIR", "/no/such/dialogs", "GUIDEBOT_DIALOGS_DIR: no such directory"),
+    ],
+)
+@pytest.mark.parametrize("command", [("cases",), ("db", "migrate"), ("report",)])
+def test_a_bad_setting_is_one_line_naming_it(
+    db: str, monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str, command: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv(name, value)
+    result = guidebot(*command)
+    if command == ("db", "migrate") and name == "GUIDEBOT_DIALOGS_DIR":
+        assert result.exit_code == 0, result.output  # migrating needs no dialog files
+        return
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0] and name in lines[0], result.output
+    assert "Traceback" not in result.output and "secret" not in result.output
