@@ -27,8 +27,23 @@ from bot.startup import database_failed, fail, load_app, settings_or_exit
 from bot.storage.db import migrate, transaction
 from state_machines.course import mermaid
 
+DEFAULT_DATABASE_URL = str(Settings.model_fields["database_url"].default)
+
+
+def database_line(url: str) -> str:
+    """Which database a command uses: the SQLite file's full path for a default or SQLite URL."""
+    if url.startswith("sqlite"):
+        name = url.split(":///", 1)[-1]
+        return f"Database: the SQLite file {Path(name).resolve()}"
+    return "Database: GUIDEBOT_DATABASE_URL (not SQLite)"
+
+
 app = typer.Typer(
-    help="guidebot: guided self-help courses over Telegram.", no_args_is_help=True, pretty_exceptions_enable=False
+    help="guidebot: guided self-help courses over Telegram.\n\n"
+    f"With the default GUIDEBOT_DATABASE_URL ({DEFAULT_DATABASE_URL}) the database is the file "
+    "guidebot.db in the folder guidebot is run from; 'guidebot chat' prints its full path first.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
 codes_app = typer.Typer(help="Access codes.", no_args_is_help=True)
 dialogs_app = typer.Typer(help="Dialog files: check and draw them.", no_args_is_help=True)
@@ -91,8 +106,15 @@ def chat(
 
 
 def _chat(settings: Settings, code: str | None, *, clock: bool = False) -> None:
+    typer.echo(database_line(settings.database_url))
     fake = FakeClock(SystemClock().now()) if clock else None
     console = ConsoleChat(load_app(settings, fake), clock=fake)
+    running = console.running_course()
+    if code is not None and running is not None:
+        raise fail(
+            f"guidebot: course {running} is still running in the terminal chat, so --code was not used. "
+            "Type /delete in 'guidebot chat' to end it first, or use another database (GUIDEBOT_DATABASE_URL)."
+        )
     if code is None:
         code = console.make_demo_code()
         typer.echo(f"Demo code for the demo program: {code}")

@@ -79,3 +79,21 @@ def test_a_bad_setting_is_one_line_naming_it(
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0] and name in lines[0], result.output
     assert "Traceback" not in result.output and "secret" not in result.output
+
+
+def test_code_is_refused_in_one_line_while_another_course_runs(db: str) -> None:
+    first = json.loads(guidebot("codes", "new", "--program", "demo", "--json").output)["code"]
+    assert guidebot("chat", "--code", first, stdin="1\n").exit_code == 0
+    second = json.loads(guidebot("codes", "new", "--program", "sleep", "--label", "K-2", "--json").output)["code"]
+    refused = guidebot("chat", "--code", second, stdin="1\n")
+    assert refused.exit_code == 1
+    assert "still running in the terminal chat, so --code was not used" in refused.output
+    [case] = json.loads(guidebot("cases", "--json", "--include-demo").output)
+    assert case["program"] == "demo"  # the second code was not spent
+
+
+def test_help_and_chat_say_which_sqlite_file_is_used(db: str, tmp_path: Path) -> None:
+    helped = guidebot("--help")
+    assert "the file guidebot.db in the folder guidebot is run from" in " ".join(helped.output.split())
+    chat = guidebot("chat", stdin="")
+    assert chat.output.splitlines()[0] == f"Database: the SQLite file {(tmp_path / 'guidebot.db').resolve()}"

@@ -7,19 +7,24 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from sqlmodel import col, select
+
 from bot.app import App
 from bot.clinicians.caseload import DEMO_PROGRAM
 from bot.clock import FakeClock
 from bot.engine.codes import issue_code
 from bot.engine.events import Event
 from bot.storage.db import transaction
-from bot.storage.models import OutboxItem
+from bot.storage.models import Course, OutboxItem
 from bot.storage.outbox import take_unsent
+from state_machines.course import RUNNING
 
 CONSOLE_CHAT_ID = -1
 
 Print = Callable[[str], None]
 
+# A course in one of these states holds the terminal chat; `--code` is refused while one does.
+LIVE = (*RUNNING, "paused")
 WAIT = re.compile(r"^/wait\s+(\d{1,4})\s*([dhm])$", re.IGNORECASE)
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 # The clock moves in steps no longer than this, with a scheduler round after each, so what
@@ -57,6 +62,14 @@ class ConsoleChat:
                 actor="console",
             )
         return issued.code
+
+    def running_course(self) -> str | None:
+        """The label of a course not yet closed in this chat, if any (a new code would clash with it)."""
+        with transaction(self.app.db) as session:
+            course = session.exec(
+                select(Course).where(Course.chat_id == self.chat_id, col(Course.state).in_(LIVE))
+            ).first()
+            return None if course is None else course.label
 
     def send(self, line: str) -> None:
         """Handle one typed line: a button number or label, a command, or text.
