@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import col, select
 
 from bot.channels.console import ConsoleChat
 from bot.channels.telegram.runner import run_bot
 from bot.clinicians.caseload import case_rows
 from bot.clinicians.cli import clinicians_app, escalation_app, report
+from bot.clock import FakeClock, SystemClock
 from bot.config import Settings
 from bot.dialogs.graph import flows_mermaid
 from bot.dialogs.load import DialogsInvalid, load_dialogs
@@ -22,13 +24,28 @@ from bot.engine.codes import issue_code
 from bot.links import deep_link
 from bot.ops.cli import audit_app, db_backup, db_restore, db_retention, privacy_app
 from bot.ops.logs import configure_logging
-from bot.startup import fail, load_app, settings_or_exit
+from bot.startup import database_failed, fail, load_app, settings_or_exit
 from bot.storage.db import migrate, transaction
 from bot.storage.models import Clinician
 from state_machines.course import mermaid
 
+DEFAULT_DATABASE_URL = str(Settings.model_fields["database_url"].default)
+
+
+def database_line(url: str) -> str:
+    """Which database a command uses: the SQLite file's full path for a default or SQLite URL."""
+    if url.startswith("sqlite"):
+        name = url.split(":///", 1)[-1]
+        return f"Database: the SQLite file {Path(name).resolve()}"
+    return "Database: GUIDEBOT_DATABASE_URL (not SQLite)"
+
+
 app = typer.Typer(
-    help="guidebot: guided self-help courses over Telegram.", no_args_is_help=True, pretty_exceptions_enable=False
+    help="guidebot: guided self-help courses over Telegram.\n\n"
+    f"With the default GUIDEBOT_DATABASE_URL ({DEFAULT_DATABASE_URL}) the database is the file "
+    "guidebot.db in the folder guidebot is run from; 'guidebot chat' prints its full path first.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
 codes_app = typer.Typer(help="Access codes.", no_args_is_help=True)
 dialogs_app = typer.Typer(help="Dialog files: check and draw them.", no_args_is_help=True)
@@ -77,17 +94,35 @@ def run(
 @app.command()
 def chat(
     code: Annotated[str | None, typer.Option(help="An access code; a demo code is made if left out.")] = None,
+    clock: Annotated[
+        bool,
+        typer.Option(
+            "--clock",
+            help="Let time be moved: type /wait 3d, /wait 2h or /wait 30m, and what falls due "
+            "(check-ins, reminders, missed weeks, dropout) happens. For previewing a whole course.",
+        ),
+    ] = False,
 ) -> None:
     """Take a course in the terminal, on the same engine and database."""
-    _chat(settings_or_exit(), code)
+    _chat(settings_or_exit(), code, clock=clock)
 
 
-def _chat(settings: Settings, code: str | None) -> None:
-    console = ConsoleChat(load_app(settings))
+def _chat(settings: Settings, code: str | None, *, clock: bool = False) -> None:
+    typer.echo(database_line(settings.database_url))
+    fake = FakeClock(SystemClock().now()) if clock else None
+    console = ConsoleChat(load_app(settings, fake), clock=fake)
+    running = console.running_course()
+    if code is not None and running is not None:
+        raise fail(
+            f"guidebot: course {running} is still running in the terminal chat, so --code was not used. "
+            "Type /delete in 'guidebot chat' to end it first, or use another database (GUIDEBOT_DATABASE_URL)."
+        )
     if code is None:
         code = console.make_demo_code()
         typer.echo(f"Demo code for the demo program: {code}")
     typer.echo("Answer by typing; pick a button by its number. /help lists commands. Ctrl-D to stop.")
+    if fake is not None:
+        typer.echo("The clock is yours: /wait 3d, /wait 2h or /wait 30m moves time, and what falls due happens.")
     console.send(f"/start {code}")
     while True:
         try:
@@ -159,11 +194,16 @@ def codes_new(
 
 
 @app.command()
-def cases(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def cases(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    include_demo: Annotated[
+        bool, typer.Option("--include-demo", help="List the demo program's courses too (left out by default).")
+    ] = False,
+) -> None:
     """List every course with its state and latest scores."""
     application = load_app(settings_or_exit())
     with transaction(application.db) as session:
-        rows = case_rows(session)
+        rows = case_rows(session, include_demo=include_demo)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -220,7 +260,10 @@ def dialogs_graph(
 def db_migrate() -> None:
     """Bring the database schema up to date."""
     settings = settings_or_exit()
-    migrate(settings.database_url)
+    try:
+        migrate(settings.database_url)
+    except (ArgumentError, DBAPIError, OSError) as exc:
+        raise database_failed(settings, exc) from None
     typer.echo("Database is up to date.")
 
 

@@ -6,10 +6,15 @@ Telegram runner all start this way.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from bot.app import App, build_app
+from bot.clock import Clock
 from bot.config import Settings
 from bot.dialogs.load import DialogsInvalid
 
@@ -27,8 +32,34 @@ def settings_or_exit() -> Settings:
         raise fail(f"guidebot: bad setting: {problems}") from None
 
 
-def load_app(settings: Settings) -> App:
+def load_app(settings: Settings, clock: Clock | None = None) -> App:
+    if not settings.dialogs_dir.is_dir():
+        raise fail(f"guidebot: GUIDEBOT_DIALOGS_DIR: no such directory: {settings.dialogs_dir}")
     try:
-        return build_app(settings)
+        return build_app(settings, clock)
     except DialogsInvalid as exc:
         raise fail(f"guidebot: the dialog files have problems, so nothing was started:\n{exc}") from None
+    except (ArgumentError, DBAPIError, OSError) as exc:
+        raise database_failed(settings, exc) from None
+
+
+def database_failed(settings: Settings, exc: Exception) -> typer.Exit:
+    """One line naming GUIDEBOT_DATABASE_URL for a database that cannot be opened; never a traceback."""
+    url = settings.database_url
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = url
+    if isinstance(exc, ArgumentError):
+        why = "not a database URL (e.g. sqlite:///guidebot.db or postgresql+psycopg://user@host/db)"
+    elif url.startswith("sqlite") and not _sqlite_folder_exists(url):
+        why = "the folder for the SQLite file does not exist"
+    else:
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        why = f"cannot open the database ({first[0] if first else type(exc).__name__})"
+    return fail(f"guidebot: GUIDEBOT_DATABASE_URL={shown}: {why}")
+
+
+def _sqlite_folder_exists(url: str) -> bool:
+    database = make_url(url).database
+    return not database or database == ":memory:" or Path(database).parent.is_dir()

@@ -61,7 +61,7 @@ def test_cases_json_lists_every_course(env: dict[str, str]) -> None:
         check=False,
     )
     assert chat.returncode == 0, chat.stderr
-    result = runner.invoke(cli, ["cases", "--json"])
+    result = runner.invoke(cli, ["cases", "--json", "--include-demo"])
     assert result.exit_code == 0, result.output
     [case] = json.loads(result.output)
     assert set(case) >= {"label", "program", "state", "week", "next_checkin", "phq9", "gad7"}

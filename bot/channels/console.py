@@ -2,27 +2,53 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
+from sqlmodel import col, select
+
 from bot.app import App
+from bot.clinicians.caseload import DEMO_PROGRAM
+from bot.clock import FakeClock
 from bot.engine.codes import issue_code
 from bot.engine.events import Event
 from bot.storage.db import transaction
-from bot.storage.models import OutboxItem
+from bot.storage.models import Course, OutboxItem
 from bot.storage.outbox import take_unsent
+from state_machines.course import RUNNING
 
 CONSOLE_CHAT_ID = -1
-DEMO_PROGRAM = "demo"
 
 Print = Callable[[str], None]
 
+# A course in one of these states holds the terminal chat; `--code` is refused while one does.
+LIVE = (*RUNNING, "paused")
+WAIT = re.compile(r"^/wait\s+(\d{1,4})\s*([dhm])$", re.IGNORECASE)
+UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+# The clock moves in steps no longer than this, with a scheduler round after each, so what
+# falls due during a long wait fires in order (a reminder before the missed week after it).
+WAIT_STEP = timedelta(minutes=30)
+MAX_WAIT = timedelta(days=400)
+
+
+def parse_wait(line: str) -> timedelta | None:
+    """`/wait 3d`, `/wait 2h` or `/wait 30m` as a time span; None when the line is not one."""
+    found = WAIT.match(line.strip())
+    if found is None:
+        return None
+    return timedelta(**{UNITS[found.group(2).lower()]: int(found.group(1))})
+
 
 class ConsoleChat:
-    def __init__(self, app: App, write: Print = print, chat_id: int = CONSOLE_CHAT_ID) -> None:
+    def __init__(
+        self, app: App, write: Print = print, chat_id: int = CONSOLE_CHAT_ID, clock: FakeClock | None = None
+    ) -> None:
         self.app = app
         self.write = write
         self.chat_id = chat_id
+        self.clock = clock  # set (`guidebot chat --clock`): `/wait 3d` moves time and runs what falls due
         self.buttons: list[dict[str, str]] = []
 
     def make_demo_code(self) -> str:
@@ -37,17 +63,43 @@ class ConsoleChat:
             )
         return issued.code
 
+    def running_course(self) -> str | None:
+        """The label of a course not yet closed in this chat, if any (a new code would clash with it)."""
+        with transaction(self.app.db) as session:
+            course = session.exec(
+                select(Course).where(Course.chat_id == self.chat_id, col(Course.state).in_(LIVE))
+            ).first()
+            return None if course is None else course.label
+
     def send(self, line: str) -> None:
         """Handle one typed line: a button number or label, a command, or text.
 
         A number is a position, as in Telegram: 1 is the first button (on a symptom
         scale "Not at all", score 0), never the option's stored value.
         """
+        if self.clock is not None and line.strip().casefold().startswith("/wait"):
+            self.wait(line)
+            return
         event = self._event_for(line)
         self.app.handle(event)
         self.app.run_due()  # due check-ins, reminders, alert re-sends and expiry, as in the Telegram process
         self.buttons = []  # numbers mean the newest buttons only; otherwise the engine reads them as typed
         self.flush()
+
+    def wait(self, line: str) -> None:
+        """Move the clock by the span typed, running the scheduler as time passes."""
+        assert self.clock is not None
+        span = parse_wait(line)
+        if span is None or span > MAX_WAIT:
+            self.write("(/wait takes a span such as /wait 3d, /wait 2h or /wait 30m, up to 400 days)")
+            return
+        end = self.clock.now() + span
+        while self.clock.now() < end:
+            self.clock.set(min(end, self.clock.now() + WAIT_STEP))
+            self.app.run_due()
+            self.flush()
+        local = self.clock.now().astimezone(self.app.settings.tz)
+        self.write(f"(the clock is now {local:%Y-%m-%d %H:%M})")
 
     def _event_for(self, line: str) -> Event:
         language = self.app.settings.locale

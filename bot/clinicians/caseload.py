@@ -117,9 +117,17 @@ def caseload(session: Session, clinician_id: int | None) -> list[CaseSummary]:
     return sorted(summarize(session, courses), key=lambda s: s.most_urgent)
 
 
-def case_rows(session: Session) -> list[dict[str, Any]]:
-    """Every course, for `guidebot cases`."""
-    courses = session.exec(select(Course).order_by(col(Course.id))).all()
+# The program of `guidebot chat` without a code: a preview, kept out of `guidebot cases` and
+# `guidebot report` unless `--include-demo` is given.
+DEMO_PROGRAM = "demo"
+
+
+def case_rows(session: Session, *, include_demo: bool = True) -> list[dict[str, Any]]:
+    """Every course, for `guidebot cases`; the demo program's only when `include_demo`."""
+    query = select(Course)
+    if not include_demo:
+        query = query.where(Course.program != DEMO_PROGRAM)
+    courses = session.exec(query.order_by(col(Course.id))).all()
     rows: list[dict[str, Any]] = []
     for summary in summarize(session, courses):
         course = summary.course

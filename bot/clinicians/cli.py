@@ -158,6 +158,9 @@ def report(
         Path | None, typer.Option("--png", help="Also draw the outcome rates to this PNG file.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    include_demo: Annotated[
+        bool, typer.Option("--include-demo", help="Count the demo program's courses too (left out by default).")
+    ] = False,
     locale: Annotated[
         str | None, typer.Option(help="The language of the table and chart, e.g. en (default: GUIDEBOT_LOCALE).")
     ] = None,
@@ -181,7 +184,9 @@ def report(
         raise fail(f"guidebot: unknown locale '{locale}' (known: {', '.join(locales)})")
     words = ReportWords(current.dialogs, current.renderer, locale or settings.locale)
     with transaction(application.db) as session:
-        rows = outcome_rows(session, application.dialogs.current.dialogs, since=start, program=program)
+        rows = outcome_rows(
+            session, application.dialogs.current.dialogs, since=start, program=program, include_demo=include_demo
+        )
         audit(
             session,
             application.engine.clock.now(),

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.clinicians.caseload import score_series
+from bot.clinicians.caseload import DEMO_PROGRAM, score_series
 from bot.dialogs.context import outcome
 from bot.dialogs.model import DialogSet
 from bot.dialogs.render import Renderer
@@ -185,10 +185,20 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def outcome_rows(
-    session: Session, dialogs: DialogSet, *, since: datetime | None = None, program: str | None = None
+    session: Session,
+    dialogs: DialogSet,
+    *,
+    since: datetime | None = None,
+    program: str | None = None,
+    include_demo: bool = True,
 ) -> list[dict[str, Any]]:
-    """One row per program with courses in scope, then one for all of them together."""
+    """One row per program with courses in scope, then one for all of them together.
+
+    Without `include_demo`, the demo program's courses and alerts are left out.
+    """
     query = select(Course)
+    if not include_demo:
+        query = query.where(Course.program != DEMO_PROGRAM)
     if since is not None:
         query = query.where(col(Course.started_at) >= since)
     if program is not None:
@@ -214,6 +224,8 @@ def outcome_rows(
         for bucket in (_bucket(per_program, course.program), total):
             bucket.add_course(course, facts, dialogs)
     for alert, alert_program in _urgent_alerts(session, since, program):
+        if not include_demo and alert_program == DEMO_PROGRAM:
+            continue
         buckets = [total] if alert_program is None else [_bucket(per_program, alert_program), total]
         for bucket in buckets:
             bucket.add_alert(alert)
