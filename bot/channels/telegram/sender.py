@@ -100,6 +100,10 @@ class Sender:
         self._answering: set[asyncio.Task[None]] = set()
         self._known: set[int] = set()  # queued, being sent, or sent and not yet marked
         self._highest = 0
+        # How far below the highest row seen to look again for new rows. With several
+        # processes on PostgreSQL a row can commit after a higher one did; looking a little
+        # back finds it at once instead of at the next full scan.
+        self.lookback = 0
         self._wanted = False
         self._loading: asyncio.Task[None] | None = None
         self._marks: list[Delivered] = []
@@ -127,7 +131,9 @@ class Sender:
             while self._wanted and not self._stopping.is_set():
                 self._wanted = False
                 try:
-                    batch = await self.db.run(lambda session: load_due(session, self._highest, self._now()))
+                    batch = await self.db.run(
+                        lambda session: load_due(session, max(0, self._highest - self.lookback), self._now())
+                    )
                 except Exception as exc:  # noqa: BLE001 (the periodic scan finds them later)
                     log.error("could not load messages to send: %s", describe(exc))
                     continue
