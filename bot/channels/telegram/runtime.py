@@ -152,7 +152,8 @@ class TelegramBot:
             backoff=self.tuning.backoff,
             mark_every=self.tuning.mark_every,
         )
-        self.sends_here = self.tuning.role in ("all", "send")
+        # On PostgreSQL a process sends only once it holds the send duty (see leadership.py).
+        self.sends_here = self.db.sqlite and self.tuning.role in ("all", "send")
         self.timers = Timers(app, self.db, self._wake_sender)
         self.health = HealthServer(self.settings.database_url, self.settings.metrics_listen, app.engine.clock.now)
         self.worker: Worker | None = None
