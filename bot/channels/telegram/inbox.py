@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, delete, update
+from sqlalchemy import JSON, bindparam, delete, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from bot.channels.telegram.leadership import CHAT_NAMESPACE, chat_key
 from bot.channels.telegram.updates import Update, chat_id_of, update_id_of, well_formed
 from bot.storage.models import InboxItem
 
@@ -102,6 +103,33 @@ def pending_rows(session: Session) -> list[Stored]:
         .order_by(col(InboxItem.id))
     ).all()
     return [Stored(int(row_id), chat_id, dict(payload)) for row_id, chat_id, payload in rows if row_id is not None]
+
+
+_LOCK_CHAT = text("SELECT pg_advisory_xact_lock(:namespace, :key)")
+
+
+def lock_chat(session: Session, chat_id: int) -> None:
+    """PostgreSQL: hold the chat until this transaction ends, so that no other process
+    applies one of its updates at the same time (SQLite has one writer anyway)."""
+    session.connection().execute(_LOCK_CHAT, {"namespace": CHAT_NAMESPACE, "key": chat_key(chat_id)})
+
+
+def earlier_pending(session: Session, chat_id: int, update_id: int) -> Stored | None:
+    """The chat's oldest update before `update_id` that nobody has applied yet (another
+    process took it in and has not committed it, or died), or None."""
+    row = session.execute(
+        select(InboxItem.id, InboxItem.chat_id, InboxItem.payload)
+        .where(
+            col(InboxItem.chat_id) == chat_id,
+            col(InboxItem.processed_at).is_(None),
+            col(InboxItem.update_id) < update_id,
+        )
+        .order_by(col(InboxItem.update_id))
+        .limit(1)
+    ).first()
+    if row is None or row[0] is None:
+        return None
+    return Stored(int(row[0]), int(row[1]), dict(row[2]))
 
 
 _CLAIM = (

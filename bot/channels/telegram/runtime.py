@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -28,6 +30,15 @@ from bot.channels.telegram.commands import register_commands
 from bot.channels.telegram.database import Database
 from bot.channels.telegram.inbox import prune_processed
 from bot.channels.telegram.intake import Poller, WebhookServer
+from bot.channels.telegram.leadership import (
+    ROLE_DUTIES,
+    SEND,
+    SQLITE_LOCKS,
+    AlreadyRunning,
+    DutyLock,
+    SqliteLocks,
+    sqlite_path,
+)
 from bot.channels.telegram.pacing import SendLimits
 from bot.channels.telegram.privacy import describe, protect_logs
 from bot.channels.telegram.sender import Sender
@@ -46,6 +57,13 @@ log = logging.getLogger(__name__)
 
 class SettingsProblem(Exception):
     """A setting the bot cannot run with; the message says what to set."""
+
+
+class Deposed(SettingsProblem):
+    """The connection holding a duty's lock broke: another process may hold it now."""
+
+
+LOOKBACK = 256  # outbox ids the elected sender looks back over on each poll (see Sender.lookback)
 
 
 NO_TEAM_CHAT = (
@@ -90,6 +108,10 @@ class Tuning:
     # new rows by looking every `send_poll` seconds.
     role: str = "all"
     send_poll: float = 0.005
+    # PostgreSQL, several processes: how often a process tries to take a free duty (and
+    # the holder checks its lock), and how often the elected sender looks for new rows.
+    elect_every: float = 1.0
+    leader_poll: float = 0.02
 
     def send_limits(self, settings: Settings) -> SendLimits:
         """The limits the sender keeps: these, or Telegram's at GUIDEBOT_SEND_RATE overall."""
@@ -130,7 +152,8 @@ class TelegramBot:
             backoff=self.tuning.backoff,
             mark_every=self.tuning.mark_every,
         )
-        self.sends_here = self.tuning.role in ("all", "send")
+        # On PostgreSQL a process sends only once it holds the send duty (see leadership.py).
+        self.sends_here = self.db.sqlite and self.tuning.role in ("all", "send")
         self.timers = Timers(app, self.db, self._wake_sender)
         self.health = HealthServer(self.settings.database_url, self.settings.metrics_listen, app.engine.clock.now)
         self.worker: Worker | None = None
@@ -141,6 +164,10 @@ class TelegramBot:
         self.error: BaseException | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.dashboard: DashboardServer | None = None
+        self._duties: dict[str, DutyLock] = {}
+        self._duty_threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guidebot-duty")
+        database = sqlite_path(self.settings.database_url)
+        self._sqlite_locks = SqliteLocks(database) if database is not None else None
 
     @property
     def uses_webhook(self) -> bool:
@@ -164,11 +191,15 @@ class TelegramBot:
             raise SettingsProblem(
                 "webhook mode needs a secret: set GUIDEBOT_WEBHOOK_SECRET (1-256 characters A-Z, a-z, 0-9, _ and -)"
             )
+        self._take_sqlite()
         await self._connect()
         await self._check_team_chat()
         if self.tuning.role == "send":
-            await self.sender.scan()
-            self._spawn(self._send_loop())
+            if self.db.sqlite:
+                await self.sender.scan()
+                self._spawn(self._send_loop(self.tuning.send_poll))
+            else:
+                self._spawn(self._campaign(SEND))
             log.info("delivering the outbox as @%s; updates are taken in by another process", self.username)
             return
         # The learned net trains once per process (about 2 s); do it now, not on someone's first message.
@@ -186,9 +217,13 @@ class TelegramBot:
         if settings.dashboard_listen:
             self.dashboard = DashboardServer(self.app, self.db, self._wake_sender)
             await self.dashboard.start()
-        if self.sends_here:
-            await self.sender.scan()
-        self._spawn(self._housekeeping())
+        if not self.db.sqlite:
+            for duty in ROLE_DUTIES[self.tuning.role]:
+                self._spawn(self._campaign(duty))
+        else:
+            if self.sends_here:
+                await self.sender.scan()
+            self._spawn(self._housekeeping())
         await register_commands(self.bot, self.app.dialogs.current, settings.locale)
         now = self.app.engine.clock.now
         if self.uses_webhook:
@@ -221,6 +256,41 @@ class TelegramBot:
             )
             self._spawn(self.poller.run())
             log.info("receiving updates by long polling as @%s", self.username)
+
+    def _take_sqlite(self) -> None:
+        """SQLite takes one process (per role): a second is refused, saying why."""
+        if self._sqlite_locks is None:
+            return
+        try:
+            self._sqlite_locks.take(SQLITE_LOCKS[self.tuning.role])
+        except AlreadyRunning as exc:
+            raise SettingsProblem(str(exc)) from None
+
+    async def _campaign(self, duty: str) -> None:
+        """PostgreSQL: try for the duty until this process holds it, do it, and keep checking the lock."""
+        lock = self._duties.setdefault(duty, DutyLock(self.app.db, duty))
+        while not await self._on_duty_thread(lock.try_take):
+            await self._until_next_try()
+        log.info("this process now does the %s duty for every process on the database", duty)
+        if duty == SEND:
+            self.sends_here = True
+            self.sender.lookback = LOOKBACK
+            await self.sender.scan()
+            self._spawn(self._send_loop(self.tuning.leader_poll))
+        else:
+            self._spawn(self._housekeeping())
+        while True:
+            await self._until_next_try()
+            if not await self._on_duty_thread(lock.still_held):
+                raise Deposed(f"lost the database connection that holds the {duty} duty; stopping")
+
+    async def _until_next_try(self) -> None:
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self.stopped.wait(), self.tuning.elect_every)
+
+    async def _on_duty_thread(self, work: Callable[[], bool]) -> bool:
+        """Duty locks are used from one thread, so a release never races a try."""
+        return await asyncio.get_running_loop().run_in_executor(self._duty_threads, work)
 
     async def _connect(self) -> None:
         failures = 0
@@ -301,8 +371,8 @@ class TelegramBot:
         if self.sends_here:
             await self.sender.scan()
 
-    async def _send_loop(self) -> None:
-        """The "send" role: look for new outbox rows often, and for every due row now and then."""
+    async def _send_loop(self, poll: float) -> None:
+        """The "send" role or the elected sender: look for new outbox rows often, and for every due row now and then."""
         loop = asyncio.get_running_loop()
         next_scan = loop.time() + self.settings.scheduler_interval_seconds
         while True:
@@ -310,7 +380,7 @@ class TelegramBot:
             if loop.time() >= next_scan:
                 await self.sender.scan()
                 next_scan = loop.time() + self.settings.scheduler_interval_seconds
-            await asyncio.sleep(self.tuning.send_poll)
+            await asyncio.sleep(poll)
 
     async def _prune_inbox(self) -> None:
         await self.db.run(lambda session: prune_processed(session, self.app.engine.clock.now()))
@@ -345,11 +415,17 @@ class TelegramBot:
         if self.worker is not None:
             await self.worker.stop()
         await self.sender.stop(self.tuning.stop_grace)
+        for lock in self._duties.values():  # only now may another process send or keep time
+            await asyncio.get_running_loop().run_in_executor(self._duty_threads, lock.release)
+        self._duties.clear()
+        self._duty_threads.shutdown(wait=False)
         if self.poller is not None:
             await self.poller.confirm()
         await self.bot.shutdown()
         self.db.close()
         await self.health.stop()
+        if self._sqlite_locks is not None:
+            self._sqlite_locks.release()
         self.stopped.set()
 
     async def __aenter__(self) -> Self:

@@ -24,6 +24,7 @@ import bisect
 import enum
 import logging
 import warnings
+from collections import deque
 from contextlib import AbstractAsyncContextManager, suppress
 from datetime import datetime, timedelta
 from functools import partial
@@ -55,6 +56,7 @@ from bot.engine.team_chat import mark_reachable
 log = logging.getLogger(__name__)
 
 MAX_OTHER_ERRORS = 5
+RECENT = 20_000  # rows marked sent that a later load may still see unsent
 ANSWER_CONNECTIONS = 2  # for button answers, beside the messages' connections
 # Bad Request answers that mean the team chat cannot take the bot's messages at all.
 TEAM_CHAT_GONE = ("chat not found", "not enough rights", "have no rights", "not a member")
@@ -99,7 +101,15 @@ class Sender:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._answering: set[asyncio.Task[None]] = set()
         self._known: set[int] = set()  # queued, being sent, or sent and not yet marked
+        # Rows marked sent lately: a load that read the outbox before their mark committed
+        # must not queue them again (with the elected sender's frequent polls, it happens).
+        self._recent: deque[int] = deque(maxlen=RECENT)
+        self._recent_set: set[int] = set()
         self._highest = 0
+        # How far below the highest row seen to look again for new rows. With several
+        # processes on PostgreSQL a row can commit after a higher one did; looking a little
+        # back finds it at once instead of at the next full scan.
+        self.lookback = 0
         self._wanted = False
         self._loading: asyncio.Task[None] | None = None
         self._marks: list[Delivered] = []
@@ -127,7 +137,9 @@ class Sender:
             while self._wanted and not self._stopping.is_set():
                 self._wanted = False
                 try:
-                    batch = await self.db.run(lambda session: load_due(session, self._highest, self._now()))
+                    batch = await self.db.run(
+                        lambda session: load_due(session, max(0, self._highest - self.lookback), self._now())
+                    )
                 except Exception as exc:  # noqa: BLE001 (the periodic scan finds them later)
                     log.error("could not load messages to send: %s", describe(exc))
                     continue
@@ -150,7 +162,7 @@ class Sender:
         for pending in batch:
             row_id = pending.row_id
             self._highest = max(self._highest, row_id)
-            if row_id in self._known or self._stopping.is_set():
+            if row_id in self._known or row_id in self._recent_set or self._stopping.is_set():
                 continue
             self._known.add(row_id)
             if pending.kind == "callback":
@@ -345,9 +357,17 @@ class Sender:
                     if self._stopping.is_set():
                         return
                     continue
-                self._known.difference_update(d.row_id for d in batch)
+                self._remember_sent(batch)
         finally:
             self._marking = None
+
+    def _remember_sent(self, batch: list[Delivered]) -> None:
+        for delivered in batch:
+            if len(self._recent) == RECENT:
+                self._recent_set.discard(self._recent[0])
+            self._recent.append(delivered.row_id)
+            self._recent_set.add(delivered.row_id)
+            self._known.discard(delivered.row_id)
 
     # -- helpers -----------------------------------------------------------------
 

@@ -21,9 +21,9 @@ from sqlmodel import Session, col, select
 from bot.app import App
 from bot.channels.telegram.activity import Activity
 from bot.channels.telegram.database import Database
-from bot.channels.telegram.inbox import Stored, claim, count_failure, pending_rows
+from bot.channels.telegram.inbox import Stored, claim, count_failure, earlier_pending, lock_chat, pending_rows
 from bot.channels.telegram.privacy import describe
-from bot.channels.telegram.updates import refused_press, to_event
+from bot.channels.telegram.updates import refused_press, to_event, update_id_of
 from bot.engine.events import Event
 from bot.engine.outgoing import Outbox
 from bot.ops.metrics import update_timer
@@ -110,12 +110,17 @@ class Worker:
         while not self._stopping.is_set():
             try:
                 with update_timer():
-                    await self.db.run(lambda session: self._handle(session, row))
+                    earlier = await self.db.run(lambda session: self._handle(session, row))
             except Exception as exc:  # noqa: BLE001 (a bug or a database fault; counted below)
                 log.warning("inbox row %s failed: %s", row.row_id, describe(exc))
                 if await self._failed(row):
                     return
                 await self._pause(self.retry_delay)
+                continue
+            if earlier is not None:
+                # Another process took in an earlier update of this chat and has not applied
+                # it (or died): it goes first, then this one.
+                await self._process(earlier)
                 continue
             self.failpoint("after_commit")
             self.wake_sender(row.chat_id)
@@ -141,17 +146,29 @@ class Worker:
 
     # -- in a database thread ----------------------------------------------------
 
-    def _handle(self, session: Session, row: Stored) -> None:
+    def _handle(self, session: Session, row: Stored) -> Stored | None:
+        """Apply the row; or, when the chat has an earlier update nobody applied yet, return that one.
+
+        On PostgreSQL several processes share the inbox: the chat is locked for the
+        transaction, so its updates are applied one at a time, in update_id order.
+        """
         now = self.app.engine.clock.now()
+        if not self.db.sqlite:
+            lock_chat(session, row.chat_id)
+            update_id = update_id_of(row.update)
+            earlier = earlier_pending(session, row.chat_id, update_id) if update_id is not None else None
+            if earlier is not None:
+                return earlier
         if not claim(session, row.row_id, now):
-            return
+            return None
         refused = refused_press(row.update)
         if refused is not None:
             self._answer_refused(session, row, refused, now)
-            return
+            return None
         event = to_event(row.update, self.bot_username)
         if event is not None:
             self.app.engine.handle(session, event)
+        return None
 
     def _answer_refused(self, session: Session, row: Stored, query_id: str, now: datetime) -> None:
         """A press the engine does not take (someone else's, in the wrong place, or without data)
