@@ -14,6 +14,7 @@ import itertools
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 import pytest
@@ -131,7 +132,7 @@ async def walk(user: FakeUser, code: str, halfway: asyncio.Event, arrived: list[
     await user.send(f"/start {code}")
     question = await next_question(user, None)
     consent, age, impact = script.INTAKE_ANSWERS["nb"]
-    presses = [consent, age, impact, *[int(v) for v in script.BASELINE_PHQ]]
+    presses: list[str | int] = [consent, age, impact, *[int(v) for v in script.BASELINE_PHQ]]
     for number, press in enumerate(presses):
         label = press if isinstance(press, str) else question.buttons[press]
         try:
@@ -190,11 +191,12 @@ async def three_processes_one_killed(url: str, victim: str) -> None:
                 )
                 assert webhooks, [p.stderr[-1500:] for p in processes]
                 users = [server.user(9100 + n) for n in range(USERS)]
-                halfway, arrived = asyncio.Event(), []
+                halfway, arrived = asyncio.Event(), list[int]()
                 walks = asyncio.gather(
                     *(walk(user, code, halfway, arrived) for user, code in zip(users, codes, strict=True))
                 )
-                await asyncio.wait({asyncio.ensure_future(halfway.wait()), walks}, return_when=asyncio.FIRST_COMPLETED)
+                waiting: set[asyncio.Future[Any]] = {asyncio.ensure_future(halfway.wait()), walks}
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 assert halfway.is_set(), "the walks ended before halfway"
                 sender = duty_holder(url, "send")
                 assert sender is not None, "no one process holds the send duty"
@@ -217,7 +219,7 @@ async def three_processes_one_killed(url: str, victim: str) -> None:
         inbox, answers, outbox = stored(url)
         # No update lost or doubled: each one stored once, and applied.
         update_ids = [int(u["update_id"]) for u in server.updates]
-        assert sorted(row.update_id for row in inbox) == sorted(set(update_ids))
+        assert sorted(int(row.update_id or 0) for row in inbox) == sorted(set(update_ids))
         assert all(row.processed_at is not None for row in inbox)
         # Each answer once, under its own question, in order: every participant's the same.
         first = answers[users[0].user_id]
