@@ -41,6 +41,7 @@ async def test_pause_holds_in_the_middle_of_a_checkin(database_url: str, clock: 
         add_clinician(tg.app, 501, "Kari")
         user = await enrol(tg, 43, "K-43")
         await do_intake(user)
+        tg.clock.advance(days=4)  # past the schedule's first gap
         await user.send("/checkin")
         await answer_measure(user, PHQ[:3])
         old = user.question()
@@ -81,6 +82,7 @@ async def test_a_lighter_week_over_telegram(database_url: str, clock: FakeClock,
         add_clinician(tg.app, 501, "Kari")
         user = await enrol(tg, 44, "K-44")
         await do_intake(user)
+        tg.clock.advance(days=4)  # past the schedule's first gap
         replies = await user.send("/checkin")
         assert len(replies) == 1 and "PHQ-2 (1/2)" in (replies[0].text or "")
         await answer_measure(user, [1, 1, 0, 1, 0])  # PHQ-2, GAD-2, item 9: five taps

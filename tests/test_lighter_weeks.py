@@ -22,6 +22,7 @@ from bot.dialogs.context import outcome
 from bot.dialogs.store import DialogStore
 from bot.storage.db import transaction
 from tests.support import course_script as script
+from tests.support.evidence import shown_evidence
 from tests.support.participant import (
     Participant,
     Sent,
@@ -119,7 +120,7 @@ def test_item_9_in_a_lighter_week_raises_the_alert_as_before(light_app: App, clo
     go_to_next_checkin(light_app, clock, user)
     measure_taps(user, (0, 0, 0, 0, 1))
     assert [a.signal for a in user.alerts()] == ["risk_answer"]
-    assert "PHQ-9 item 9 = 1" in user.alerts()[0].evidence[0]
+    assert "PHQ-9 item 9 = 1" in shown_evidence(light_app, user.alerts()[0])[0]
 
 
 def test_the_report_and_charts_use_the_full_forms_only(light_app: App, clock: FakeClock) -> None:
@@ -246,8 +247,9 @@ def test_the_dropout_evaluation_asks_the_full_forms(light_app: App, clock: FakeC
     assert user.last_with_buttons().labels()[0] == "Jeg hadde ikke tid"
 
 
-def test_nothing_asks_the_checkin_question_while_paused(app: App) -> None:
+def test_nothing_asks_the_checkin_question_while_paused(app: App, clock: FakeClock) -> None:
     user = enrolled(app)
+    clock.advance(days=4)  # past the schedule's first gap
     user.send("/checkin")
     answer_measure(user, PHQ[:2])
     user.send("/pause")

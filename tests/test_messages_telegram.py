@@ -33,6 +33,7 @@ async def test_a_message_and_its_reply_mid_checkin_and_the_feedback_queue(sqlite
         kari = tg.chat(501)
         user = await enrol(tg, 42, "K-42")
         await do_intake(user)
+        tg.clock.advance(days=4)  # past the schedule's first gap
         await user.send("/checkin")
         await answer_measure(user, [1, 1, 1, 1, 1, 1, 1, 1, 0])
         await answer_measure(user, [1, 1, 1, 1, 1, 1, 1])

@@ -164,12 +164,14 @@ async def test_a_whole_course_in_nynorsk_over_telegram(sqlite_url: str, clock: F
         assert await tg.run_timers() == 1
         await checkin_in_nynorsk(user, *WEEKS[0])
         for phq, gad in WEEKS[1:]:
+            tg.clock.advance(days=4)  # past the schedule's gap between check-ins
             await user.send("/checkin")
             await checkin_in_nynorsk(user, phq, gad)
         course = course_of(tg.app, 4207)
         assert course is not None and course.state == "active" and course.week == 6
 
         # The closing, with the chart.
+        tg.clock.advance(days=4)
         await user.send("/checkin")
         await closing_in_nynorsk(user, [1, 0, 0, 0, 1, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0])
         course = course_of(tg.app, 4207)
@@ -197,6 +199,7 @@ async def test_what_a_person_writes_in_nynorsk_is_read_for_risk(sqlite_url: str)
         team = tg.server.group(TEAM)
         user = await enrol(tg, 4208, "K-7302", "nn")
         await intake_in_nynorsk(user, [1, 1, 1, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1, 1])
+        tg.clock.advance(days=4)  # past the schedule's first gap
         await user.send("/checkin")
         await answer_measure(user, WEEKS[0][0])
         await answer_measure(user, WEEKS[0][1])
