@@ -85,7 +85,7 @@ def test_a_week_without_phq9_still_asks_item_nine(
 ) -> None:
     edit(
         dialogs_dir / "schedule.yaml",
-        "{week: 2, flow: checkin, instruments: [phq9, gad7]",
+        "{week: 2, flow: checkin, instruments: [phq2, gad2]",
         "{week: 2, flow: checkin, instruments: [gad7]",
     )
     app = admin_app()

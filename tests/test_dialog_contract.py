@@ -80,7 +80,8 @@ def test_a_missing_store_key_fails_too(dialogs_copy: Path) -> None:
 def test_a_store_key_with_the_wrong_kind_of_value_fails(dialogs_copy: Path) -> None:
     intake = dialogs_copy / "flows/intake.yaml"
     edit(intake, "    input: time\n", "")  # the time asked as a plain choice
-    [(file, line, text)] = problems(dialogs_copy, "store 'checkin_time'")
+    found = problems(dialogs_copy, "store 'checkin_time'")  # the intake's step, and /schedule's use of it
+    [(file, line, text)] = [p for p in found if p[0].endswith("flows/intake.yaml")]
     assert file.endswith("flows/intake.yaml") and line == line_of(intake, "  checkin_time:") + 1
     assert "must be a time" in text
 
@@ -98,12 +99,12 @@ def test_an_unknown_action_fails_with_file_line_and_the_known_names(dialogs_copy
 
 
 def test_a_missing_system_text_fails_with_file_line_and_the_expected_name(dialogs_copy: Path) -> None:
-    for code in ("nb", "en"):
+    for code in ("nb", "nn", "en"):
         texts = dialogs_copy / "locales" / code / "texts.yaml"
         lines = texts.read_text(encoding="utf-8").splitlines(keepends=True)
         kept = [line for line in lines if not line.startswith("  language_set:")]
         assert len(kept) == len(lines) - 1
         texts.write_text("".join(kept), encoding="utf-8")
     found = problems(dialogs_copy, "text 'common.language_set'")
-    assert {file.split("/locales/")[1] for file, _line, _text in found} == {"nb/texts.yaml", "en/texts.yaml"}
+    assert {file.split("/locales/")[1] for file, _line, _text in found} == {"nb/texts.yaml", "nn/texts.yaml", "en/texts.yaml"}
     assert all(line > 0 and "bot/dialogs/system.py" in text for _file, line, text in found)
