@@ -106,5 +106,9 @@ def test_a_missing_system_text_fails_with_file_line_and_the_expected_name(dialog
         assert len(kept) == len(lines) - 1
         texts.write_text("".join(kept), encoding="utf-8")
     found = problems(dialogs_copy, "text 'common.language_set'")
-    assert {file.split("/locales/")[1] for file, _line, _text in found} == {"nb/texts.yaml", "nn/texts.yaml", "en/texts.yaml"}
+    assert {file.split("/locales/")[1] for file, _line, _text in found} == {
+        "nb/texts.yaml",
+        "nn/texts.yaml",
+        "en/texts.yaml",
+    }
     assert all(line > 0 and "bot/dialogs/system.py" in text for _file, line, text in found)
