@@ -15,7 +15,7 @@ def assign_case(desk: Desk, args: str) -> None:
     course = find_case(desk, words[0], "assign")
     if course is None:
         return
-    if not may_assign(desk.clinician, course):
+    if not may_assign(desk.clinician, course, desk.covering()):
         desk.audit("case_assign_refused", course.label)
         desk.reply("owners.not_yours", label=course.label)
         return

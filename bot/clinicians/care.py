@@ -30,7 +30,7 @@ def find_case(desk: Desk, args: str, command: str) -> Course | None:
     course = desk.course(label)
     if course is None:
         desk.reply("clinician.case_not_found", label=label)
-    elif not may_view_case(desk.clinician, course):
+    elif not may_view_case(desk.clinician, course, desk.covering()):
         desk.audit("case_access_refused", course.label, command=command)
         desk.reply("owners.not_yours", label=course.label)
         return None

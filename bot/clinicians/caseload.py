@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,11 +108,12 @@ def summarize(session: Session, courses: Sequence[Course]) -> list[CaseSummary]:
     return result
 
 
-def caseload(session: Session, clinician_id: int | None) -> list[CaseSummary]:
-    """Open courses (one clinician's, or everyone's with None), open alerts first."""
+def caseload(session: Session, clinician_id: int | None, covering: Collection[int] = ()) -> list[CaseSummary]:
+    """Open courses (one clinician's and those of colleagues they cover for, or everyone's with None),
+    open alerts first."""
     query = select(Course).where(Course.state != "closed")
     if clinician_id is not None:
-        query = query.where(Course.clinician_id == clinician_id)
+        query = query.where(col(Course.clinician_id).in_([clinician_id, *sorted(covering)]))
     courses = session.exec(query.order_by(col(Course.label))).all()
     return sorted(summarize(session, courses), key=lambda s: s.most_urgent)
 

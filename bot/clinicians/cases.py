@@ -16,9 +16,10 @@ from bot.storage.models import Alert, Course
 def show_cases(desk: Desk, args: str) -> None:
     """The clinician's own open cases, or the whole team's with `/cases all` (the word in any locale)."""
     everyone = _means_everyone(desk, args)
-    summaries = caseload(desk.session, None if everyone else desk.clinician.id)
+    covering = desk.covering()
+    summaries = caseload(desk.session, None if everyone else desk.clinician.id, covering)
     if everyone:
-        summaries = [s for s in summaries if may_view_case(desk.clinician, s.course)]
+        summaries = [s for s in summaries if may_view_case(desk.clinician, s.course, covering)]
     desk.audit("cases_viewed", None, scope="all" if everyone else "own", count=len(summaries))
     if not summaries:
         desk.reply("clinician.cases.none_all" if everyone else "clinician.cases.none")
@@ -57,7 +58,7 @@ def show_case(desk: Desk, course: Course, *, chat_id: int | None = None, alert: 
         desk.send(desk.text("clinician.case.safety_plan", case=facts, plan=plan), chat_id=target, about=about)
     note = draft_note(desk, summary)
     desk.send(note, chat_id=target, about=about)
-    desk.audit("case_viewed", course.label)
+    desk.audit("case_viewed", course.label, channel="telegram")
 
 
 def _means_everyone(desk: Desk, args: str) -> bool:
@@ -90,7 +91,7 @@ def show_alert_case(desk: Desk, alert_id: int, *, chat_id: int) -> bool:
     if alert is None:
         return False
     course = desk.session.get(Course, alert.course_id) if alert.course_id is not None else None
-    if course is not None and not may_view_case(desk.clinician, course):
+    if course is not None and not may_view_case(desk.clinician, course, desk.covering()):
         desk.audit("case_access_refused", course.label, command="alert_button")
         desk.send(desk.text("owners.not_yours", label=course.label), chat_id=chat_id)
         return True
@@ -98,5 +99,5 @@ def show_alert_case(desk: Desk, alert_id: int, *, chat_id: int) -> bool:
         show_case(desk, course, chat_id=chat_id, alert=alert)
         return True
     desk.send(desk.text("clinician.case.alert_only", alert=alert_view(desk.turn, alert, private=True)), chat_id=chat_id)
-    desk.audit("alert_viewed", alert.label, alert_id=alert.id)
+    desk.audit("alert_viewed", alert.label, alert_id=alert.id, channel="telegram")
     return True

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.clinicians import alerts, care, messages
+from bot.clinicians import alerts, care, cover, messages
 from bot.clinicians.assign import assign_case
 from bot.clinicians.cases import show_alert_case, show_case, show_cases
 from bot.clinicians.desk import Desk, active_clinician
 from bot.clinicians.invites import PREFIX, invite_command, redeem_invite
 from bot.clinicians.newcode import new_code
+from bot.clinicians.views import views_command
 from bot.dashboard.command import dashboard_command
 from bot.engine.codes import audit, looks_like_code
 from bot.engine.events import Event
@@ -47,6 +48,9 @@ COMMANDS: dict[str, Command] = {
     "dashboard": dashboard_command,
     "msg": messages.msg_command,
     "seen": messages.seen_command,
+    "away": cover.away_command,
+    "back": cover.back_command,
+    "views": views_command,
 }
 # Users have these too, without arguments; with a label they are a clinician's.
 SHARED_WITH_USERS = ("pause", "resume", "checkin")

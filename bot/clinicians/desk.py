@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from bot.engine.codes import audit
+from bot.engine.cover import covered_by
 from bot.engine.dates import service_time
 from bot.engine.outgoing import Buttons
 from bot.engine.turn import Turn
@@ -65,6 +66,10 @@ class Desk:
         `about` is the id of the course the text shows, so that /delete erases it with the course.
         """
         self.turn.out.text(self.chat_id if chat_id is None else chat_id, text, buttons=buttons, course_id=about)
+
+    def covering(self) -> frozenset[int]:
+        """The ids of the colleagues this clinician covers for now (/away), whose cases they may open."""
+        return covered_by(self.session, self.clinician, self.now)
 
     def audit(self, action: str, subject: str | None = None, **detail: object) -> None:
         audit(self.session, self.now, self.actor, action, subject, **detail)

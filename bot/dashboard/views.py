@@ -110,7 +110,8 @@ def _scores(desk: Desk, summary: CaseSummary) -> dict[str, dict[str, Any]]:
 
 def caseload_view(visit: Visit, everyone: bool) -> dict[str, Any]:
     desk = visit.desk
-    summaries = caseload(desk.session, None if everyone else desk.clinician.id)
+    covering = desk.covering()
+    summaries = caseload(desk.session, None if everyone else desk.clinician.id, covering)
     rows = [
         {
             **case_facts(desk, summary),
@@ -118,7 +119,7 @@ def caseload_view(visit: Visit, everyone: bool) -> dict[str, Any]:
             "by_instrument": _scores(desk, summary),
         }
         for summary in summaries
-        if may_view_case(desk.clinician, summary.course)
+        if may_view_case(desk.clinician, summary.course, covering)
     ]
     visit.audit("cases_viewed", None, scope="all" if everyone else "own", count=len(rows))
     return {"everyone": everyone, "cases": rows, "instruments": instruments(desk)}
@@ -168,7 +169,7 @@ def find_case(visit: Visit, course_id: int | None) -> Course | None:
     if course_id is None:
         return None
     course = visit.desk.session.get(Course, course_id)
-    if course is None or not may_view_case(visit.desk.clinician, course):
+    if course is None or not may_view_case(visit.desk.clinician, course, visit.desk.covering()):
         return None
     return course
 

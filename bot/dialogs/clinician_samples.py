@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.dialogs.cover_samples import COVER_TEXTS
 from bot.dialogs.dashboard_samples import DASHBOARD_TEXTS
 
 _CASE: dict[str, Any] = {
@@ -182,6 +183,7 @@ CLINICIAN_TEXTS: dict[str, dict[str, Any]] = {
     "clinician.invite.welcome": {"name": "Kari"},
     "clinician.note": {"note": _NOTE},
     **DASHBOARD_TEXTS,
+    **COVER_TEXTS,
     "owners.not_yours": {"label": "K-1234"},
     "owners.assign_usage": {},
     "owners.assign_unknown": {"name": "Ola"},

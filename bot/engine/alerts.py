@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from bot.dialogs.evidence import Entry, render_all
 from bot.engine.codes import audit
+from bot.engine.cover import stand_in
 from bot.engine.dates import service_time
 from bot.engine.outgoing import Buttons
 from bot.engine.team_chat import admin_chats, unreachable_since
@@ -223,7 +224,8 @@ def alert_buttons(turn: Turn, alert: Alert) -> Buttons:
 
 
 def alert_recipients(turn: Turn, alert: Alert, *, admins: bool = False) -> list[int]:
-    """The team chat, the case's own clinician, and the admins when asked for or when the team chat is gone."""
+    """The team chat, the case's own clinician (or their cover while away), and the admins when asked
+    for or when the team chat is gone."""
     session = turn.session
     chats: list[int] = []
     if turn.config.clinician_chat_id is not None:
@@ -233,7 +235,7 @@ def alert_recipients(turn: Turn, alert: Alert, *, admins: bool = False) -> list[
         if course is not None and course.clinician_id is not None:
             owner = session.get(Clinician, course.clinician_id)
             if owner is not None and owner.active:
-                chats.append(owner.telegram_id)
+                chats.append(stand_in(session, owner, turn.now).telegram_id)  # or who covers while they are away
     if admins or unreachable_since(session, turn.config) is not None:  # the team chat refuses the bot
         chats.extend(admin_chats(session))
     return list(dict.fromkeys(chats))

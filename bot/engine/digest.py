@@ -4,7 +4,8 @@ Once a day at GUIDEBOT_DIGEST_TIME (service time zone) the scheduler round finds
 digest due (`digest_due`, reading only) and hands the engine a timer event; the engine
 checks again under a lock on the `ServiceState` row "digest" and writes one message to
 each active clinician's private chat, through the outbox. A clinician sees the cases
-they own and those nobody owns. Each case with feedback due has a button "Seen, no
+they own, those nobody owns, and those of colleagues they cover for (bot/engine/cover.py);
+a clinician who is away gets no digest, their cover has their cases. Each case with feedback due has a button "Seen, no
 message needed" (`q:seen:<course id>`, handled in bot/clinicians/messages.py).
 """
 
@@ -19,6 +20,7 @@ from sqlmodel import Session, col, or_, select
 from bot.config import parse_clock
 from bot.engine.alerts import alert_view
 from bot.engine.codes import audit
+from bot.engine.cover import covered_by, is_away
 from bot.engine.outgoing import Buttons
 from bot.engine.turn import Turn
 from bot.storage.models import Alert, Clinician, Course, ServiceState
@@ -58,21 +60,23 @@ def send_digests(turn: Turn) -> None:
         turn.session.add(state)
     state.value = {"date": today}
     state.updated_at = turn.now
-    clinicians = turn.session.exec(select(Clinician).where(col(Clinician.active).is_(True))).all()
+    everyone = turn.session.exec(select(Clinician).where(col(Clinician.active).is_(True))).all()
+    clinicians = [c for c in everyone if not is_away(turn.session, c, turn.now)]  # their cases go to their cover
     for clinician in clinicians:
-        _send(turn, clinician)
+        _send(turn, clinician, covered_by(turn.session, clinician, turn.now))
     audit(turn.session, turn.now, "engine", "digest_sent", None, clinicians=len(clinicians))
 
 
-def _theirs(clinician: Clinician) -> Any:
-    return or_(col(Course.clinician_id) == clinician.id, col(Course.clinician_id).is_(None))
+def _theirs(clinician: Clinician, covering: frozenset[int]) -> Any:
+    owners = [clinician.id, *sorted(covering)]
+    return or_(col(Course.clinician_id).in_(owners), col(Course.clinician_id).is_(None))
 
 
-def _send(turn: Turn, clinician: Clinician) -> None:
+def _send(turn: Turn, clinician: Clinician, covering: frozenset[int]) -> None:
     session, locale = turn.session, turn.config.locale
     due = session.exec(
         select(Course)
-        .where(col(Course.feedback_due_at).is_not(None), Course.state != "closed", _theirs(clinician))
+        .where(col(Course.feedback_due_at).is_not(None), Course.state != "closed", _theirs(clinician, covering))
         .order_by(col(Course.feedback_due_at))
     ).all()
     missed = session.exec(
@@ -82,14 +86,14 @@ def _send(turn: Turn, clinician: Clinician) -> None:
                 (col(Course.missed_weeks) > 0) & col(Course.state).in_(RUNNING),
                 col(Course.state).in_(("dropped_out", "dropout_eval")),
             ),
-            _theirs(clinician),
+            _theirs(clinician, covering),
         )
         .order_by(col(Course.label))
     ).all()
     alerts = session.exec(
         select(Alert)
         .outerjoin(Course, col(Alert.course_id) == col(Course.id))
-        .where(col(Alert.acknowledged_at).is_(None), col(Alert.held_until).is_(None), _theirs(clinician))
+        .where(col(Alert.acknowledged_at).is_(None), col(Alert.held_until).is_(None), _theirs(clinician, covering))
         .order_by(col(Alert.id))
     ).all()
     values = {

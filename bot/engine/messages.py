@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from bot.engine.codes import audit
+from bot.engine.cover import stand_in
 from bot.engine.turn import Turn
 from bot.storage.models import Clinician, Course, Message
 
@@ -102,14 +103,14 @@ def take_reply(turn: Turn, text: str) -> None:
 
 
 def reply_recipients(turn: Turn, course: Course, writer: int | None) -> list[int]:
-    """The clinician who wrote, else the case's clinician, else every active clinician."""
+    """The clinician who wrote, else the case's clinician (either's cover while away), else every active clinician."""
     session = turn.session
     for clinician_id in (writer, course.clinician_id):
         if clinician_id is None:
             continue
         clinician = session.get(Clinician, clinician_id)
         if clinician is not None and clinician.active:
-            return [clinician.telegram_id]
+            return [stand_in(session, clinician, turn.now).telegram_id]  # or who covers while they are away
     everyone = session.exec(select(Clinician.telegram_id).where(col(Clinician.active).is_(True))).all()
     return list(dict.fromkeys(everyone))
 

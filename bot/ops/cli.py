@@ -15,6 +15,8 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.engine.codes import audit
 from bot.ops.audit_export import audit_lines, write_csv, write_json_lines
+from bot.ops.audit_views import as_json as view_json
+from bot.ops.audit_views import case_views
 from bot.ops.backup import BackupProblem, backup, restore
 from bot.ops.inventory import build_inventory, render_text
 from bot.ops.retention import RetentionDone, apply_retention
@@ -95,6 +97,34 @@ def audit_export(
             count = write(audit_lines(session, start), sys.stdout)
         with transaction(engine) as session:
             audit(session, SystemClock().now(), "cli", "audit_exported", None, since=since, lines=count)
+    finally:
+        engine.dispose()
+
+
+@audit_app.command("views")
+def audit_views(
+    label: Annotated[str, typer.Argument(help="The case label, for example K-1234.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Who looked at a case: every view of it (Telegram or the dashboard), oldest first."""
+
+    settings = _settings()
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(engine) as session:
+            views = case_views(session, label)
+            for view in views:
+                if as_json:
+                    typer.echo(json.dumps(view_json(view), ensure_ascii=False))
+                else:
+                    when = view["when"].astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+                    who = view["name"] or view["actor"]
+                    refused = "  refused" if view["refused"] else ""
+                    typer.echo(f"{when}  {view['label']}  {who}  {view['where']}{refused}")
+            if not views and not as_json:
+                typer.echo(f"Nobody has opened case {label}.")
+            audit(session, SystemClock().now(), "cli", "views_listed", label, count=len(views))
     finally:
         engine.dispose()
 

@@ -254,3 +254,18 @@ class DashboardSession(SQLModel, table=True):
     ended_at: datetime | None = _utc(default=None)
     # Opaque per-session names for the cases shown, so no label reaches a URL: handle -> course id.
     handles: dict[str, int] = _json(dict)
+
+
+class Cover(SQLModel, table=True):
+    """A clinician away (/away UNTIL NAME) and the colleague who takes their alerts, queue and replies.
+
+    The cover holds until `until` (the start of the day after UNTIL, in the service's time zone)
+    or until /back sets `ended_at`; the rows stay as the record of who covered whom.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinician_id: int = Field(foreign_key="clinician.id", index=True)
+    colleague_id: int = Field(foreign_key="clinician.id", index=True)
+    created_at: datetime = _utc()
+    until: datetime = _utc()
+    ended_at: datetime | None = _utc(default=None)
