@@ -26,7 +26,11 @@ def views_command(desk: Desk, args: str) -> None:
         desk.reply("views.none", label=label)
         return
     shown = [
-        {"time": desk.format_time(v["when"]), "name": v["name"] or v["actor"], **{k: v[k] for k in ("where", "refused")}}
+        {"time": desk.format_time(v["when"]), "name": _who(v), "where": v["where"], "refused": v["refused"]}
         for v in found[-MAX_SHOWN:]
     ]
     desk.reply("views.list", label=label, views=shown, count=len(found))
+
+
+def _who(view: dict[str, object]) -> str:
+    return str(view["name"] or view["actor"])
