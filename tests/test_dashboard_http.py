@@ -17,6 +17,7 @@ from bot.clinicians.report import outcome_rows
 from bot.clock import FakeClock
 from bot.dashboard.tokens import handle_for
 from bot.dialogs.store import DialogStore
+from bot.ops.audit_views import case_views
 from bot.storage.db import transaction
 from bot.storage.models import Alert, AuditEntry, Clinician, Course, DashboardLink, DashboardSession
 from tests.fakes import FakeTelegram
@@ -200,8 +201,10 @@ async def test_the_case_page_shows_the_whole_case_and_every_view_is_audited(
             views = session.exec(
                 select(AuditEntry).where(AuditEntry.action == "case_viewed").order_by(col(AuditEntry.id))
             ).all()
+            listed = case_views(session, "k-a")
         assert [(v.subject, v.detail.get("channel")) for v in views] == [("K-A", "dashboard")] * 2
         assert all(v.actor.startswith("clinician:") for v in views)
+        assert [(v["name"], v["where"]) for v in listed] == [("Kari", "dashboard")] * 2, "what /views lists"
 
 
 async def test_a_case_link_works_only_in_its_own_session(
