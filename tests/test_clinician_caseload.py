@@ -115,7 +115,7 @@ def test_case_shows_the_course_a_chart_the_answers_and_a_draft_note(app: App, cl
     lowered = note.text.lower()
     assert "risiko" not in lowered and "risk" not in lowered, "no risk grading"
     viewed = [a for a in audit_actions(app) if a.action == "case_viewed"]
-    assert [(a.subject, a.detail) for a in viewed] == [("K-A", {})]
+    assert [(a.subject, a.detail) for a in viewed] == [("K-A", {"channel": "telegram"})]
 
 
 def test_the_note_lists_signals_and_who_acknowledged_them(app: App) -> None:
