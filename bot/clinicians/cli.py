@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from sqlmodel import col, select
 
-from bot.clinicians.report import ReportWords, outcome_rows
+from bot.clinicians.report import ReportWords, csv_fields, is_clinician_row, outcome_rows
 from bot.clinicians.report_chart import report_chart
 from bot.clinicians.report_table import report_table
 from bot.dialogs.load import DialogsInvalid, load_dialogs
@@ -165,7 +165,8 @@ def report(
         str | None, typer.Option(help="The language of the table and chart, e.g. en (default: GUIDEBOT_LOCALE).")
     ] = None,
 ) -> None:
-    """Service outcomes per program: started, finished, dropped out, change, recovery, time to acknowledge."""
+    """Service outcomes per program and per clinician: started, finished, dropped out, change, recovery,
+    time to acknowledge."""
 
     settings = settings_or_exit()
     start: datetime | None = None
@@ -185,7 +186,12 @@ def report(
     words = ReportWords(current.dialogs, current.renderer, locale or settings.locale)
     with transaction(application.db) as session:
         rows = outcome_rows(
-            session, application.dialogs.current.dialogs, since=start, program=program, include_demo=include_demo
+            session,
+            application.dialogs.current.dialogs,
+            since=start,
+            program=program,
+            include_demo=include_demo,
+            by_clinician=True,
         )
         audit(
             session,
@@ -202,7 +208,7 @@ def report(
         if csv_file is not None:
             _write_csv(csv_file, rows)
         if png_file is not None:
-            png_file.write_bytes(report_chart(rows, words))
+            png_file.write_bytes(report_chart([row for row in rows if not is_clinician_row(row)], words))
     except OSError as exc:
         raise fail(f"guidebot: cannot write {exc.filename}: {exc.strerror}") from None
     if as_json:
@@ -213,6 +219,6 @@ def report(
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=csv_fields(rows))
         writer.writeheader()
         writer.writerows(rows)

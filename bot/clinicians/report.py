@@ -1,4 +1,4 @@
-"""Service outcomes per program, with the NHS Talking Therapies definitions.
+"""Service outcomes per program and per owning clinician, with the NHS Talking Therapies definitions.
 
 - Only ended courses count as finished treatment: completed, or dropped out
   with at least 2 sessions, a session being a week with a complete (full-form)
@@ -31,7 +31,7 @@ from bot.dialogs.context import outcome
 from bot.dialogs.model import DialogSet
 from bot.dialogs.render import Renderer
 from bot.storage import report_facts
-from bot.storage.models import AccessCode, Alert, Answer, Course
+from bot.storage.models import AccessCode, Alert, Answer, Clinician, Course
 
 ALL = "all"
 DROPPED = ("dropped_out", "dropout_eval")
@@ -191,10 +191,15 @@ def outcome_rows(
     since: datetime | None = None,
     program: str | None = None,
     include_demo: bool = True,
+    by_clinician: bool = False,
 ) -> list[dict[str, Any]]:
     """One row per program with courses in scope, then one for all of them together.
 
-    Without `include_demo`, the demo program's courses and alerts are left out.
+    With `by_clinician`, then one row per owning clinician (the course's `clinician_id`, by
+    name), and one for the courses nobody owns if there are any: the same figures over the
+    same courses, with `clinician_id` and `clinician` (the name; None for nobody) added and
+    `program` the program asked for, or "all". Without `include_demo`, the demo program's
+    courses and alerts are left out.
     """
     query = select(Course)
     if not include_demo:
@@ -206,7 +211,9 @@ def outcome_rows(
     courses = session.exec(query.order_by(col(Course.program), col(Course.id))).all()
     series = score_series(session, [c.id for c in courses if c.id is not None])
     per_program: dict[str, ProgramOutcomes] = {}
+    per_owner: dict[int | None, ProgramOutcomes] = {}
     total = ProgramOutcomes(ALL)
+    scope = program or ALL
     ids = [c.id for c in courses if c.id is not None]
     reasons = _dropout_reasons(session, ids)
     codes = _code_times(session, [c.label for c in courses])
@@ -221,15 +228,48 @@ def outcome_rows(
             if code_made is not None
             else kept.get("days_to_first"),
         )
-        for bucket in (_bucket(per_program, course.program), total):
+        theirs = _owner_bucket(per_owner, course.clinician_id, scope)
+        for bucket in (_bucket(per_program, course.program), total, theirs):
             bucket.add_course(course, facts, dialogs)
-    for alert, alert_program in _urgent_alerts(session, since, program):
+    for alert, alert_program, owner in _urgent_alerts(session, since, program):
         if not include_demo and alert_program == DEMO_PROGRAM:
             continue
         buckets = [total] if alert_program is None else [_bucket(per_program, alert_program), total]
+        if alert_program is not None:
+            buckets.append(_owner_bucket(per_owner, owner, scope))
         for bucket in buckets:
             bucket.add_alert(alert)
-    return [per_program[name].row() for name in sorted(per_program)] + [total.row()]
+    rows = [per_program[name].row() for name in sorted(per_program)] + [total.row()]
+    if by_clinician:
+        rows += _owner_rows(session, per_owner)
+    return rows
+
+
+def _owner_bucket(per_owner: dict[int | None, ProgramOutcomes], owner: int | None, scope: str) -> ProgramOutcomes:
+    if owner not in per_owner:
+        per_owner[owner] = ProgramOutcomes(scope)
+    return per_owner[owner]
+
+
+def _owner_rows(session: Session, per_owner: dict[int | None, ProgramOutcomes]) -> list[dict[str, Any]]:
+    """One row per owning clinician, by name, then the courses nobody owns."""
+    named: list[tuple[str, int, ProgramOutcomes]] = []
+    for owner, bucket in per_owner.items():
+        if owner is not None:
+            clinician = session.get(Clinician, owner)
+            named.append((clinician.name if clinician is not None else str(owner), owner, bucket))
+    rows = [
+        {"clinician_id": owner, "clinician": name, **bucket.row()}
+        for name, owner, bucket in sorted(named, key=lambda n: (n[0].casefold(), n[1]))
+    ]
+    if None in per_owner:
+        rows.append({"clinician_id": None, "clinician": None, **per_owner[None].row()})
+    return rows
+
+
+def is_clinician_row(row: dict[str, Any]) -> bool:
+    """Whether a report row is one clinician's (or nobody's) rather than a program's or the total."""
+    return "clinician_id" in row
 
 
 def _dropout_reasons(session: Session, ids: list[int]) -> dict[int, str]:
@@ -260,11 +300,26 @@ def _bucket(per_program: dict[str, ProgramOutcomes], program: str) -> ProgramOut
     return per_program[program]
 
 
-def _urgent_alerts(session: Session, since: datetime | None, program: str | None) -> list[tuple[Alert, str | None]]:
-    query = select(Alert, Course.program).join(Course, col(Alert.course_id) == col(Course.id), isouter=True)
+def _urgent_alerts(
+    session: Session, since: datetime | None, program: str | None
+) -> list[tuple[Alert, str | None, int | None]]:
+    """Urgent alerts in scope, each with its course's program and owner (None without a course)."""
+    query = select(Alert, Course.program, Course.clinician_id).join(
+        Course, col(Alert.course_id) == col(Course.id), isouter=True
+    )
     query = query.where(Alert.level == "urgent")
     if since is not None:
         query = query.where(col(Alert.created_at) >= since)
     if program is not None:
         query = query.where(Course.program == program)
-    return [(alert, alert_program) for alert, alert_program in session.exec(query.order_by(col(Alert.id))).all()]
+    found = session.exec(query.order_by(col(Alert.id))).all()
+    return [(alert, alert_program, owner) for alert, alert_program, owner in found]
+
+
+def csv_fields(rows: list[dict[str, Any]]) -> list[str]:
+    """The CSV columns of the report's rows: every figure, with the clinician columns last
+    (empty on the program rows), the same in `guidebot report --csv` and the dashboard's download."""
+    fields = list(rows[0]) if rows else []
+    for row in rows:
+        fields += [key for key in row if key not in fields]
+    return fields

@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from bot.clinicians.report import ALL, INSTRUMENTS, ReportWords
+from bot.clinicians.report import ALL, INSTRUMENTS, ReportWords, is_clinician_row
 
 COLUMNS = ("started", "completed", "dropped", "finished", "in_progress")
 RATES = ("recovery", "reliable_improvement", "reliable_recovery")
 
 
 def report_table(rows: list[dict[str, Any]], words: ReportWords, since: str | None) -> str:
-    """One line per program (by the id `--program` takes), then all programs together."""
+    """One line per program (by the id `--program` takes), then all programs together; then,
+    when the rows have them, one line per owning clinician under a heading of its own."""
+    programs = [row for row in rows if not is_clinician_row(row)]
+    owners = [row for row in rows if is_clinician_row(row)]
+    out = _table(programs, words, words("column.program"), lambda row: _program_cell(words, row))
+    if owners:
+        out += ["", words("by_clinician")]
+        out += _table(owners, words, words("column.clinician"), lambda row: row["clinician"] or words("no_owner"))
+    scope = words("scope_since", since=since) if since else words("scope_all")
+    out.append("")
+    out.append(f"{scope} {words('footnote')}")
+    return "\n".join(out)
+
+
+def _program_cell(words: ReportWords, row: dict[str, Any]) -> str:
+    return str(words("all_programs") if row["program"] == ALL else row["program"])
+
+
+def _table(
+    rows: list[dict[str, Any]], words: ReportWords, first: str, name: Callable[[dict[str, Any]], str]
+) -> list[str]:
     changes = [words("column.change", instrument=_name(words, name)) for name in INSTRUMENTS]
     header = (
-        words("column.program"),
+        first,
         *(words(f"column.{name}") for name in COLUMNS),
         *changes,
         *(words(f"column.{name}") for name in RATES),
@@ -25,7 +46,7 @@ def report_table(rows: list[dict[str, Any]], words: ReportWords, since: str | No
         minutes = row["median_minutes_to_acknowledge"]
         lines.append(
             (
-                words("all_programs") if row["program"] == ALL else row["program"],
+                name(row),
                 str(row["started"]),
                 str(row["completed"]),
                 str(row["dropped_out"]),
@@ -41,11 +62,7 @@ def report_table(rows: list[dict[str, Any]], words: ReportWords, since: str | No
             )
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in lines]
-    scope = words("scope_since", since=since) if since else words("scope_all")
-    out.append("")
-    out.append(f"{scope} {words('footnote')}")
-    return "\n".join(out)
+    return ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in lines]
 
 
 def _name(words: ReportWords, instrument: str) -> str:

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from bot.app import App
 from bot.channels.telegram.database import Database
 from bot.clinicians.desk import Desk
+from bot.clinicians.report import csv_fields
 from bot.config import parse_listen
 from bot.dashboard import pages, views
 from bot.dashboard.command import LOGIN_PATH
@@ -348,7 +349,7 @@ class DashboardServer:
     async def _report_csv(self, request: web.Request) -> web.StreamResponse:
         rows, desk = await self._visit(request, views.report_csv)
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(buffer, fieldnames=csv_fields(rows))
         writer.writeheader()
         writer.writerows(rows)
         day = desk.now.astimezone(self.settings.tz).date().isoformat()

@@ -30,7 +30,7 @@ from bot.clinicians.facts import (
     score_facts,
 )
 from bot.clinicians.notes import note_facts
-from bot.clinicians.report import ALL, DROPOUT_REASONS, outcome_rows
+from bot.clinicians.report import ALL, DROPOUT_REASONS, is_clinician_row, outcome_rows
 from bot.dashboard import svg
 from bot.dashboard.access import may_view_case
 from bot.dashboard.tokens import handle_for
@@ -248,14 +248,20 @@ def acknowledge(visit: Visit, alert_id: int) -> str:
 
 def report_rows(visit: Visit) -> list[dict[str, Any]]:
     desk = visit.desk
-    return outcome_rows(desk.session, desk.turn.dialogs)
+    return outcome_rows(desk.session, desk.turn.dialogs, by_clinician=True)
 
 
 def report_view(visit: Visit) -> dict[str, Any]:
     desk = visit.desk
-    rows = report_rows(visit)
+    every = report_rows(visit)
+    rows = [row for row in every if not is_clinician_row(row)]
     visit.audit("report_viewed", None, programs=len(rows) - 1)
-    named = [{**row, "name": _program_name(desk, row["program"])} for row in rows]
+    named = [{**row, "name": _program_name(desk, row["program"]), "total": row["program"] == ALL} for row in rows]
+    clinicians = [
+        {**row, "name": row["clinician"] or desk.text("dashboard.report.no_owner"), "total": False}
+        for row in every
+        if is_clinician_row(row)
+    ]
     series = [desk.text(f"dashboard.report.col.{key}") for key in RATES]
     groups = [svg.Bars(row["name"], [row[key] for key in RATES]) for row in named]
     chart = svg.rate_chart(
@@ -269,7 +275,7 @@ def report_view(visit: Visit) -> dict[str, Any]:
         lambda value: desk.text("dashboard.percent", value=value),
         chart_id="rate-chart",
     )
-    return {"rows": named, "columns": REPORT_COLUMNS, "rates": PERCENTS, "chart": chart}
+    return {"rows": named, "clinicians": clinicians, "columns": REPORT_COLUMNS, "rates": PERCENTS, "chart": chart}
 
 
 def _program_name(desk: Desk, program: str) -> str:

@@ -195,6 +195,7 @@ CLINICIAN_TEXTS: dict[str, dict[str, Any]] = {
         f"clinician.report.column.{name}": {}
         for name in (
             "program",
+            "clinician",
             "started",
             "completed",
             "dropped",
@@ -210,6 +211,8 @@ CLINICIAN_TEXTS: dict[str, dict[str, Any]] = {
     "clinician.report.minutes": {"minutes": "20"},
     "clinician.report.scope_since": {"since": "2026-01-01"},
     "clinician.report.scope_all": {},
+    "clinician.report.no_owner": {},
+    "clinician.report.by_clinician": {},
     "clinician.report.footnote": {},
     **{
         f"clinician.report.chart.{name}": {}

@@ -115,6 +115,8 @@ _PLAIN = (
     "report.chart_desc",
     "report.no_figure",
     "report.all",
+    "report.clinician_caption",
+    "report.no_owner",
     "report.figure",
     "report.col.started",
     "report.col.completed",
