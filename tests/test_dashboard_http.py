@@ -283,10 +283,20 @@ async def test_report_page_and_csv_show_the_same_figures_as_the_cli(
         download = await web.get("/dashboard/report.csv")
         assert download.status == 200 and "attachment" in download.headers["Content-Disposition"]
         with transaction(tg.app.db) as session:
-            expected = outcome_rows(session, tg.app.dialogs.current.dialogs)
+            expected = outcome_rows(session, tg.app.dialogs.current.dialogs, by_clinician=True)  # as the CLI
         rows = list(csv.DictReader(io.StringIO(download.text)))
-        assert [r["program"] for r in rows] == [r["program"] for r in expected]
-        assert rows[-1]["started"] == str(expected[-1]["started"]) == "3"
+        assert [(r["program"], r["clinician"]) for r in rows] == [
+            (r["program"], r.get("clinician") or "") for r in expected
+        ]
+        assert [r["clinician"] for r in rows[-2:]] == ["Kari", "Per"]  # Kari owns K-A and K-B, Per K-C
+        assert [r["started"] for r in rows[-3:]] == [str(e["started"]) for e in expected[-3:]] == ["3", "2", "1"]
+        # The page's second table: one column per clinician, the same figures.
+        per_clinician = page.text.split('id="clinician-caption"', 1)[1]
+        assert "Resultater per veileder" in per_clinician
+        heads = re.findall(r'<th scope="col" class="figure">([^<]+)</th>', per_clinician)
+        assert heads == ["Kari", "Per"]
+        started = re.search(r"<th scope=\"row\">Startet</th>\s*(.*?)</tr>", per_clinician, re.S)
+        assert started is not None and re.findall(r">(\d+)</td>", started.group(1)) == ["2", "1"]
 
 
 async def test_dashboard_without_the_setting_says_it_is_off_and_strangers_are_refused(

@@ -30,6 +30,16 @@ all: started 6, in progress 1, ended 5, completed 3/5 = 0.6, dropped out 2/5 = 0
   mean change PHQ-9 (-6 -1 +7 -2)/4 = -0.5, GAD-7 (-4 -1 +0 -6)/4 = -2.75
   days from code to first conversation 2 4 1 3 6 5: median 3.5
   median to acknowledge of 10, 30, 5 = 10 (3/4)
+Per owning clinician (same courses, --since 2026-01-01): Kari owns A B F, Ola owns C D E, G has no owner.
+  Kari: started 3, in progress 0, ended 3, completed 3/3 = 1.0, dropped out 0/3 = 0.0
+    finished 3 (A B F), paired 3, at caseness 3 (A B F); recovered A F: 2/3
+    reliable improvement A F: 2/3, reliable recovery A F: 2/3
+    mean change PHQ-9 (-6 -1 -2)/3 = -3.0, GAD-7 (-4 -1 -6)/3 = -3.67
+    days from code 2 4 5: median 4.0; urgent alerts of A B F acknowledged after 10, 30, 5: median 10 (3/3)
+  Ola: started 3, in progress 1 (C), ended 2, completed 0/2 = 0.0, dropped out 2/2 = 1.0 (time, not_helpful)
+    finished 1 (E), paired 1, at caseness 1 (E); recovered 0/1, reliable improvement 0/1, reliable recovery 0/1
+    mean change PHQ-9 +7.0, GAD-7 0.0; days from code 1 3 6: median 3.0; urgent alert of E open: (0/1)
+  Nobody (all time, --program anxiety): G only, completed; PHQ 20 -> 2, GAD 15 -> 1: recovered.
 """
 
 from __future__ import annotations
@@ -44,7 +54,7 @@ import pytest
 
 from bot.app import build_app
 from bot.storage.db import transaction
-from bot.storage.models import AccessCode, Alert, Answer, Course, Score
+from bot.storage.models import AccessCode, Alert, Answer, Clinician, Course, Score
 from tests.support.cli import guidebot, use_database
 from tests.support.clinician import audit_actions
 from tests.support.settings import make_settings
@@ -79,6 +89,8 @@ COURSES: dict[str, dict[str, Any]] = {
         "started": datetime(2025, 11, 1, 9, 0, tzinfo=UTC),
     },
 }
+# The owning clinician of each course (G has none).
+OWNERS = {"A": "Kari", "B": "Kari", "F": "Kari", "C": "Ola", "D": "Ola", "E": "Ola"}
 # Days from the access code to the first conversation (G has no code row).
 CODE_DAYS = {"A": 2, "B": 4, "C": 1, "D": 3, "E": 6, "F": 5}
 # (case, level, minutes to acknowledge or None)
@@ -89,12 +101,19 @@ def _seed(database_url: str) -> None:
     application = build_app(make_settings(database_url), run_migrations=False)
     with transaction(application.db) as session:
         ids: dict[str, int] = {}
+        owners: dict[str, int | None] = {}
+        for telegram_id, name in enumerate(("Kari", "Ola"), start=501):
+            clinician = Clinician(telegram_id=telegram_id, name=name, created_at=START)
+            session.add(clinician)
+            session.flush()
+            owners[name] = clinician.id
         for number, (label, spec) in enumerate(COURSES.items()):
             started = spec.get("started", START)
             course = Course(
                 label=f"K-{label}",
                 program=spec["program"],
                 chat_id=5000 + number,
+                clinician_id=owners[OWNERS[label]] if label in OWNERS else None,
                 state=spec["state"],
                 started_at=started,
                 last_activity_at=started,
@@ -157,10 +176,49 @@ def seeded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -
     return database_url
 
 
-def _rows(*args: str) -> dict[str, dict[str, Any]]:
+FIGURES = (
+    "started",
+    "in_progress",
+    "ended",
+    "completed",
+    "completion_rate",
+    "dropped_out",
+    "dropout_rate",
+    "dropout_reason_time",
+    "dropout_reason_not_helpful",
+    "finished_treatment",
+    "paired_scores",
+    "phq9_mean_change",
+    "gad7_mean_change",
+    "at_caseness",
+    "recovered",
+    "recovery_rate",
+    "reliably_improved",
+    "reliable_improvement_rate",
+    "reliably_recovered",
+    "reliable_recovery_rate",
+    "urgent_alerts",
+    "urgent_acknowledged",
+    "median_minutes_to_acknowledge",
+    "median_days_to_first_conversation",
+)
+
+
+def _all_rows(*args: str) -> list[dict[str, Any]]:
     result = guidebot("report", "--json", *args)
     assert result.exit_code == 0, result.output
-    return {row["program"]: row for row in json.loads(result.stdout)}
+    rows: list[dict[str, Any]] = json.loads(result.stdout)
+    return rows
+
+
+def _rows(*args: str) -> dict[str, dict[str, Any]]:
+    """The rows per program, and "all"."""
+    return {row["program"]: row for row in _all_rows(*args) if "clinician" not in row}
+
+
+def _clinician_rows(*args: str) -> dict[str | None, dict[str, Any]]:
+    """The rows per owning clinician, by name (None: nobody)."""
+    return {row["clinician"]: row for row in _all_rows(*args) if "clinician" in row}
 
 
 def test_report_gives_the_figures_worked_out_by_hand(seeded: str) -> None:
@@ -258,6 +316,73 @@ def test_report_gives_the_figures_worked_out_by_hand(seeded: str) -> None:
     }
 
 
+def test_report_per_clinician_gives_the_figures_worked_out_by_hand(seeded: str) -> None:
+    rows = _clinician_rows("--since", "2026-01-01")
+    assert list(rows) == ["Kari", "Ola"], "owners by name; no row for nobody when every course has an owner"
+    kari, ola = rows["Kari"], rows["Ola"]
+    assert isinstance(kari["clinician_id"], int) and kari["program"] == "all"
+    assert {k: kari[k] for k in FIGURES} == {
+        "started": 3,
+        "in_progress": 0,
+        "ended": 3,
+        "completed": 3,
+        "completion_rate": 1.0,
+        "dropped_out": 0,
+        "dropout_rate": 0.0,
+        "dropout_reason_time": 0,
+        "dropout_reason_not_helpful": 0,
+        "finished_treatment": 3,
+        "paired_scores": 3,
+        "phq9_mean_change": -3.0,
+        "gad7_mean_change": -3.67,
+        "at_caseness": 3,
+        "recovered": 2,
+        "recovery_rate": 0.6667,
+        "reliably_improved": 2,
+        "reliable_improvement_rate": 0.6667,
+        "reliably_recovered": 2,
+        "reliable_recovery_rate": 0.6667,
+        "urgent_alerts": 3,
+        "urgent_acknowledged": 3,
+        "median_minutes_to_acknowledge": 10.0,
+        "median_days_to_first_conversation": 4.0,
+    }
+    assert {k: ola[k] for k in FIGURES} == {
+        "started": 3,
+        "in_progress": 1,
+        "ended": 2,
+        "completed": 0,
+        "completion_rate": 0.0,
+        "dropped_out": 2,
+        "dropout_rate": 1.0,
+        "dropout_reason_time": 1,
+        "dropout_reason_not_helpful": 1,
+        "finished_treatment": 1,
+        "paired_scores": 1,
+        "phq9_mean_change": 7.0,
+        "gad7_mean_change": 0.0,
+        "at_caseness": 1,
+        "recovered": 0,
+        "recovery_rate": 0.0,
+        "reliably_improved": 0,
+        "reliable_improvement_rate": 0.0,
+        "reliably_recovered": 0,
+        "reliable_recovery_rate": 0.0,
+        "urgent_alerts": 1,
+        "urgent_acknowledged": 0,
+        "median_minutes_to_acknowledge": None,
+        "median_days_to_first_conversation": 3.0,
+    }
+    everyone = _rows("--since", "2026-01-01")["all"]
+    for key in ("started", "in_progress", "ended", "finished_treatment", "recovered", "urgent_alerts"):
+        assert kari[key] + ola[key] == everyone[key], key
+
+    anxiety = _clinician_rows("--program", "anxiety")  # all time: G, which nobody owns, comes in
+    assert list(anxiety) == ["Kari", None]
+    assert anxiety[None]["program"] == "anxiety" and anxiety[None]["clinician_id"] is None
+    assert (anxiety[None]["started"], anxiety[None]["recovered"], anxiety["Kari"]["started"]) == (1, 1, 1)
+
+
 def test_report_for_one_program_and_all_time(seeded: str) -> None:
     rows = _rows("--program", "anxiety")
     assert list(rows) == ["anxiety", "all"]
@@ -279,7 +404,17 @@ def test_report_table_csv_and_png(seeded: str, tmp_path: Path) -> None:
     assert depression.split()[1:6] == ["5", "2", "2", "3", "1"]  # started, completed, dropped, finished, in progress
     with csv_path.open(encoding="utf-8") as handle:
         table = list(csv.DictReader(handle))
-    assert [row["program"] for row in table] == ["anxiety", "depression", "all"]
+    assert [(row["program"], row["clinician"]) for row in table] == [
+        ("anxiety", ""),
+        ("depression", ""),
+        ("all", ""),
+        ("all", "Kari"),
+        ("all", "Ola"),
+    ], "the clinician columns are empty on the program rows"
+    assert table[3]["recovery_rate"] == "0.6667" and table[4]["dropout_rate"] == "1.0"
+    assert lines.index("Per clinician (who owns the course):") > lines.index(depression)
+    kari = next(line for line in lines if line.startswith("Kari "))
+    assert kari.split()[1:6] == ["3", "3", "0", "3", "0"] and "67% (2/3)" in kari and "10 min (3/3)" in kari
     assert table[1]["recovery_rate"] == "0.3333" and table[2]["median_minutes_to_acknowledge"] == "10.0"
     assert table[1]["in_progress"] == "1" and table[2]["dropout_rate"] == "0.4"
     assert table[2]["median_days_to_first_conversation"] == "3.5" and table[1]["dropout_reason_time"] == "1"
