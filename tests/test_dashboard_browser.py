@@ -163,6 +163,9 @@ async def test_the_report_page_shows_tables_and_a_chart(
         await expect(table.locator("thead th").last).to_have_text("Alle programmer")
         started = table.get_by_role("row", name=re.compile("^Startet"))
         await expect(started.locator("td").last).to_have_text("3")
+        owners = page.get_by_role("table", name=re.compile("^Resultater per veileder"))
+        await expect(owners.locator("thead th")).to_have_text(["Tall", "Kari", "Per"])
+        await expect(owners.get_by_role("row", name=re.compile("^Startet")).locator("td")).to_have_text(["2", "1"])
         async with page.expect_download() as waiting:
             await page.get_by_role("link", name="Last ned tallene som CSV").click()
         download = await waiting.value
