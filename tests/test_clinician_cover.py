@@ -46,7 +46,7 @@ def test_away_bad_input_gets_a_clear_reply_and_nothing_is_stored(app: App, clock
     )
     assert kari.send("/away 24.12 Nils")[-1].text.startswith("Jeg finner ingen aktiv kollega som heter Nils.")
     assert kari.send("/away 24.12 kari")[-1].text.startswith("Du kan ikke dekke for deg selv.")
-    assert kari.send("/back")[-1].text == "Du står ikke som borte, så alt kommer allerede til deg."
+    assert kari.send("/back")[-1].text == "Du står ikke som borte, så alt kommer til deg som vanlig."
     stranger = Colleague(app, 777, "Nils", register=False)
     assert "ikke tilgjengelig" in stranger.send("/away 24.12 Kari")[-1].text
     with transaction(app.db) as session:
