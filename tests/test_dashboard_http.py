@@ -272,6 +272,22 @@ async def test_a_session_ends_when_idle_after_eight_hours_or_at_logout(
             assert all(cookie not in s.token_hash for s in session.exec(select(DashboardSession)).all())
 
 
+async def test_a_colleague_covering_sees_the_cases_on_the_dashboard_until_the_owner_is_back(
+    caseload_url: str, clock: FakeClock, shipped_dialogs: DialogStore
+) -> None:
+    async with dashboard_bot(caseload_url, clock, shipped_dialogs) as tg, WebClient(tg) as per:
+        assert sorted((await per.sign_in(PER)).case_links()) == ["K-C"]
+        until = (clock.now() + timedelta(days=3)).date().isoformat()
+        await tg.chat(KARI).send(f"/away {until} Per")
+        covering = await per.get("/dashboard/cases")
+        assert sorted(covering.case_links()) == ["K-A", "K-B", "K-C"]
+        path = covering.case_links()["K-A"]
+        assert (await per.get(path)).status == 200
+        await tg.chat(KARI).send("/back")
+        assert sorted((await per.get("/dashboard/cases")).case_links()) == ["K-C"]
+        assert (await per.get(path)).status == 404, "the case is Kari's again"
+
+
 async def test_report_page_and_csv_show_the_same_figures_as_the_cli(
     caseload_url: str, clock: FakeClock, shipped_dialogs: DialogStore
 ) -> None:
