@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -54,7 +54,7 @@ class Guarded(TyperGroup):
     error that still comes up while the command runs is turned into the same one line.
     """
 
-    def invoke(self, ctx: typer.Context) -> object:
+    def invoke(self, ctx: Any) -> Any:  # Any: the Context class is typer's vendored click
         words = [*getattr(ctx, "_protected_args", []), *ctx.args]
         if words and words[0] not in OFFLINE and not {"--help", "-h"} & set(words):
             check_database(settings_or_exit())
