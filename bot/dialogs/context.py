@@ -235,7 +235,7 @@ def sample_facts(dialogs: DialogSet, program: str) -> CourseFacts:
         scores=scores,
         checkin_day=3,
         checkin_time="18:00",
-        next_checkin="torsdag 15. januar kl. 18:00",
+        next_checkin="torsdag 15. januar kl. 18.00",
         checkins_done=2,
         state="checkin",
     )
