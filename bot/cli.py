@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import col, select
+from typer.core import TyperGroup
 
 from bot.channels.console import ConsoleChat
 from bot.channels.telegram.runner import run_bot
@@ -24,7 +25,7 @@ from bot.engine.codes import issue_code
 from bot.links import deep_link
 from bot.ops.cli import audit_app, db_backup, db_restore, db_retention, privacy_app
 from bot.ops.logs import configure_logging
-from bot.startup import database_failed, fail, load_app, settings_or_exit
+from bot.startup import check_database, database_failed, fail, load_app, settings_or_exit
 from bot.storage.db import migrate, transaction
 from bot.storage.models import Clinician
 from state_machines.course import mermaid
@@ -40,7 +41,31 @@ def database_line(url: str) -> str:
     return "Database: GUIDEBOT_DATABASE_URL (not SQLite)"
 
 
+# Commands that read the dialog files only, never the database.
+OFFLINE = ("dialogs", "escalation")
+
+
+class Guarded(TyperGroup):
+    """Every command starts here, so a bad setting is one line naming it, never a traceback.
+
+    Before the command runs, the settings are read (an unknown GUIDEBOT_TIMEZONE, a bad
+    GUIDEBOT_LOCALE...) and the database is checked (a GUIDEBOT_DATABASE_URL that is not a URL,
+    a SQLite folder that does not exist, a PostgreSQL server that does not answer). A database
+    error that still comes up while the command runs is turned into the same one line.
+    """
+
+    def invoke(self, ctx: Any) -> Any:  # Any: the Context class is typer's vendored click
+        words = [*getattr(ctx, "_protected_args", []), *ctx.args]
+        if words and words[0] not in OFFLINE and not {"--help", "-h"} & set(words):
+            check_database(settings_or_exit())
+        try:
+            return super().invoke(ctx)
+        except (ArgumentError, DBAPIError) as exc:
+            raise database_failed(settings_or_exit(), exc) from None
+
+
 app = typer.Typer(
+    cls=Guarded,
     help="guidebot: guided self-help courses over Telegram.\n\n"
     f"With the default GUIDEBOT_DATABASE_URL ({DEFAULT_DATABASE_URL}) the database is the file "
     "guidebot.db in the folder guidebot is run from; 'guidebot chat' prints its full path first.",
@@ -84,8 +109,7 @@ def run(
         raise fail(f"guidebot: --role must be one of {', '.join(ROLES)}, not '{role}'")
     settings = settings_or_exit()
     if not settings.telegram_token:
-        typer.echo("No GUIDEBOT_TELEGRAM_TOKEN is set, so here is the course in the terminal instead.")
-        _chat(settings, None)
+        _chat(settings, None, first="No GUIDEBOT_TELEGRAM_TOKEN is set, so here is the course in the terminal instead.")
         return
     configure_logging(settings)
     run_bot(settings, role)
@@ -107,10 +131,13 @@ def chat(
     _chat(settings_or_exit(), code, clock=clock)
 
 
-def _chat(settings: Settings, code: str | None, *, clock: bool = False) -> None:
-    typer.echo(database_line(settings.database_url))
+def _chat(settings: Settings, code: str | None, *, clock: bool = False, first: str | None = None) -> None:
     fake = FakeClock(SystemClock().now()) if clock else None
-    console = ConsoleChat(load_app(settings, fake), clock=fake)
+    application = load_app(settings, fake)  # a bad setting stops here, in one line, before anything is printed
+    if first is not None:
+        typer.echo(first)
+    typer.echo(database_line(settings.database_url))
+    console = ConsoleChat(application, clock=fake)
     running = console.running_course()
     if code is not None and running is not None:
         raise fail(
@@ -226,7 +253,7 @@ def dialogs_check(
     directory: Annotated[Path | None, typer.Argument(help="Defaults to GUIDEBOT_DIALOGS_DIR.")] = None,
 ) -> None:
     """Validate every dialog file; exit non-zero naming file, line and problem."""
-    root = directory or settings_or_exit().dialogs_dir
+    root = directory or _dialogs_dir()
     try:
         dialogs = load_dialogs(root)
     except DialogsInvalid as exc:
@@ -247,13 +274,21 @@ def dialogs_graph(
     directory: Annotated[Path | None, typer.Argument(help="Defaults to GUIDEBOT_DIALOGS_DIR.")] = None,
 ) -> None:
     """Print the life cycle and the flows as Mermaid diagrams."""
-    root = directory or settings_or_exit().dialogs_dir
+    root = directory or _dialogs_dir()
     try:
         dialogs = load_dialogs(root)
     except DialogsInvalid as exc:
         raise fail(str(exc)) from None
     typer.echo(mermaid())
     typer.echo(flows_mermaid(dialogs))
+
+
+def _dialogs_dir() -> Path:
+    """GUIDEBOT_DIALOGS_DIR, or one line saying it does not exist."""
+    folder = settings_or_exit().dialogs_dir
+    if not folder.is_dir():
+        raise fail(f"guidebot: GUIDEBOT_DIALOGS_DIR: no such directory: {folder}")
+    return folder
 
 
 @db_app.command("migrate")

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.pool import NullPool
 
 from bot.app import App, build_app
 from bot.clock import Clock
@@ -58,6 +60,30 @@ def database_failed(settings: Settings, exc: Exception) -> typer.Exit:
         first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         why = f"cannot open the database ({first[0] if first else type(exc).__name__})"
     return fail(f"guidebot: GUIDEBOT_DATABASE_URL={shown}: {why}")
+
+
+def check_database(settings: Settings) -> None:
+    """Stop in one line naming GUIDEBOT_DATABASE_URL when the database cannot be used: not a
+    URL, a SQLite file in a folder that does not exist, or a server that does not answer. A
+    SQLite file is not made here (the command that needs it makes it)."""
+    try:
+        url = make_url(settings.database_url)
+    except ArgumentError as exc:
+        raise database_failed(settings, exc) from None
+    if url.get_backend_name() == "sqlite":
+        if not _sqlite_folder_exists(settings.database_url):
+            raise database_failed(settings, OSError("no such folder"))
+        return
+    timeout = {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
+    try:
+        engine = create_engine(url, poolclass=NullPool, connect_args=timeout)
+        try:
+            with engine.connect():
+                pass
+        finally:
+            engine.dispose()
+    except (ArgumentError, DBAPIError, OSError) as exc:
+        raise database_failed(settings, exc) from None
 
 
 def _sqlite_folder_exists(url: str) -> bool:

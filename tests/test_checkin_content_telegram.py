@@ -12,10 +12,10 @@ from tests.support.telegram_harness import answer_measure, course_of, do_intake,
 
 PHQ = [1, 1, 1, 1, 1, 1, 1, 1, 0]
 GAD = [1, 1, 1, 1, 1, 1, 1]
-PAUSED = "Kurset ditt har pause, så jeg venter med spørsmålene."
+PAUSED = "Kurset ditt er satt på pause, så jeg venter med spørsmålene."
 HOW_TO_GO_ON = "Skriv /resume når du vil fortsette, så tar vi det opp igjen der vi slapp."
 OPTIONS = ["Ikke i det hele tatt", "Noen dager", "Mer enn halvparten av dagene", "Nesten hver dag"]
-HOLD_BUTTON = "Kurset har pause. Skriv /resume for å fortsette."
+HOLD_BUTTON = "Kurset er satt på pause. Skriv /resume for å fortsette."
 
 
 async def test_a_checkin_opens_with_one_message_with_the_first_question(database_url: str, clock: FakeClock) -> None:

@@ -96,7 +96,7 @@ def test_group_messages_from_strangers_go_to_the_engine(app: App) -> None:
     stranger = Colleague(app, 2002, register=False)
     stranger.send_in_team("/cases")
     texts = [m.text for m in team_messages(app, -1001)]
-    assert texts == ["Jeg snakker bare med folk i private samtaler. Skriv gjerne direkte til meg."]
+    assert texts == ["Jeg svarer bare i private samtaler. Skriv gjerne direkte til meg."]
 
 
 def test_clinicians_keep_cases_out_of_groups(app: App, case_with_alert: Participant) -> None:

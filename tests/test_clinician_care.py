@@ -29,7 +29,7 @@ def test_pause_and_resume_by_label_tell_the_user_in_their_language(app: App, clo
     assert reply[-1].text.startswith("K-1001 er satt på pause. Brukeren har fått beskjed")
     assert user.course().state == "paused"
     assert [m.text for m in user.receive()] == [
-        "Your course is paused. Nothing will be sent to you until you write /resume."
+        "Your course is paused. Nothing will be sent to you until you type /resume."
     ]
     assert "kan ikke settes på pause nå. Saken står som: På pause." in kari.send("/pause K-1001")[-1].text
 

@@ -23,7 +23,7 @@ def test_whole_course_in_six_weeks(any_db_app: App, clock: FakeClock, locale: st
 
     do_intake(user, locale, phq=[2, 2, 2, 1, 1, 2, 1, 1, 0], gad=[2, 1, 2, 1, 1, 1, 1])
     contract = next(m.text for m in user.inbox if m.labels() == [script.INTAKE_AGREE[locale]])
-    assert (" torsdag kl. 18:30" if locale == "nb" else " Thursday at 18:30") in contract
+    assert (" torsdag kl. 18.30" if locale == "nb" else " Thursday at 18:30") in contract
     course = user.course()
     assert course.state == "active" and course.week == 2
     assert course.checkin_weekday == 3 and course.checkin_time == "18:30"

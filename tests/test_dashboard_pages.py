@@ -70,7 +70,7 @@ def test_the_score_chart_draws_bands_points_and_names_itself(shipped_dialogs: Di
     assert chart.startswith("<svg") and 'role="img"' in chart and 'aria-labelledby="score-chart-title' in chart
     assert '<title id="score-chart-title">Skårer for &lt;K-1&gt;</title>' in chart, "text is escaped"
     assert chart.count("<circle") == 2 and chart.count("<polyline") == 1
-    assert "0–4 minimale plager" in chart and "20–27 alvorlige plager" in chart
+    assert "0–4 lite eller ingen plager" in chart and "20–27 alvorlige plager" in chart
     bands = re.findall(r'<rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)" fill="#', chart)
     assert len(bands) == 5
     top, bottom = min(float(y) for y, _ in bands), max(float(y) + float(h) for y, h in bands)

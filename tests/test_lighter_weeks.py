@@ -257,6 +257,6 @@ def test_nothing_asks_the_checkin_question_while_paused(app: App, clock: FakeClo
     for command in ("/safetyplan", "/checkin", "/start", "hei"):
         user.send(command)
     assert not any(is_measure_question(m) for m in user.inbox[before:]), user.texts()[before:]
-    assert user.texts()[-1].startswith("Kurset ditt har pause")
+    assert user.texts()[-1].startswith("Kurset ditt er satt på pause")
     replies = user.send("/resume")
     assert is_measure_question(replies[-1]) and "PHQ-9 (3/9)" in replies[-1].text

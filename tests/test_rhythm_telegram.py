@@ -30,13 +30,13 @@ async def test_gate_schedule_not_this_week_and_waking_hours(sqlite_url: str, clo
         replies = await user.send("/schedule")
         assert replies[-1].buttons[:2] == ["mandag", "tirsdag"]
         await user.press("søndag")
-        replies = await user.press("Kveld (20:00)")
+        replies = await user.press("Kveld (20.00)")
         assert "hver søndag kl. 20.00" in (replies[-1].text or "")
         course = course_of(tg.app, 42)
         assert course is not None and (course.checkin_weekday, course.checkin_time) == (6, "20:00")
         assert course.due_at is not None and course.due_at.astimezone(OSLO).strftime("%a %d %H:%M") == "Sun 11 20:00"
         plan = await user.send("/plan")
-        assert "Samtale: hver søndag kl. 20:00" in (plan[-1].text or "")
+        assert "Samtale: hver søndag kl. 20.00" in (plan[-1].text or "")
 
         # The check-in opens on Sunday at 20.00; the first reminder, Monday at 20.00, has the button.
         opened = course.due_at

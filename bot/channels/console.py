@@ -1,4 +1,11 @@
-"""The terminal chat: the same engine and database, with numbered buttons."""
+"""The terminal chat: the same engine and database, with numbered buttons.
+
+As in Telegram, buttons belong to their message, and a question's buttons are taken away
+once it is answered: the console prints "✓ <the answer>" under it, and its numbers stop
+meaning anything. Only the buttons printed since the last line typed (or /wait) can be
+picked by number, numbered on from each other when several messages come at once (a
+reminder's "not this week" and the question it repeats).
+"""
 
 from __future__ import annotations
 
@@ -49,7 +56,9 @@ class ConsoleChat:
         self.write = write
         self.chat_id = chat_id
         self.clock = clock  # set (`guidebot chat --clock`): `/wait 3d` moves time and runs what falls due
-        self.buttons: list[dict[str, str]] = []
+        self.buttons: list[dict[str, str]] = []  # the live buttons, numbered from 1, newest messages only
+        self._button_message: list[int] = []  # the message each live button belongs to
+        self._pressed: dict[int, str] = {}  # message -> the label of the button picked there
 
     def make_demo_code(self) -> str:
         with transaction(self.app.db) as session:
@@ -83,8 +92,9 @@ class ConsoleChat:
         event = self._event_for(line)
         self.app.handle(event)
         self.app.run_due()  # due check-ins, reminders, alert re-sends and expiry, as in the Telegram process
-        self.buttons = []  # numbers mean the newest buttons only; otherwise the engine reads them as typed
+        self._clear_buttons()  # numbers mean the newest buttons only; otherwise the engine reads them as typed
         self.flush()
+        self._pressed.clear()
 
     def wait(self, line: str) -> None:
         """Move the clock by the span typed, running the scheduler as time passes."""
@@ -94,6 +104,7 @@ class ConsoleChat:
             self.write("(/wait takes a span such as /wait 3d, /wait 2h or /wait 30m, up to 400 days)")
             return
         end = self.clock.now() + span
+        self._clear_buttons()  # what was on screen before the wait is past; a typed number goes to the engine
         while self.clock.now() < end:
             self.clock.set(min(end, self.clock.now() + WAIT_STEP))
             self.app.run_due()
@@ -101,15 +112,26 @@ class ConsoleChat:
         local = self.clock.now().astimezone(self.app.settings.tz)
         self.write(f"(the clock is now {local:%Y-%m-%d %H:%M})")
 
+    def _clear_buttons(self) -> None:
+        self.buttons = []
+        self._button_message = []
+
     def _event_for(self, line: str) -> Event:
         language = self.app.settings.locale
         typed = line.strip()
+        picked: int | None = None
         if typed.isdecimal() and len(typed) <= 3 and 1 <= int(typed) <= len(self.buttons):
-            return Event.button(self.chat_id, self.buttons[int(typed) - 1]["data"], language=language)
-        for button in self.buttons:
-            if button["text"].casefold() == typed.casefold():
-                return Event.button(self.chat_id, button["data"], language=language)
-        return Event.message(self.chat_id, line, language=language)
+            picked = int(typed) - 1
+        else:
+            for index, button in enumerate(self.buttons):
+                if button["text"].casefold() == typed.casefold():
+                    picked = index
+                    break
+        if picked is None:
+            return Event.message(self.chat_id, line, language=language)
+        button, message_id = self.buttons[picked], self._button_message[picked]
+        self._pressed[message_id] = button["text"]
+        return Event.button(self.chat_id, button["data"], message_id=message_id, language=language)
 
     def flush(self) -> None:
         """Print what the engine has queued for this chat, in order."""
@@ -124,9 +146,17 @@ class ConsoleChat:
             self.write(str(payload["text"]))
             buttons = [b for line in payload.get("buttons", []) for b in line]
             if buttons:
-                self.buttons = buttons
-                for number, button in enumerate(buttons, start=1):
-                    self.write(f"  [{number}] {button['text']}")
+                assert row.id is not None
+                row.message_id = row.id  # as Telegram's message id: the engine takes these buttons away by it
+                for button in buttons:
+                    self.buttons.append(button)
+                    self._button_message.append(row.id)
+                    self.write(f"  [{len(self.buttons)}] {button['text']}")
+        elif row.kind == "clear_buttons":
+            message_id = int(payload["message_id"])
+            chosen = payload.get("chosen") or self._pressed.pop(message_id, None)
+            if chosen:
+                self.write(f"  ✓ {chosen}")
         elif row.kind in ("photo", "document") and row.image is not None:
             name = payload.get("filename") or f"guidebot-chart-{row.id}.png"
             path = Path.cwd() / str(name)

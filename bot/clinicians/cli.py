@@ -124,6 +124,8 @@ def escalation_test(
     if locale is not None and locale not in ("nb", "nn", "en"):
         raise fail("guidebot: --locale must be nb, nn or en")
     settings = settings_or_exit()
+    if not settings.dialogs_dir.is_dir():
+        raise fail(f"guidebot: GUIDEBOT_DIALOGS_DIR: no such directory: {settings.dialogs_dir}")
     try:
         dialogs = load_dialogs(settings.dialogs_dir)
     except DialogsInvalid as exc:

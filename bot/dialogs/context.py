@@ -119,6 +119,23 @@ def _parts(program: Program, numbers: Iterable[int], locale: str) -> list[dict[s
     return [part_view(program.parts[n - 1], locale) for n in numbers if 0 < n <= len(program.parts)]
 
 
+def week_items(dialogs: DialogSet, week: int) -> int:
+    """The questionnaire items a check-in in `week` asks (taps): its instruments' items and the
+    risk item, which is asked every week (5 in a lighter week, 16 with the full forms)."""
+    schedule = dialogs.schedule
+    plan = schedule.weeks.get(week) or schedule.weeks[schedule.last_week]
+    asked: set[tuple[str, str]] = set()
+    for name in plan.instruments:
+        instrument_id, _, item_key = name.partition(".")
+        instrument = dialogs.instruments.get(instrument_id)
+        if instrument is not None:
+            keys = [item_key] if item_key else [i.key for i in instrument.items]
+            asked.update((instrument_id, key) for key in keys)
+    risk_instrument, _, risk_key = schedule.risk_item.partition(".")
+    asked.add((risk_instrument, risk_key))
+    return len(asked)
+
+
 def build_context(dialogs: DialogSet, facts: CourseFacts, locale: str, **extra: Any) -> dict[str, Any]:
     program = dialogs.programs[facts.program]
     schedule = dialogs.schedule
@@ -152,6 +169,7 @@ def build_context(dialogs: DialogSet, facts: CourseFacts, locale: str, **extra: 
         "current_parts": review_parts,  # what the person works on until the next check-in
         "parts_left": [part_view(p, locale) for p in program.parts if p.number > reached],
         "plan_week": plan_week,
+        "week_items": week_items(dialogs, facts.week),  # questionnaire taps in this week's check-in
         "completed": completed,
         "answers": Lazy(lambda: _all_answers(dialogs, facts.answers)),
         "week_answers": Lazy(lambda: _all_answers(dialogs, facts.week_answers)),
@@ -217,7 +235,7 @@ def sample_facts(dialogs: DialogSet, program: str) -> CourseFacts:
         scores=scores,
         checkin_day=3,
         checkin_time="18:00",
-        next_checkin="torsdag 15. januar kl. 18:00",
+        next_checkin="torsdag 15. januar kl. 18.00",
         checkins_done=2,
         state="checkin",
     )

@@ -41,5 +41,17 @@ class Renderer:
     def render(self, locale: str, key: str, context: Mapping[str, Any]) -> str:
         return self.template(locale, key).render(context).strip()
 
+    def clock(self, locale: str, hhmm: str) -> str:
+        """A time of day ("19:30", as stored) as `locale` writes it, by its text `format.time`
+        ("19.30" in Norwegian); as stored when the locale has no such text."""
+        return clock_text(self, locale, hhmm)
+
     def condition(self, expression: str, context: Mapping[str, Any]) -> bool:
         return bool(self._env.compile_expression(expression)(**context))
+
+
+def clock_text(renderer: Renderer, locale: str, hhmm: str) -> str:
+    hour, sep, minute = hhmm.partition(":")
+    if not (sep and hour.isdigit() and minute.isdigit()) or not renderer.has(locale, "format.time"):
+        return hhmm
+    return renderer.render(locale, "format.time", {"hh": f"{int(hour):02d}", "mm": f"{int(minute):02d}"})

@@ -19,7 +19,7 @@ def format_when(renderer: Renderer, locale: str, tz: ZoneInfo, when: datetime) -
             "weekday": renderer.render(locale, f"weekday.{local.weekday()}", {}),
             "day": local.day,
             "month": renderer.render(locale, f"month.{local.month}", {}),
-            "time": local.strftime("%H:%M"),
+            "time": renderer.clock(locale, local.strftime("%H:%M")),
         },
     )
 

@@ -47,12 +47,13 @@ def apply_new_slot(turn: Turn) -> None:
 
 
 def when_words(turn: Turn, when: datetime) -> dict[str, Any]:
-    """A time as the texts take it: weekday, day, month and "HH:MM" in the course's time zone."""
+    """A time as the texts take it: weekday, day, month and the time of day as the locale writes
+    it (`format.time`), in the course's time zone."""
     assert turn.course is not None
     local = when.astimezone(ZoneInfo(turn.course.timezone))
     return {
         "weekday": turn.text(f"weekday.{local.weekday()}"),
         "day": local.day,
         "month": turn.text(f"month.{local.month}"),
-        "time": local.strftime("%H:%M"),
+        "time": turn.renderer.clock(turn.locale, local.strftime("%H:%M")),
     }

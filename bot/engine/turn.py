@@ -61,6 +61,8 @@ class Turn:
         if self._facts is None:
             next_checkin = next_checkin_text(self.renderer, self.locale, self.course)
             self._facts = load_facts(self.session, self.course, next_checkin)
+            if self._facts.checkin_time is not None:  # as the locale writes a time: "19.30"
+                self._facts.checkin_time = self.renderer.clock(self.locale, self._facts.checkin_time)
         return self._facts
 
     def forget_facts(self) -> None:

@@ -42,9 +42,17 @@ class Measure:
 
 Step = Press | Choose | Type | Measure
 
-INTAKE_ANSWERS = {"nb": ("Ja, vi fortsetter", "30–49", "En del"), "en": ("Yes, let's go on", "30–49", "Quite a bit")}
-INTAKE_AGREE = {"nb": "Jeg er med på det", "en": "I agree"}
-GOALS = {"nb": "Sove bedre og komme meg ut hver dag", "en": "Sleep better and get out every day"}
+INTAKE_ANSWERS = {
+    "nb": ("Ja, vi fortsetter", "30–49", "En del"),
+    "nn": ("Ja, vi held fram", "30–49", "Ein del"),
+    "en": ("Yes, let's go on", "30–49", "Quite a bit"),
+}
+INTAKE_AGREE = {"nb": "Jeg er med på det", "nn": "Eg er med på det", "en": "I agree"}
+GOALS = {
+    "nb": "Sove bedre og komme meg ut hver dag",
+    "nn": "Sove betre og kome meg ut kvar dag",
+    "en": "Sleep better and get out every day",
+}
 BASELINE_PHQ = (2, 2, 2, 1, 1, 2, 1, 1, 0)
 BASELINE_GAD = (2, 1, 2, 1, 1, 1, 1)
 WEEK_GOALS = "Tirsdag kveld: del 3"
