@@ -51,6 +51,9 @@ GATE_EARLY = 0.004
 WINDOW = 1.0
 WINDOW_MARGIN = 0.025
 GROUP_WINDOW = 60.0  # Telegram: about 20 messages a minute to a group
+# A wait shorter than this is no wait: a timer that short fires at once, and waiting for
+# it again and again would spin (the clock's floats cannot always move on by less).
+NO_WAIT = 1e-6
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,7 @@ class Pacer:
         loop = asyncio.get_running_loop()
         await self._sleep(self._quiet_until - loop.time())
         waited = self.chats.get(chat_id)
-        while waited is not None and (delay := waited.delay(loop.time())) > 0:
+        while waited is not None and (delay := waited.delay(loop.time())) > NO_WAIT:
             await self._sleep(delay)
         if self.overall is None:
             await self._connect()
@@ -259,7 +262,7 @@ class Pacer:
         try:
             while self._waiting and not self._closed.is_set():
                 await self._connections.acquire()
-                while (delay := self._gate_delay(loop.time())) > 0:
+                while (delay := self._gate_delay(loop.time())) > NO_WAIT:
                     try:
                         await asyncio.sleep(delay)  # a plain timer: the gate must not wake late
                     except asyncio.CancelledError:
@@ -292,7 +295,7 @@ class Pacer:
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, unless the pacer is closed meanwhile."""
-        if seconds > 0:
+        if seconds > NO_WAIT:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), seconds)
         if self._closed.is_set():
