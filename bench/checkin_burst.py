@@ -249,9 +249,13 @@ async def main(checkins: int, baseline: str | None) -> None:
         print(
             f"after / before: time {after.seconds / before.seconds:.2f}, messages a second "
             f"{after.rate / before.rate:.2f}, 429s {after.refused} against {before.refused}, median first message "
-            f"to question {statistics.median(after.gaps) / statistics.median(before.gaps):.3f}, peak RSS "
+            f"to question {ratio(statistics.median(after.gaps), statistics.median(before.gaps))}, peak RSS "
             f"{after.peak_rss_mb or 0:.0f} MB against {before.peak_rss_mb or 0:.0f} MB"
         )
+
+
+def ratio(after: float, before: float) -> str:
+    return f"{after / before:.3f}" if before else f"{after:.2f} s against {before:.2f} s"
 
 
 if __name__ == "__main__":
