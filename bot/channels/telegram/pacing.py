@@ -16,14 +16,18 @@ allows and a connection is free. Among the messages waiting at the gate:
    before the backlog;
 3. then everything else, oldest row first.
 
-Behind the buckets stands a window guard, which counts what the server counts: the
-times of the last 30 messages overall (and of the last few to each chat). A message
-never leaves while 30 left in the last second and a margin, nor while a chat's burst
-left in its last second (a group's 20 in its last minute). The buckets' own margin
-keeps the guard idle at the default rate; it holds after late wake-ups, early
-releases, a rate set too high, and a takeover: a sender that takes over from one that
-died keeps quiet for one window first (`hold`), since it cannot know what the other
-sent in its last second.
+Behind the buckets stands a window guard, which counts what the server counts. The
+server counts a message when it arrives, which is some time between the moment it
+left here and the moment its answer came back (a busy machine or network can bunch
+messages on the way). So the guard counts each message until its answer is back: a
+message leaves only when fewer than 30 are in flight or came back within the last
+second (and a small margin), and a chat's message only when fewer than its burst
+came back within its last second (a group's 20 within its last minute). Then no 31
+arrive within one second, however the way bunches them. At the default rate the
+buckets' own margin keeps the guard idle while answers come back within about 30 ms;
+it holds after late wake-ups, early releases, a slow way, a rate set too high, and a
+takeover: a sender that takes over from one that died keeps quiet for one window
+first (`hold`), since it cannot know what the other sent in its last second.
 """
 
 from __future__ import annotations
@@ -45,11 +49,11 @@ PRUNE_AT = 1000  # chats remembered before the quiet ones are forgotten
 # busy event loop (a few ms under load) keeps the rate instead of losing the time. It
 # takes as much off the jitter the margin absorbs (about 34 ms at 29 a second).
 GATE_EARLY = 0.004
-# The window guard's margin over Telegram's one second: 30 messages never leave within
-# 1.025 s, nor a chat's burst within 1.025 s (at 29 a second the bucket spaces 31
-# messages at least 1.03 s apart, so the guard costs nothing there).
+# The window guard's margin over Telegram's one second. The guard counts a message until
+# its answer is back, which already bounds its arrival; the margin is for the clocks.
 WINDOW = 1.0
-WINDOW_MARGIN = 0.025
+WINDOW_MARGIN = 0.005
+POLL = 0.01  # how often the gate looks again while 30 messages are in flight at once
 GROUP_WINDOW = 60.0  # Telegram: about 20 messages a minute to a group
 # A wait shorter than this is no wait: a timer that short fires at once, and waiting for
 # it again and again would spin (the clock's floats cannot always move on by less).
@@ -107,11 +111,15 @@ class Window:
         self.seconds = seconds
         self.times: deque[float] = deque(maxlen=count)
 
-    def delay(self, now: float) -> float:
-        """How long until one more may go without `count + 1` inside the window."""
-        if len(self.times) < self.count:
+    def delay(self, now: float, in_flight: int = 0) -> float:
+        """How long until one more may go without `count + 1` inside the window, when
+        `in_flight` more (not back yet) count as inside it too."""
+        room = self.count - in_flight
+        if room <= 0:
+            return POLL
+        if len(self.times) < room:
             return 0.0
-        return max(0.0, self.times[0] + self.seconds - now)
+        return max(0.0, self.times[-room] + self.seconds - now)
 
     def take(self, now: float) -> None:
         self.times.append(max(now, self.times[-1]) if self.times else now)
@@ -135,7 +143,11 @@ class ChatLimit:
         return max(self.bucket.delay(now), *(window.delay(now) for window in self.windows))
 
     def take(self, now: float) -> None:
+        """A message left (the bucket counts it from now)."""
         self.bucket.take(now)
+
+    def back(self, now: float) -> None:
+        """Its answer came back (the windows count it from now)."""
         for window in self.windows:
             window.take(now)
 
@@ -150,6 +162,7 @@ class Pacer:
         count = limits.overall_window
         self.window = Window(count, WINDOW + WINDOW_MARGIN) if count is not None else None
         self._quiet_until = 0.0  # no message before this (loop time): see hold()
+        self._in_flight = 0  # messages let through the gate whose answer is not back yet
         self.chats: dict[int, ChatLimit] = {}
         self._last_seen: dict[int, float] = {}  # chat -> when it last had a message or wrote
         self._prune_at = self._prune_chats_at = PRUNE_AT
@@ -193,6 +206,7 @@ class Pacer:
             yield
         finally:
             self._connections.release()
+            self._back(chat_id, loop.time())
 
     @asynccontextmanager
     async def call(self) -> AsyncIterator[None]:
@@ -253,6 +267,7 @@ class Pacer:
         except asyncio.CancelledError:
             if future.done() and not future.cancelled() and future.exception() is None:
                 self._connections.release()  # let through, but gone before it could go
+                self._back(None, asyncio.get_running_loop().time())
             raise
 
     async def _open_gate(self) -> None:
@@ -272,10 +287,9 @@ class Pacer:
                 if future is None:
                     self._connections.release()
                     continue
-                now = loop.time()
-                self.overall.take(now)
+                self.overall.take(loop.time())
                 if self.window is not None:
-                    self.window.take(now)
+                    self._in_flight += 1
                 future.set_result(None)
         finally:
             self._gate = None
@@ -284,7 +298,16 @@ class Pacer:
         """Until the rate's next slot, and until the window guard lets one more go."""
         assert self.overall is not None
         delay = max(self.overall.delay(now), self._quiet_until - now)
-        return max(delay, self.window.delay(now)) if self.window is not None else delay
+        return max(delay, self.window.delay(now, self._in_flight)) if self.window is not None else delay
+
+    def _back(self, chat_id: int | None, now: float) -> None:
+        """A message's answer is back (or it never left): the windows count it from now."""
+        if self.window is not None and self.overall is not None:
+            self._in_flight -= 1
+            self.window.take(now)
+        limit = self.chats.get(chat_id) if chat_id is not None else None
+        if limit is not None:
+            limit.back(now)
 
     def _next_waiting(self) -> asyncio.Future[None] | None:
         while self._waiting:
