@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bot.channels.telegram import outbox
 from bot.channels.telegram import sender as sender_module
 from bot.channels.telegram.pacing import SendLimits
 from tests.support.telegram_harness import FAST, running_bot
@@ -17,7 +18,7 @@ async def test_a_scan_over_a_queued_backlog_loads_no_rows_again(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loaded: list[int] = []
-    load_rows = sender_module.load_rows
+    load_rows = outbox.load_rows
 
     def counting(session: Any, ids: list[int]) -> Any:
         loaded.extend(ids)
