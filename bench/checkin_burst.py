@@ -9,7 +9,9 @@ Measured, per run:
   question (the one with buttons), and the messages a second over that time;
 - the 429s the server answered;
 - for each person, the time between the check-in's first message and its question,
-  and how many other people's messages went out in between.
+  and how many other people's messages went out in between;
+- the bot process's peak resident memory (VmHWM in /proc/PID/status, read when every
+  person has their question, just before the process is stopped).
 
 `--baseline REF` runs the code of that git commit first, on a copy of the same
 database, and prints each figure as a ratio of the two, measured in one run.
@@ -120,6 +122,7 @@ class Result:
     refused: int
     gaps: list[float]  # per person: seconds from the check-in's first message to its question
     between: list[int]  # per person: other people's messages sent in between
+    peak_rss_mb: float | None = None  # the bot process's peak resident memory (None: not on Linux)
 
     @property
     def rate(self) -> float:
@@ -130,7 +133,7 @@ class Result:
             f"{self.name:<9} {self.messages:>6} messages in {self.seconds:7.1f} s = {self.rate:5.1f}/s, "
             f"{self.refused} × 429; first message to question: median {statistics.median(self.gaps):6.2f} s, "
             f"max {max(self.gaps):7.2f} s, other messages between: median {statistics.median(self.between):.0f}, "
-            f"max {max(self.between)}"
+            f"max {max(self.between)}; peak RSS {self.peak_rss_mb or 0:.0f} MB"
         )
 
 
@@ -183,13 +186,29 @@ async def run_bot(
                 asked.set()
 
     server.on_message = arrived
+    peak = None
     try:
         await asyncio.wait_for(asked.wait(), 3600)
+        peak = peak_rss_mb(process.pid)
     finally:
         if process.returncode is None:
             process.terminate()
         await asyncio.wait_for(process.wait(), 60)
-    return measure(name, server, users)
+    result = measure(name, server, users)
+    result.peak_rss_mb = peak
+    return result
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's peak resident set size so far, in MB (VmHWM), or None where /proc has none."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    return None
 
 
 def measure(name: str, server: BenchServer, users: list[Any]) -> Result:
@@ -201,8 +220,8 @@ def measure(name: str, server: BenchServer, users: list[Any]) -> Result:
     for user in users:
         first = user.messages[0]
         question = next(m for m in user.messages if m.buttons)
-        gaps.append(question.time - first.time)
-        between.append(order[id(question)] - order[id(first)] - 1)
+        gaps.append(question.time - first.time)  # 0 when the check-in opens with its question
+        between.append(max(0, order[id(question)] - order[id(first)] - 1))
         done_at = max(done_at, question.time)
     refused = sum(1 for call in server.all_calls if call.method in MESSAGE_METHODS and call.status == 429)
     messages = sum(1 for m in sent if m.time <= done_at)
@@ -230,8 +249,13 @@ async def main(checkins: int, baseline: str | None) -> None:
         print(
             f"after / before: time {after.seconds / before.seconds:.2f}, messages a second "
             f"{after.rate / before.rate:.2f}, 429s {after.refused} against {before.refused}, median first message "
-            f"to question {statistics.median(after.gaps) / statistics.median(before.gaps):.3f}"
+            f"to question {ratio(statistics.median(after.gaps), statistics.median(before.gaps))}, peak RSS "
+            f"{after.peak_rss_mb or 0:.0f} MB against {before.peak_rss_mb or 0:.0f} MB"
         )
+
+
+def ratio(after: float, before: float) -> str:
+    return f"{after / before:.3f}" if before else f"{after:.2f} s against {before:.2f} s"
 
 
 if __name__ == "__main__":

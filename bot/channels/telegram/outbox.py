@@ -13,6 +13,9 @@ from sqlmodel import Session, col, select
 from bot.storage.models import Course, OutboxItem
 
 BATCH = 500
+SCAN_IDS = 5000  # ids a periodic scan reads at a time
+
+_UNSENT = (col(OutboxItem.sent_at).is_(None), col(OutboxItem.failed).is_(None))
 
 
 @dataclass(frozen=True)
@@ -36,18 +39,44 @@ class Delivered:
 
 
 def load_due(session: Session, after_id: int, now: datetime) -> list[Pending]:
-    """Rows due for delivery with an id above `after_id`, in id order.
+    """Rows due for delivery with an id above `after_id`, in id order (at most BATCH).
 
     Rows for a user who has blocked the bot (their course is unreachable) are set
     aside instead: nothing more is sent to them until they write again. Every row is
     due once committed; `now` is no longer read (sender.py still passes it).
     """
     del now
-    sent_at, failed = col(OutboxItem.sent_at).is_(None), col(OutboxItem.failed).is_(None)
+    set_aside_unreachable(session, after_id)
+    return _pending(session, col(OutboxItem.id) > after_id, limit=BATCH)
+
+
+def set_aside_unreachable(session: Session, after_id: int = 0) -> None:
+    """Rows above `after_id` to a user who has blocked the bot are set aside, not sent."""
     blocked = exists().where(col(Course.chat_id) == col(OutboxItem.chat_id), col(Course.unreachable).is_(True))
     session.execute(
-        update(OutboxItem).where(col(OutboxItem.id) > after_id, sent_at, failed, blocked).values(failed="unreachable")
+        update(OutboxItem).where(col(OutboxItem.id) > after_id, *_UNSENT, blocked).values(failed="unreachable")
     )
+
+
+def due_ids(session: Session, after_id: int, limit: int = SCAN_IDS) -> list[int]:
+    """The ids of unsent rows above `after_id`, in order, at most `limit`: the periodic scan
+    reads ids alone (an index-only read of ix_outbox_pending where the database can), and
+    loads whole rows only for the few it does not have in hand yet."""
+    rows = session.execute(
+        columns(col(OutboxItem.id))
+        .where(col(OutboxItem.id) > after_id, *_UNSENT)
+        .order_by(col(OutboxItem.id))
+        .limit(limit)
+    )
+    return [int(row_id) for row_id in rows.scalars()]
+
+
+def load_rows(session: Session, ids: list[int]) -> list[Pending]:
+    """These rows, those of them still unsent, in id order (`ids` at most BATCH)."""
+    return _pending(session, col(OutboxItem.id).in_(ids), limit=len(ids))
+
+
+def _pending(session: Session, which: Any, limit: int) -> list[Pending]:
     rows = session.execute(
         columns(
             col(OutboxItem.id),
@@ -57,13 +86,9 @@ def load_due(session: Session, after_id: int, now: datetime) -> list[Pending]:
             col(OutboxItem.image),
             col(OutboxItem.alert_id),
         )
-        .where(
-            col(OutboxItem.id) > after_id,
-            sent_at,
-            failed,
-        )
+        .where(which, *_UNSENT)
         .order_by(col(OutboxItem.id))
-        .limit(BATCH)
+        .limit(limit)
     ).all()
     return [
         Pending(

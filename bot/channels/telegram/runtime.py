@@ -275,6 +275,7 @@ class TelegramBot:
         if duty == SEND:
             self.sends_here = True
             self.sender.lookback = LOOKBACK
+            self.sender.take_over()
             await self.sender.scan()
             self._spawn(self._send_loop(self.tuning.leader_poll))
         else:

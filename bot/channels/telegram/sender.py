@@ -47,7 +47,19 @@ from bot.channels.telegram.activity import Activity
 from bot.channels.telegram.backoff import Backoff
 from bot.channels.telegram.database import Database
 from bot.channels.telegram.messages import Part, parts_for
-from bot.channels.telegram.outbox import BATCH, Delivered, Pending, drop_pending, load_due, mark_failed, mark_sent
+from bot.channels.telegram.outbox import (
+    BATCH,
+    SCAN_IDS,
+    Delivered,
+    Pending,
+    drop_pending,
+    due_ids,
+    load_due,
+    load_rows,
+    mark_failed,
+    mark_sent,
+    set_aside_unreachable,
+)
 from bot.channels.telegram.pacing import Closed, Pacer, SendLimits
 from bot.channels.telegram.privacy import describe
 from bot.engine.events import Event
@@ -149,14 +161,29 @@ class Sender:
             self._loading = None
 
     async def scan(self) -> None:
-        """Queue every due row not queued yet."""
+        """Queue every due row not queued yet.
+
+        Cheap at a large backlog, since it runs every scheduler interval while thousands of
+        rows wait their turn: it reads ids alone, a few thousand at a time, and loads whole
+        rows only for the ids not queued, being sent or just sent already.
+        """
+        await self.db.run(set_aside_unreachable)
         after = 0
         while True:
-            batch = await self.db.run(partial(load_due, after_id=after, now=self._now()))
-            self._enqueue(batch)
-            if len(batch) < BATCH:
+            ids = await self.db.run(partial(due_ids, after_id=after))
+            new = [row_id for row_id in ids if row_id not in self._known and row_id not in self._recent_set]
+            for start in range(0, len(new), BATCH):
+                chunk = new[start : start + BATCH]
+                self._enqueue(await self.db.run(partial(load_rows, ids=chunk)))
+            if len(ids) < SCAN_IDS:
                 return
-            after = batch[-1].row_id
+            after = ids[-1]
+
+    def take_over(self) -> None:
+        """This process has just become the bot's one sender: no message goes for one window
+        (pacing.Pacer.hold), so that what the last sender sent just before it died, to all
+        chats or to one, no longer counts by the time this one sends."""
+        self._pacer.hold()
 
     def _enqueue(self, batch: list[Pending]) -> None:
         for pending in batch:
