@@ -39,7 +39,7 @@ def test_pause_and_resume_by_label_tell_the_user_in_their_language(app: App, clo
     assert user.course().state == "active"
     assert user.receive()[0].text.startswith("Welcome back")
     assert kari.inbox[-1].text.startswith("K-1001 er i gang igjen")
-    assert "har ikke pause nå" in kari.send("/resume K-1001")[-1].text
+    assert "står ikke på pause nå" in kari.send("/resume K-1001")[-1].text
 
     actions = [(a.actor, a.action) for a in audit_actions(app) if a.action.startswith("case_")]
     assert actions == [("clinician:1", "case_paused"), ("clinician:1", "case_resumed")]

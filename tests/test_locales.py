@@ -224,7 +224,7 @@ def test_the_report_table_speaks_the_readers_language(
     lines = norwegian.stdout.splitlines()
     assert lines[0].split()[:4] == ["program", "startet", "fullført", "frafall"]
     assert any(line.startswith("alle programmer") for line in lines)
-    assert "Kurs startet fra og med 2026-01-01." in norwegian.stdout
+    assert "Kurs som startet 2026-01-01 eller senere." in norwegian.stdout
     english = guidebot("report", "--locale", "en")
     assert english.stdout.splitlines()[0].split()[:3] == ["program", "started", "completed"]
     unknown = guidebot("report", "--locale", "xx")
