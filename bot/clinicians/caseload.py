@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import ColumnElement, String, and_, cast, func
 from sqlmodel import Session, col, select
 
 from bot.dialogs import contract
@@ -58,63 +60,90 @@ class CaseSummary:
         return min((LEVEL_ORDER.get(a.level, 9) for a in self.open_alerts), default=10)
 
 
-def score_series(session: Session, course_ids: Sequence[int]) -> dict[int, dict[str, ScoreSeries]]:
-    """course id -> instrument -> complete totals by week."""
-    points: dict[int, dict[str, list[tuple[int, int]]]] = {cid: {} for cid in course_ids}
-    if course_ids:
-        query = (
-            select(Score)
-            .where(col(Score.course_id).in_(course_ids), col(Score.total).is_not(None))
-            .order_by(col(Score.week))
-        )
-        for score in session.exec(query).all():
-            assert score.total is not None
-            points[score.course_id].setdefault(score.instrument, []).append((score.week, score.total))
+# Per-course figures are read for every course a condition on `Course` picks (a join, never
+# a list of ids), so no query binds a parameter per course (issue 11: PostgreSQL refuses
+# more than 65,535, and 100,000 courses are a realistic service).
+Scope = ColumnElement[bool]
+
+
+def score_series(session: Session, scope: Scope) -> dict[int, dict[str, ScoreSeries]]:
+    """course id -> instrument -> complete totals by week, for the courses in `scope` with any."""
+    points: dict[int, dict[str, list[tuple[int, int]]]] = {}
+    query = (
+        select(Score.course_id, Score.instrument, Score.week, Score.total)
+        .join(Course, col(Course.id) == col(Score.course_id))
+        .where(scope, col(Score.total).is_not(None))
+        .order_by(col(Score.week))
+    )
+    for course_id, instrument, week, total in session.exec(query).all():
+        assert total is not None
+        points.setdefault(course_id, {}).setdefault(instrument, []).append((week, total))
     return {cid: {name: ScoreSeries(tuple(p)) for name, p in by.items()} for cid, by in points.items()}
 
 
-def _homework(session: Session, course_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-    counts = {cid: (0, 0) for cid in course_ids}
-    if course_ids:
-        query = select(Answer).where(col(Answer.course_id).in_(course_ids), Answer.key == contract.HOMEWORK_DONE)
-        for answer in session.exec(query).all():
-            done, total = counts[answer.course_id]
-            counts[answer.course_id] = (done + (answer.value in HOMEWORK_DONE), total + 1)
+def _homework(session: Session, where: Scope, join: bool = True) -> dict[int, tuple[int, int]]:
+    """course id -> (check-ins with the homework done, check-ins asked), counted in SQL by answer."""
+    query = select(Answer.course_id, cast(Answer.value, String), func.count()).where(
+        Answer.key == contract.HOMEWORK_DONE, where
+    )
+    if join:
+        query = query.join(Course, col(Course.id) == col(Answer.course_id))
+    counts: dict[int, tuple[int, int]] = {}
+    for course_id, value, count in session.exec(query.group_by(col(Answer.course_id), cast(Answer.value, String))):
+        done, total = counts.get(course_id, (0, 0))
+        counts[course_id] = (done + count * (_decoded(value) in HOMEWORK_DONE), total + count)
     return counts
 
 
-def open_alerts(session: Session, course_ids: Sequence[int] | None = None) -> list[Alert]:
-    """Unacknowledged alerts, the most urgent and then the oldest first."""
+def _decoded(value: str | None) -> Any:
+    """A JSON answer value as SQL casts it to text (the stored JSON)."""
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def open_alerts(session: Session, scope: Scope | None = None) -> list[Alert]:
+    """Unacknowledged alerts (of the courses in `scope`, or all), the most urgent and then the oldest first."""
     query = select(Alert).where(col(Alert.acknowledged_at).is_(None))
-    if course_ids is not None:
-        query = query.where(col(Alert.course_id).in_(course_ids))
+    if scope is not None:
+        query = query.join(Course, col(Course.id) == col(Alert.course_id)).where(scope)
     alerts = session.exec(query.order_by(col(Alert.created_at), col(Alert.id))).all()
     return sorted(alerts, key=lambda a: LEVEL_ORDER.get(a.level, 9))
 
 
-def summarize(session: Session, courses: Sequence[Course]) -> list[CaseSummary]:
+def summarize(session: Session, courses: Sequence[Course], scope: Scope | None = None) -> list[CaseSummary]:
+    """The summaries of `courses`; `scope`, a condition on `Course` that picks at least them
+    (the one that found them), keeps the number of parameters the same for any number of
+    courses. Without it, the courses are picked by id, for a handful (one case)."""
     ids = [c.id for c in courses if c.id is not None]
-    series = score_series(session, ids)
-    homework = _homework(session, ids)
-    alerts: dict[int, list[Alert]] = {cid: [] for cid in ids}
-    for alert in open_alerts(session, ids):
+    if scope is None:
+        if not ids:
+            return []
+        scope = col(Course.id).in_(ids)
+    series = score_series(session, scope)
+    homework = _homework(session, scope)
+    alerts: dict[int, list[Alert]] = {}
+    for alert in open_alerts(session, scope):
         if alert.course_id is not None:
-            alerts[alert.course_id].append(alert)
+            alerts.setdefault(alert.course_id, []).append(alert)
     result: list[CaseSummary] = []
     for course in courses:
         assert course.id is not None
-        done, total = homework[course.id]
-        result.append(CaseSummary(course, series[course.id], done, total, tuple(alerts[course.id])))
+        done, total = homework.get(course.id, (0, 0))
+        result.append(CaseSummary(course, series.get(course.id, {}), done, total, tuple(alerts.get(course.id, ()))))
     return result
 
 
 def caseload(session: Session, clinician_id: int | None) -> list[CaseSummary]:
     """Open courses (one clinician's, or everyone's with None), open alerts first."""
-    query = select(Course).where(Course.state != "closed")
+    scope: Scope = Course.state != "closed"
     if clinician_id is not None:
-        query = query.where(Course.clinician_id == clinician_id)
-    courses = session.exec(query.order_by(col(Course.label))).all()
-    return sorted(summarize(session, courses), key=lambda s: s.most_urgent)
+        scope = and_(scope, Course.clinician_id == clinician_id)
+    courses = session.exec(select(Course).where(scope).order_by(col(Course.label))).all()
+    return sorted(summarize(session, courses, scope), key=lambda s: s.most_urgent)
 
 
 # The program of `guidebot chat` without a code: a preview, kept out of `guidebot cases` and
@@ -122,36 +151,97 @@ def caseload(session: Session, clinician_id: int | None) -> list[CaseSummary]:
 DEMO_PROGRAM = "demo"
 
 
-def case_rows(session: Session, *, include_demo: bool = True) -> list[dict[str, Any]]:
-    """Every course, for `guidebot cases`; the demo program's only when `include_demo`."""
-    query = select(Course)
-    if not include_demo:
-        query = query.where(Course.program != DEMO_PROGRAM)
-    courses = session.exec(query.order_by(col(Course.id))).all()
-    rows: list[dict[str, Any]] = []
-    for summary in summarize(session, courses):
-        course = summary.course
-        phq9, gad7 = summary.scores.get("phq9"), summary.scores.get("gad7")
-        rows.append(
-            {
-                "label": course.label,
-                "program": course.program,
-                "state": course.state,
-                "week": course.week,
-                "next_checkin": course.due_at.isoformat() if course.due_at and course.due_kind == "checkin" else None,
-                "checkin_slot": (
-                    {"weekday": course.checkin_weekday, "time": course.checkin_time}
-                    if course.checkin_weekday is not None
-                    else None
-                ),
-                "last_checkin": course.last_checkin_at.isoformat() if course.last_checkin_at else None,
+# `guidebot cases` reads the courses in pages of this many, by id, and each page's figures
+# by a range of course ids: its memory stays the same for any number of courses.
+PAGE = 2000
+TRENDS = ("phq9", "gad7")
+
+
+def case_rows(session: Session, *, include_demo: bool = True, page: int = PAGE) -> Iterator[dict[str, Any]]:
+    """Every course, by id, for `guidebot cases`; the demo program's only when `include_demo`.
+
+    Rows are made as they are read, a page of courses at a time: the latest and the previous
+    complete score of each instrument (a window function), the homework counts and the open
+    alerts (GROUP BY), each for the page's range of course ids.
+    """
+    after: int | None = None
+    while True:
+        query = select(
+            Course.id,
+            Course.label,
+            Course.program,
+            Course.state,
+            Course.week,
+            Course.due_at,
+            Course.due_kind,
+            Course.checkin_weekday,
+            Course.checkin_time,
+            Course.last_checkin_at,
+        )
+        if after is not None:
+            query = query.where(col(Course.id) > after)
+        if not include_demo:
+            query = query.where(Course.program != DEMO_PROGRAM)
+        courses = session.exec(query.order_by(col(Course.id)).limit(page)).all()
+        if not courses:
+            return
+        first, last = courses[0][0], courses[-1][0]
+        assert first is not None and last is not None
+        latest = _latest_two(session, first, last)
+        homework = _homework(session, col(Answer.course_id).between(first, last), join=False)
+        alerts = _open_alert_counts(session, first, last)
+        for course_id, label, program, state, week, due_at, due_kind, weekday, time, last_checkin in courses:
+            assert course_id is not None
+            phq9, gad7 = latest.get((course_id, "phq9")), latest.get((course_id, "gad7"))
+            done, total = homework.get(course_id, (0, 0))
+            yield {
+                "label": label,
+                "program": program,
+                "state": state,
+                "week": week,
+                "next_checkin": due_at.isoformat() if due_at and due_kind == "checkin" else None,
+                "checkin_slot": {"weekday": weekday, "time": time} if weekday is not None else None,
+                "last_checkin": last_checkin.isoformat() if last_checkin else None,
                 "phq9": phq9.latest if phq9 else None,
                 "phq9_trend": phq9.arrow if phq9 else None,
                 "gad7": gad7.latest if gad7 else None,
                 "gad7_trend": gad7.arrow if gad7 else None,
-                "homework_done": summary.homework_done,
-                "homework_checkins": summary.homework_total,
-                "open_alerts": len(summary.open_alerts),
+                "homework_done": done,
+                "homework_checkins": total,
+                "open_alerts": alerts.get(course_id, 0),
             }
+        after = last
+        if len(courses) < page:
+            return
+
+
+def _latest_two(session: Session, first: int, last: int) -> dict[tuple[int, str], ScoreSeries]:
+    """(course id, instrument) -> its last two complete totals, for the courses first..last."""
+    rank = (
+        func.row_number()
+        .over(partition_by=(col(Score.course_id), col(Score.instrument)), order_by=col(Score.week).desc())
+        .label("rank")
+    )
+    ranked = (
+        select(Score.course_id, Score.instrument, Score.week, Score.total, rank)
+        .where(
+            col(Score.course_id).between(first, last),
+            col(Score.instrument).in_(TRENDS),
+            col(Score.total).is_not(None),
         )
-    return rows
+        .subquery()
+    )
+    query = select(ranked.c.course_id, ranked.c.instrument, ranked.c.week, ranked.c.total).where(ranked.c.rank <= 2)
+    points: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for course_id, instrument, week, total in session.exec(query):
+        points.setdefault((course_id, instrument), []).append((week, total))
+    return {key: ScoreSeries(tuple(sorted(p))) for key, p in points.items()}
+
+
+def _open_alert_counts(session: Session, first: int, last: int) -> dict[int, int]:
+    query = (
+        select(Alert.course_id, func.count())
+        .where(col(Alert.acknowledged_at).is_(None), col(Alert.course_id).between(first, last))
+        .group_by(col(Alert.course_id))
+    )
+    return {course_id: count for course_id, count in session.exec(query) if course_id is not None}
