@@ -40,6 +40,7 @@ INDEXES = {
     ("course", "ix_course_expiry_scan"),
     ("alert", "ix_alert_resend_scan"),
     ("inbox", "ix_inbox_unprocessed"),
+    ("answer", "ix_answer_key_course"),
 }
 
 
@@ -48,7 +49,9 @@ def _indexes(url: str) -> set[tuple[str, str]]:
     try:
         found = inspect(engine)
         return {
-            (table, str(index["name"])) for table in ("course", "alert", "inbox") for index in found.get_indexes(table)
+            (table, str(index["name"]))
+            for table in ("course", "alert", "inbox", "answer")
+            for index in found.get_indexes(table)
         }
     finally:
         engine.dispose()

@@ -87,6 +87,10 @@ class Course(SQLModel, table=True):
 
 
 class Answer(SQLModel, table=True):
+    # One question's answers across courses (homework done, the dropout reason), by course id:
+    # `guidebot cases` and the report read a range of courses at a time.
+    __table_args__ = (Index("ix_answer_key_course", "key", "course_id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     course_id: int = Field(foreign_key="course.id", index=True)
     week: int

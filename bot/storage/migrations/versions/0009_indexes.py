@@ -1,4 +1,4 @@
-"""indexes for the scheduler's due-scan at 100,000 courses, and the inbox's unprocessed rows by chat
+"""indexes for 100,000 courses: the scheduler's due-scan, answers by question, and the inbox's unprocessed rows by chat
 
 Revision ID: 0009
 Revises: 0008
@@ -21,6 +21,7 @@ UNPROCESSED = sa.text("processed_at IS NULL")
 def upgrade() -> None:
     op.create_index("ix_course_due_scan", "course", ["state", "due_at"], unique=False)
     op.create_index("ix_course_expiry_scan", "course", ["state", "last_activity_at"], unique=False)
+    op.create_index("ix_answer_key_course", "answer", ["key", "course_id"], unique=False)
     op.create_index("ix_alert_resend_scan", "alert", ["acknowledged_at", "next_resend_at"], unique=False)
     op.create_index(
         "ix_inbox_unprocessed",
@@ -35,5 +36,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_inbox_unprocessed", table_name="inbox")
     op.drop_index("ix_alert_resend_scan", table_name="alert")
+    op.drop_index("ix_answer_key_course", table_name="answer")
     op.drop_index("ix_course_expiry_scan", table_name="course")
     op.drop_index("ix_course_due_scan", table_name="course")
