@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, cast, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.dialogs import contract
@@ -139,9 +140,9 @@ def summarize(session: Session, courses: Sequence[Course], scope: Scope | None =
 
 def caseload(session: Session, clinician_id: int | None) -> list[CaseSummary]:
     """Open courses (one clinician's, or everyone's with None), open alerts first."""
-    scope: Scope = Course.state != "closed"
+    scope: Scope = col(Course.state) != "closed"
     if clinician_id is not None:
-        scope = and_(scope, Course.clinician_id == clinician_id)
+        scope = and_(scope, col(Course.clinician_id) == clinician_id)
     courses = session.exec(select(Course).where(scope).order_by(col(Course.label))).all()
     return sorted(summarize(session, courses, scope), key=lambda s: s.most_urgent)
 
@@ -166,23 +167,23 @@ def case_rows(session: Session, *, include_demo: bool = True, page: int = PAGE) 
     """
     after: int | None = None
     while True:
-        query = select(
-            Course.id,
-            Course.label,
-            Course.program,
-            Course.state,
-            Course.week,
-            Course.due_at,
-            Course.due_kind,
-            Course.checkin_weekday,
-            Course.checkin_time,
-            Course.last_checkin_at,
+        query = sa_select(
+            col(Course.id),
+            col(Course.label),
+            col(Course.program),
+            col(Course.state),
+            col(Course.week),
+            col(Course.due_at),
+            col(Course.due_kind),
+            col(Course.checkin_weekday),
+            col(Course.checkin_time),
+            col(Course.last_checkin_at),
         )
         if after is not None:
             query = query.where(col(Course.id) > after)
         if not include_demo:
-            query = query.where(Course.program != DEMO_PROGRAM)
-        courses = session.exec(query.order_by(col(Course.id)).limit(page)).all()
+            query = query.where(col(Course.program) != DEMO_PROGRAM)
+        courses = session.execute(query.order_by(col(Course.id)).limit(page)).all()
         if not courses:
             return
         first, last = courses[0][0], courses[-1][0]
@@ -223,7 +224,7 @@ def _latest_two(session: Session, first: int, last: int) -> dict[tuple[int, str]
         .label("rank")
     )
     ranked = (
-        select(Score.course_id, Score.instrument, Score.week, Score.total, rank)
+        sa_select(col(Score.course_id), col(Score.instrument), col(Score.week), col(Score.total), rank)
         .where(
             col(Score.course_id).between(first, last),
             col(Score.instrument).in_(TRENDS),
@@ -231,9 +232,9 @@ def _latest_two(session: Session, first: int, last: int) -> dict[tuple[int, str]
         )
         .subquery()
     )
-    query = select(ranked.c.course_id, ranked.c.instrument, ranked.c.week, ranked.c.total).where(ranked.c.rank <= 2)
+    query = sa_select(ranked.c.course_id, ranked.c.instrument, ranked.c.week, ranked.c.total).where(ranked.c.rank <= 2)
     points: dict[tuple[int, str], list[tuple[int, int]]] = {}
-    for course_id, instrument, week, total in session.exec(query):
+    for course_id, instrument, week, total in session.execute(query):
         points.setdefault((course_id, instrument), []).append((week, total))
     return {key: ScoreSeries(tuple(sorted(p))) for key, p in points.items()}
 

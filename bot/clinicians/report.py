@@ -199,11 +199,11 @@ def outcome_rows(
     """
     scope: Scope = true()
     if not include_demo:
-        scope = and_(scope, Course.program != DEMO_PROGRAM)
+        scope = and_(scope, col(Course.program) != DEMO_PROGRAM)
     if since is not None:
         scope = and_(scope, col(Course.started_at) >= since)
     if program is not None:
-        scope = and_(scope, Course.program == program)
+        scope = and_(scope, col(Course.program) == program)
     courses = session.exec(select(Course).where(scope).order_by(col(Course.program), col(Course.id))).all()
     series = score_series(session, scope)
     per_program: dict[str, ProgramOutcomes] = {}
