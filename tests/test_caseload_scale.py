@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
-from sqlmodel import Session
+from sqlalchemy import Engine, event, insert
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 from bot.charts import score_chart
 from bot.clinicians.caseload import case_rows, caseload, summarize
@@ -280,3 +281,56 @@ def test_a_chart_still_imports_matplotlib_when_drawn(shipped_dialogs: DialogStor
     png = score_chart(shipped_dialogs.current.dialogs, {"phq9": {1: 12, 2: 10}}, "nb", texts)
     assert png is not None and png.startswith(b"\x89PNG")
     assert "matplotlib" in sys.modules
+
+
+PAST_POSTGRES_LIMIT = 70_000  # PostgreSQL refuses a statement with more than 65,535 parameters
+
+
+@pytest.mark.slow
+def test_seventy_thousand_courses_on_both_backends(db: Engine, shipped_dialogs: DialogStore) -> None:
+    """The old `summarize` crashed here on PostgreSQL: one IN list of every course id."""
+    now = START
+    with db.begin() as connection:
+        connection.execute(
+            insert(Course),
+            [
+                {
+                    "label": f"S-{n}",
+                    "program": "depression",
+                    "state": "active",
+                    "week": 2,
+                    "locale": "nb",
+                    "timezone": "Europe/Oslo",
+                    "ask_seq": 0,
+                    "missed_weeks": 0,
+                    "reminders_sent": 0,
+                    "unreachable": False,
+                    "started_at": now,
+                    "last_activity_at": now,
+                    "scratch": {},
+                }
+                for n in range(PAST_POSTGRES_LIMIT)
+            ],
+        )
+        ids = connection.execute(sa_select(col(Course.id)).order_by(col(Course.id))).scalars().all()
+        connection.execute(
+            insert(Score),
+            [
+                {
+                    "course_id": course_id,
+                    "week": 1,
+                    "instrument": "phq9",
+                    "total": n % 28,
+                    "items": {},
+                    "created_at": now,
+                }
+                for n, course_id in enumerate(ids)
+            ],
+        )
+    counted = Parameters(db)
+    with transaction(db) as session:
+        rows = list(case_rows(session))
+        assert len(rows) == PAST_POSTGRES_LIMIT and rows[-1]["phq9"] == (PAST_POSTGRES_LIMIT - 1) % 28
+        assert len(caseload(session, None)) == PAST_POSTGRES_LIMIT
+        assert outcome_rows(session, shipped_dialogs.current.dialogs)[-1]["in_progress"] == PAST_POSTGRES_LIMIT
+    assert counted.most <= 10
