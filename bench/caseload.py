@@ -3,7 +3,8 @@
 Builds a database of COURSES made-up courses: a spread of states and weeks, each week's
 scores (PHQ-9 and GAD-7 in weeks 1, 4 and 8, PHQ-2 and GAD-2 in between, some incomplete),
 the answers a check-in stores (ten a week, homework among them) and the intake's, and an
-alert for one course in twenty (half of them acknowledged). Check-ins are due over the
+alert for one course in twenty (half of them acknowledged; a tenth of the open ones with a
+re-send coming up). Check-ins are due over the
 coming week, a few are overdue, and closed courses keep an old due time. The rows are
 inserted with Core executemany, then ANALYZEd. SQLite is a temporary file; PostgreSQL a
 database created for the run and dropped after it (GUIDEBOT_TEST_POSTGRES_URL, as the tests).
@@ -134,7 +135,9 @@ def _course_rows(n: int, now: datetime, rng: random.Random) -> dict[str, Any]:
     ).model_dump(exclude={"id"})
 
 
-def _children(course_id: int, course: dict[str, Any], rng: random.Random) -> tuple[list[Any], list[Any], list[Any]]:
+def _children(
+    course_id: int, course: dict[str, Any], now: datetime, rng: random.Random
+) -> tuple[list[Any], list[Any], list[Any]]:
     """The course's scores and answers as rows for BULK, and its alerts as Core rows."""
     scores: list[tuple[Any, ...]] = []
     answers: list[tuple[Any, ...]] = []
@@ -174,7 +177,10 @@ def _children(course_id: int, course: dict[str, Any], rng: random.Random) -> tup
                 acknowledged_at=created + timedelta(minutes=rng.randint(5, 300)) if acknowledged else None,
                 acknowledged_by=None,
                 resend_count=0,
-                next_resend_at=None if acknowledged else created + timedelta(minutes=30),
+                # re-sent until acknowledged: a few open ones have their next re-send coming up
+                next_resend_at=now + timedelta(minutes=rng.randint(-5, 120))
+                if not acknowledged and rng.random() < 0.1
+                else None,
                 admins_notified=False,
                 messages=[],
             ).model_dump(exclude={"id"})
@@ -236,7 +242,7 @@ def build(url: str, courses: int, now: datetime) -> dict[str, int]:
                 answers: list[Any] = []
                 alerts: list[Any] = []
                 for row in rows:
-                    s, a, al = _children(ids[row["label"]], row, rng)
+                    s, a, al = _children(ids[row["label"]], row, now, rng)
                     scores += s
                     answers += a
                     alerts += al

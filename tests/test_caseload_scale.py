@@ -257,7 +257,8 @@ def test_no_query_binds_a_parameter_per_course(db: Engine, shipped_dialogs: Dial
     assert len(summaries) == COURSES - len(range(0, COURSES, 7))
     assert report[-1]["started"] == COURSES
     assert counted.statements > 0
-    assert counted.most <= 10, f"a statement bound {counted.most} parameters for {COURSES} courses"
+    # a page's two ids, each subquery's range and constants: the same for 300 courses or 100,000
+    assert counted.most <= 20, f"a statement bound {counted.most} parameters for {COURSES} courses"
 
 
 def test_starting_the_bot_does_not_import_matplotlib(tmp_path: Path) -> None:
@@ -333,4 +334,4 @@ def test_seventy_thousand_courses_on_both_backends(db: Engine, shipped_dialogs: 
         assert len(rows) == PAST_POSTGRES_LIMIT and rows[-1]["phq9"] == (PAST_POSTGRES_LIMIT - 1) % 28
         assert len(caseload(session, None)) == PAST_POSTGRES_LIMIT
         assert outcome_rows(session, shipped_dialogs.current.dialogs)[-1]["in_progress"] == PAST_POSTGRES_LIMIT
-    assert counted.most <= 10
+    assert counted.most <= 20

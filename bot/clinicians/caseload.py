@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, func
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal_column
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -152,23 +152,111 @@ def caseload(session: Session, clinician_id: int | None) -> list[CaseSummary]:
 DEMO_PROGRAM = "demo"
 
 
-# `guidebot cases` reads the courses in pages of this many, by id, and each page's figures
-# by a range of course ids: its memory stays the same for any number of courses.
-PAGE = 2000
-TRENDS = ("phq9", "gad7")
+# `guidebot cases` reads the courses in pages of this many ids, each in one query: its
+# memory stays the same for any number of courses.
+PAGE = 5000
+# The homework answers that count as done, as SQL casts a JSON value to text.
+DONE_TEXTS = tuple(json.dumps(value) for value in HOMEWORK_DONE)
 
 
 def case_rows(session: Session, *, include_demo: bool = True, page: int = PAGE) -> Iterator[dict[str, Any]]:
     """Every course, by id, for `guidebot cases`; the demo program's only when `include_demo`.
 
-    Rows are made as they are read, a page of courses at a time: the latest and the previous
-    complete score of each instrument (a window function), the homework counts and the open
-    alerts (GROUP BY), each for the page's range of course ids.
+    Rows are made as they are read, one query per range of `page` course ids: the latest and
+    the previous complete PHQ-9 and GAD-7 (a window function), the homework counts and the
+    open alerts (GROUP BY), joined to the courses.
     """
-    after: int | None = None
-    while True:
-        query = sa_select(
-            col(Course.id),
+    connection = session.connection()
+    top = connection.execute(sa_select(func.max(col(Course.id)))).scalar()
+    if top is None:
+        return
+    first = connection.execute(sa_select(func.min(col(Course.id)))).scalar_one()
+    assert first is not None
+    for low in range(first, top + 1, page):
+        for row in connection.execute(_page(low, low + page - 1, include_demo=include_demo)):
+            yield {
+                "label": row.label,
+                "program": row.program,
+                "state": row.state,
+                "week": row.week,
+                "next_checkin": row.due_at.isoformat() if row.due_at and row.due_kind == "checkin" else None,
+                "checkin_slot": (
+                    {"weekday": row.checkin_weekday, "time": row.checkin_time}
+                    if row.checkin_weekday is not None
+                    else None
+                ),
+                "last_checkin": row.last_checkin_at.isoformat() if row.last_checkin_at else None,
+                "phq9": row.phq9,
+                "phq9_trend": _arrow(row.phq9, row.phq9_before),
+                "gad7": row.gad7,
+                "gad7_trend": _arrow(row.gad7, row.gad7_before),
+                "homework_done": row.homework_done or 0,
+                "homework_checkins": row.homework_checkins or 0,
+                "open_alerts": row.open_alerts or 0,
+            }
+
+
+def _arrow(latest: int | None, previous: int | None) -> str | None:
+    """As ScoreSeries.arrow."""
+    if latest is None or previous is None:
+        return None
+    return ScoreSeries(((0, previous), (1, latest))).arrow
+
+
+def _page(low: int, high: int, *, include_demo: bool) -> Select[Any]:
+    """One query for the courses with ids low..high and their figures."""
+    rank = (
+        func.row_number()
+        .over(partition_by=(col(Score.course_id), col(Score.instrument)), order_by=col(Score.week).desc())
+        .label("rank")
+    )
+    ranked = (
+        sa_select(col(Score.course_id), col(Score.instrument), col(Score.total), rank)
+        .where(
+            col(Score.course_id).between(low, high),
+            col(Score.instrument).in_(("phq9", "gad7")),
+            col(Score.total).is_not(None),
+        )
+        .subquery()
+    )
+
+    def total(instrument: str, place: int) -> Any:
+        chosen = (ranked.c.instrument == literal_column(f"'{instrument}'")) & (
+            ranked.c.rank == literal_column(str(place))
+        )
+        return func.max(case((chosen, ranked.c.total)))
+
+    scores = (
+        sa_select(
+            ranked.c.course_id,
+            total("phq9", 1).label("phq9"),
+            total("phq9", 2).label("phq9_before"),
+            total("gad7", 1).label("gad7"),
+            total("gad7", 2).label("gad7_before"),
+        )
+        .where(ranked.c.rank <= literal_column("2"))
+        .group_by(ranked.c.course_id)
+        .subquery()
+    )
+    done = case((cast(Answer.value, String).in_(DONE_TEXTS), 1), else_=0)
+    homework = (
+        sa_select(
+            col(Answer.course_id),
+            func.sum(done).label("homework_done"),
+            func.count().label("homework_checkins"),
+        )
+        .where(col(Answer.key) == contract.HOMEWORK_DONE, col(Answer.course_id).between(low, high))
+        .group_by(col(Answer.course_id))
+        .subquery()
+    )
+    alerts = (
+        sa_select(col(Alert.course_id), func.count().label("open_alerts"))
+        .where(col(Alert.acknowledged_at).is_(None), col(Alert.course_id).between(low, high))
+        .group_by(col(Alert.course_id))
+        .subquery()
+    )
+    query = (
+        sa_select(
             col(Course.label),
             col(Course.program),
             col(Course.state),
@@ -178,71 +266,19 @@ def case_rows(session: Session, *, include_demo: bool = True, page: int = PAGE) 
             col(Course.checkin_weekday),
             col(Course.checkin_time),
             col(Course.last_checkin_at),
+            scores.c.phq9,
+            scores.c.phq9_before,
+            scores.c.gad7,
+            scores.c.gad7_before,
+            homework.c.homework_done,
+            homework.c.homework_checkins,
+            alerts.c.open_alerts,
         )
-        if after is not None:
-            query = query.where(col(Course.id) > after)
-        if not include_demo:
-            query = query.where(col(Course.program) != DEMO_PROGRAM)
-        courses = session.execute(query.order_by(col(Course.id)).limit(page)).all()
-        if not courses:
-            return
-        first, last = courses[0][0], courses[-1][0]
-        assert first is not None and last is not None
-        latest = _latest_two(session, first, last)
-        homework = _homework(session, col(Answer.course_id).between(first, last), join=False)
-        alerts = _open_alert_counts(session, first, last)
-        for course_id, label, program, state, week, due_at, due_kind, weekday, time, last_checkin in courses:
-            assert course_id is not None
-            phq9, gad7 = latest.get((course_id, "phq9")), latest.get((course_id, "gad7"))
-            done, total = homework.get(course_id, (0, 0))
-            yield {
-                "label": label,
-                "program": program,
-                "state": state,
-                "week": week,
-                "next_checkin": due_at.isoformat() if due_at and due_kind == "checkin" else None,
-                "checkin_slot": {"weekday": weekday, "time": time} if weekday is not None else None,
-                "last_checkin": last_checkin.isoformat() if last_checkin else None,
-                "phq9": phq9.latest if phq9 else None,
-                "phq9_trend": phq9.arrow if phq9 else None,
-                "gad7": gad7.latest if gad7 else None,
-                "gad7_trend": gad7.arrow if gad7 else None,
-                "homework_done": done,
-                "homework_checkins": total,
-                "open_alerts": alerts.get(course_id, 0),
-            }
-        after = last
-        if len(courses) < page:
-            return
-
-
-def _latest_two(session: Session, first: int, last: int) -> dict[tuple[int, str], ScoreSeries]:
-    """(course id, instrument) -> its last two complete totals, for the courses first..last."""
-    rank = (
-        func.row_number()
-        .over(partition_by=(col(Score.course_id), col(Score.instrument)), order_by=col(Score.week).desc())
-        .label("rank")
+        .outerjoin(scores, scores.c.course_id == col(Course.id))
+        .outerjoin(homework, homework.c.course_id == col(Course.id))
+        .outerjoin(alerts, alerts.c.course_id == col(Course.id))
+        .where(col(Course.id).between(low, high))
     )
-    ranked = (
-        sa_select(col(Score.course_id), col(Score.instrument), col(Score.week), col(Score.total), rank)
-        .where(
-            col(Score.course_id).between(first, last),
-            col(Score.instrument).in_(TRENDS),
-            col(Score.total).is_not(None),
-        )
-        .subquery()
-    )
-    query = sa_select(ranked.c.course_id, ranked.c.instrument, ranked.c.week, ranked.c.total).where(ranked.c.rank <= 2)
-    points: dict[tuple[int, str], list[tuple[int, int]]] = {}
-    for course_id, instrument, week, total in session.execute(query):
-        points.setdefault((course_id, instrument), []).append((week, total))
-    return {key: ScoreSeries(tuple(sorted(p))) for key, p in points.items()}
-
-
-def _open_alert_counts(session: Session, first: int, last: int) -> dict[int, int]:
-    query = (
-        select(Alert.course_id, func.count())
-        .where(col(Alert.acknowledged_at).is_(None), col(Alert.course_id).between(first, last))
-        .group_by(col(Alert.course_id))
-    )
-    return {course_id: count for course_id, count in session.exec(query) if course_id is not None}
+    if not include_demo:
+        query = query.where(col(Course.program) != DEMO_PROGRAM)
+    return query.order_by(col(Course.id))
