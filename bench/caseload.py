@@ -4,10 +4,11 @@ Builds a database of COURSES made-up courses: a spread of states and weeks, each
 scores (PHQ-9 and GAD-7 in weeks 1, 4 and 8, PHQ-2 and GAD-2 in between, some incomplete),
 the answers a check-in stores (ten a week, homework among them) and the intake's, and an
 alert for one course in twenty (half of them acknowledged; a tenth of the open ones with a
-re-send coming up). Check-ins are due over the
-coming week, a few are overdue, and closed courses keep an old due time. The rows are
-inserted with Core executemany, then ANALYZEd. SQLite is a temporary file; PostgreSQL a
-database created for the run and dropped after it (GUIDEBOT_TEST_POSTGRES_URL, as the tests).
+re-send coming up). Check-ins are due over the coming week, a few are overdue, and closed
+courses keep an old due time. Courses, codes and alerts go in with Core executemany, scores
+and answers through the driver (executemany on SQLite, COPY on PostgreSQL); then ANALYZE.
+SQLite is a temporary file; PostgreSQL a database created for the run and dropped after it
+(GUIDEBOT_TEST_POSTGRES_URL, as the tests).
 
 Measured, each in a subprocess of its own:
 - `guidebot cases --json`: wall time, and the peak RSS of that process
