@@ -60,8 +60,10 @@ def _indexes(url: str) -> set[tuple[str, str]]:
 def _round_trip(url: str) -> None:
     migrate(url)
     assert _indexes(url) >= INDEXES
+    assert ("course", "ix_course_due_at") not in _indexes(url)
     command.downgrade(alembic_config(url), "0008")
     assert not _indexes(url) & INDEXES
+    assert ("course", "ix_course_due_at") in _indexes(url)
     command.upgrade(alembic_config(url), "head")
     assert _indexes(url) >= INDEXES
 

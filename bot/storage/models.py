@@ -46,6 +46,8 @@ class Course(SQLModel, table=True):
     # The retention pass finds closed courses not yet stamped, and those due for anonymising.
     # The scheduler's due-scan (bot/scheduler.py) reads, by state, what is due (due_at) and
     # what has expired (last_activity_at), oldest first: a range of each index, not every course.
+    # (No index on due_at alone: PostgreSQL took it for the due-scan and walked every closed
+    # course's old due time.)
     __table_args__ = (
         Index("ix_course_retention", "state", "anonymised_at", "closed_at"),
         Index("ix_course_due_scan", "state", "due_at"),
@@ -69,7 +71,7 @@ class Course(SQLModel, table=True):
     reminders_sent: int = 0
     checkin_weekday: int | None = None
     checkin_time: str | None = None
-    due_at: datetime | None = _utc(default=None, index=True)
+    due_at: datetime | None = _utc(default=None)  # indexed with state: ix_course_due_scan
     due_kind: str | None = None
     unreachable: bool = False
     started_at: datetime = _utc()

@@ -19,6 +19,9 @@ UNPROCESSED = sa.text("processed_at IS NULL")
 
 
 def upgrade() -> None:
+    # due_at alone is replaced by (state, due_at): PostgreSQL chose it for the due-scan and
+    # filtered out every closed course's old due time on the way.
+    op.drop_index("ix_course_due_at", table_name="course")
     op.create_index("ix_course_due_scan", "course", ["state", "due_at"], unique=False)
     op.create_index("ix_course_expiry_scan", "course", ["state", "last_activity_at"], unique=False)
     op.create_index("ix_answer_key_course", "answer", ["key", "course_id"], unique=False)
@@ -39,3 +42,4 @@ def downgrade() -> None:
     op.drop_index("ix_answer_key_course", table_name="answer")
     op.drop_index("ix_course_expiry_scan", table_name="course")
     op.drop_index("ix_course_due_scan", table_name="course")
+    op.create_index("ix_course_due_at", "course", ["due_at"], unique=False)
