@@ -387,7 +387,9 @@ def measure_cases(figures: Figures, env: dict[str, str], output: Path) -> None:
     figures.cases_seconds, figures.cases_rss_mb = result["seconds"], result["rss_mb"]
     figures.cases_cpu = result["cpu"]
     if result["rc"] != 0:
-        figures.cases_failed = (result["stderr"].strip().splitlines() or ["exit " + str(result["rc"])])[-1][:200]
+        lines = result["stderr"].strip().splitlines() or ["exit " + str(result["rc"])]
+        named = [line for line in lines if "Error" in line]  # the exception, not SQLAlchemy's link
+        figures.cases_failed = (named or lines)[-1][:200]
         return
     figures.cases_rows = len(json.loads(output.read_bytes()))
 
