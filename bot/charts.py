@@ -1,15 +1,13 @@
-"""PNG charts of PHQ-9 and GAD-7 totals by week, with the bands shaded."""
+"""PNG charts of PHQ-9 and GAD-7 totals by week, with the bands shaded.
+
+matplotlib is imported when a chart is first drawn, never at start-up: it takes
+over a second to import (tests/test_caseload_scale.py holds this).
+"""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure
 
 from bot.dialogs.model import DialogSet
 
@@ -29,6 +27,8 @@ def score_chart(
     series = {name: points for name, points in series.items() if points}
     if not series:
         return None
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(8, 2.6 * len(series)), dpi=100)
     axes_list = figure.subplots(len(series), 1, squeeze=False)[:, 0]
     weeks = range(1, dialogs.schedule.last_week + 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -229,20 +230,35 @@ def cases(
 ) -> None:
     """List every course with its state and latest scores."""
     application = load_app(settings_or_exit())
-    with transaction(application.db) as session:
+    with transaction(application.db) as session:  # rows written as they are read (100,000 courses)
         rows = case_rows(session, include_demo=include_demo)
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False))
-        return
-    if not rows:
-        typer.echo("No courses yet.")
+        if as_json:
+            _json_list(rows)
+            return
+        _case_lines(rows)
+
+
+def _json_list(rows: Iterator[dict[str, Any]]) -> None:
+    """What `json.dumps(list(rows))` prints, one row at a time."""
+    out = sys.stdout
+    out.write("[")
+    for index, row in enumerate(rows):
+        out.write((", " if index else "") + json.dumps(row, ensure_ascii=False))
+    out.write("]\n")
+
+
+def _case_lines(rows: Iterator[dict[str, Any]]) -> None:
+    empty = True
     for row in rows:
+        empty = False
         typer.echo(
             f"{row['label']:<10} {row['program']:<11} {row['state']:<12} week {row['week']}  "
             f"PHQ-9 {row['phq9'] if row['phq9'] is not None else '-':>2}  "
             f"GAD-7 {row['gad7'] if row['gad7'] is not None else '-':>2}  "
             f"next {row['next_checkin'] or '-'}"
         )
+    if empty:
+        typer.echo("No courses yet.")
 
 
 # -- dialogs -------------------------------------------------------------------

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, true
 from sqlmodel import Session, col, select
 
-from bot.clinicians.caseload import DEMO_PROGRAM, score_series
+from bot.clinicians.caseload import DEMO_PROGRAM, Scope, score_series
 from bot.dialogs.context import outcome
 from bot.dialogs.model import DialogSet
 from bot.dialogs.render import Renderer
@@ -201,34 +202,33 @@ def outcome_rows(
     `program` the program asked for, or "all". Without `include_demo`, the demo program's
     courses and alerts are left out.
     """
-    query = select(Course)
+    scope: Scope = true()
     if not include_demo:
-        query = query.where(Course.program != DEMO_PROGRAM)
+        scope = and_(scope, col(Course.program) != DEMO_PROGRAM)
     if since is not None:
-        query = query.where(col(Course.started_at) >= since)
+        scope = and_(scope, col(Course.started_at) >= since)
     if program is not None:
-        query = query.where(Course.program == program)
-    courses = session.exec(query.order_by(col(Course.program), col(Course.id))).all()
-    series = score_series(session, [c.id for c in courses if c.id is not None])
+        scope = and_(scope, col(Course.program) == program)
+    courses = session.exec(select(Course).where(scope).order_by(col(Course.program), col(Course.id))).all()
+    series = score_series(session, scope)
     per_program: dict[str, ProgramOutcomes] = {}
     per_owner: dict[int | None, ProgramOutcomes] = {}
     total = ProgramOutcomes(ALL)
-    scope = program or ALL
-    ids = [c.id for c in courses if c.id is not None]
-    reasons = _dropout_reasons(session, ids)
-    codes = _code_times(session, [c.label for c in courses])
+    row_program = program or ALL
+    reasons = _dropout_reasons(session, scope)
+    codes = _code_times(session, scope)
     for course in courses:
         assert course.id is not None
         code_made = codes.get(course.label)
         kept = course.scratch.get(report_facts.KEY) or {}  # an anonymised course keeps these
         facts = CourseFacts(
-            scores={name: dict(s.points) for name, s in series[course.id].items()},
+            scores={name: dict(s.points) for name, s in series.get(course.id, {}).items()},
             reason=reasons.get(course.id, kept.get("reason")),
             days_to_first=round((course.started_at - code_made).total_seconds() / 86400, 2)
             if code_made is not None
             else kept.get("days_to_first"),
         )
-        theirs = _owner_bucket(per_owner, course.clinician_id, scope)
+        theirs = _owner_bucket(per_owner, course.clinician_id, row_program)
         for bucket in (_bucket(per_program, course.program), total, theirs):
             bucket.add_course(course, facts, dialogs)
     for alert, alert_program, owner in _urgent_alerts(session, since, program):
@@ -236,7 +236,7 @@ def outcome_rows(
             continue
         buckets = [total] if alert_program is None else [_bucket(per_program, alert_program), total]
         if alert_program is not None:
-            buckets.append(_owner_bucket(per_owner, owner, scope))
+            buckets.append(_owner_bucket(per_owner, owner, row_program))
         for bucket in buckets:
             bucket.add_alert(alert)
     rows = [per_program[name].row() for name in sorted(per_program)] + [total.row()]
@@ -272,19 +272,24 @@ def is_clinician_row(row: dict[str, Any]) -> bool:
     return "clinician_id" in row
 
 
-def _dropout_reasons(session: Session, ids: list[int]) -> dict[int, str]:
-    """The last reason each course gave in the dropout flow."""
-    if not ids:
-        return {}
-    query = select(Answer).where(col(Answer.course_id).in_(ids), Answer.key == REASON_KEY).order_by(col(Answer.id))
-    return {answer.course_id: str(answer.value) for answer in session.exec(query).all() if answer.value is not None}
+def _dropout_reasons(session: Session, scope: Scope) -> dict[int, str]:
+    """The last reason each course in `scope` gave in the dropout flow."""
+    query = (
+        select(Answer.course_id, Answer.value)
+        .join(Course, col(Course.id) == col(Answer.course_id))
+        .where(scope, Answer.key == REASON_KEY)
+        .order_by(col(Answer.id))
+    )
+    return {course_id: str(value) for course_id, value in session.exec(query).all() if value is not None}
 
 
-def _code_times(session: Session, labels: list[str]) -> dict[str, datetime]:
-    """When each course's access code was made, by label."""
-    if not labels:
-        return {}
-    query = select(AccessCode.label, AccessCode.created_at).where(col(AccessCode.label).in_(labels))
+def _code_times(session: Session, scope: Scope) -> dict[str, datetime]:
+    """When the access code of each course in `scope` was made, by label."""
+    query = (
+        select(AccessCode.label, AccessCode.created_at)
+        .join(Course, col(Course.label) == col(AccessCode.label))
+        .where(scope)
+    )
     return {label: made for label, made in session.exec(query).all()}
 
 

@@ -1,18 +1,15 @@
-"""The outcome report as a PNG: recovery and reliable change rates per program."""
+"""The outcome report as a PNG: recovery and reliable change rates per program (matplotlib imported when drawn)."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from bot.clinicians.report import ReportWords
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 RATES = (
     ("recovery_rate", "recovery", "#2e7d32"),
@@ -29,6 +26,8 @@ def report_chart(rows: Sequence[dict[str, Any]], words: ReportWords) -> bytes:
 
 def report_figure(rows: Sequence[dict[str, Any]], words: ReportWords) -> Figure:
     """Three bars per program; every label from the texts `clinician.report.chart.*`."""
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(max(6.0, 1.6 * len(rows) + 2), 4), dpi=100)
     axes = figure.subplots()
     width = 0.8 / len(RATES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.storage.types import UTCDateTime
@@ -44,7 +44,15 @@ class AccessCode(SQLModel, table=True):
 
 class Course(SQLModel, table=True):
     # The retention pass finds closed courses not yet stamped, and those due for anonymising.
-    __table_args__ = (Index("ix_course_retention", "state", "anonymised_at", "closed_at"),)
+    # The scheduler's due-scan (bot/scheduler.py) reads, by state, what is due (due_at) and
+    # what has expired (last_activity_at), oldest first: a range of each index, not every course.
+    # (No index on due_at alone: PostgreSQL took it for the due-scan and walked every closed
+    # course's old due time.)
+    __table_args__ = (
+        Index("ix_course_retention", "state", "anonymised_at", "closed_at"),
+        Index("ix_course_due_scan", "state", "due_at"),
+        Index("ix_course_expiry_scan", "state", "last_activity_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     label: str = Field(unique=True, index=True)
@@ -63,7 +71,7 @@ class Course(SQLModel, table=True):
     reminders_sent: int = 0
     checkin_weekday: int | None = None
     checkin_time: str | None = None
-    due_at: datetime | None = _utc(default=None, index=True)
+    due_at: datetime | None = _utc(default=None)  # indexed with state: ix_course_due_scan
     due_kind: str | None = None
     unreachable: bool = False
     started_at: datetime = _utc()
@@ -81,6 +89,10 @@ class Course(SQLModel, table=True):
 
 
 class Answer(SQLModel, table=True):
+    # One question's answers across courses (homework done, the dropout reason), by course id:
+    # `guidebot cases` and the report read a range of courses at a time.
+    __table_args__ = (Index("ix_answer_key_course", "key", "course_id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     course_id: int = Field(foreign_key="course.id", index=True)
     week: int
@@ -104,8 +116,12 @@ class Score(SQLModel, table=True):
 
 
 class Alert(SQLModel, table=True):
-    # The metrics read the oldest open urgent alert on every scrape.
-    __table_args__ = (Index("ix_alert_open", "level", "acknowledged_at", "created_at"),)
+    # The metrics read the oldest open urgent alert on every scrape; the due-scan, the open
+    # alerts due for a re-send.
+    __table_args__ = (
+        Index("ix_alert_open", "level", "acknowledged_at", "created_at"),
+        Index("ix_alert_resend_scan", "acknowledged_at", "next_resend_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     course_id: int | None = Field(default=None, foreign_key="course.id", index=True)
@@ -150,7 +166,18 @@ class InboxItem(SQLModel, table=True):
     """A received update, stored before it is acknowledged to Telegram."""
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_pending", "processed_at", "chat_id", "id"),)
+    # The unprocessed rows of one chat by update_id (inbox.earlier_pending), a partial index:
+    # processed rows, nearly all of them, are left out of it.
+    __table_args__ = (
+        Index("ix_inbox_pending", "processed_at", "chat_id", "id"),
+        Index(
+            "ix_inbox_unprocessed",
+            "chat_id",
+            "update_id",
+            sqlite_where=text("processed_at IS NULL"),
+            postgresql_where=text("processed_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     update_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
