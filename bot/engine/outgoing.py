@@ -16,6 +16,7 @@ from sqlmodel import Session
 from bot.storage.models import OutboxItem
 
 Buttons = list[list[dict[str, str]]]
+_INSERT = insert(OutboxItem.__table__)  # type: ignore[attr-defined]
 
 
 class Outbox:
@@ -82,4 +83,7 @@ class Outbox:
     def _write(self, session: Session) -> None:
         if self._rows:
             rows, self._rows = self._rows, []
-            session.execute(insert(OutboxItem), rows)
+            # The turn's other changes first, as before; then the rows through Core, not the
+            # ORM's bulk insert, which cost three times as much per turn.
+            session.flush()
+            session.connection().execute(_INSERT, rows)
