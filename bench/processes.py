@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -55,6 +56,7 @@ from tests.support.telegram_harness import free_port
 ADMIN_URL = os.environ.get("GUIDEBOT_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 SECRET = "bench-secret"
 STARTUP = 180.0
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class BalancingServer(BenchServer):
@@ -95,6 +97,61 @@ def fresh_database() -> Iterator[str]:
         admin.dispose()
 
 
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User and system CPU each process has used so far (Linux /proc)."""
+    used: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+    return used
+
+
+def backends(database: str) -> list[int]:
+    """The PostgreSQL server processes serving `database` (their title names it)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres:") and f" {database} ".encode() in title:
+                pids.append(int(entry.name))
+    return pids
+
+
+class CpuMeter:
+    """CPU used between start() and stop() by the bot processes, the database's server
+    processes and this process (the fake server and the users)."""
+
+    def __init__(self, bots: list[int], database: str) -> None:
+        self.bots, self.database = bots, database
+
+    def start(self) -> None:
+        self.pg_pids = backends(self.database)
+        self.before = cpu_seconds(self.bots + self.pg_pids)
+        self.own = time.process_time()
+
+    def stop(self) -> tuple[float, float, float]:
+        after = cpu_seconds(self.bots + self.pg_pids)
+        spent = {pid: after[pid] - self.before.get(pid, 0.0) for pid in after}
+        bots = sum(spent.get(pid, 0.0) for pid in self.bots)
+        return bots, sum(spent.values()) - bots, time.process_time() - self.own
+
+
+def max_in_one_second(server: BalancingServer, chats: list[int]) -> int:
+    times = sorted(m.time for chat_id in chats for m in server.users[chat_id].messages)
+    best = start = 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
 @dataclass
 class Checked:
     doubled: int  # messages a chat received more than once
@@ -132,10 +189,12 @@ def check(server: BalancingServer, url: str, chats: list[int], delivered_before:
         received = [str(m.params.get("text")) for m in server.users[chat_id].messages]
         doubled += sum(1 for n in range(1, len(received)) if received[n] == received[n - 1])
         out_of_order += received != expected[chat_id]
-    return Checked(doubled, out_of_order, unsent, server.max_per_window(None, 1.0))
+    return Checked(doubled, out_of_order, unsent, max_in_one_second(server, chats))
 
 
-async def run_processes(server: BalancingServer, count: int, users: int, rounds: int, first: int) -> Result:
+async def run_processes(
+    server: BalancingServer, count: int, users: int, rounds: int, first: int, cpu: dict[int, list[float]]
+) -> Result:
     with fresh_database() as url:
         began = time.perf_counter()
         prepare_database(url, users, first)
@@ -175,7 +234,10 @@ async def run_processes(server: BalancingServer, count: int, users: int, rounds:
                 await fake.press(question, question.buttons[0])
 
             waiters = Waiters(server, lambda message: bool(message.buttons))
+            meter = CpuMeter([p.pid for p in processes], url.rsplit("/", 1)[1])
+            meter.start()
             result = await closed_loop(f"{count} proc", chats, rounds, waiters, press)
+            bots_cpu, database_cpu, own_cpu = meter.stop()
             # Let the last "sent" marks be written before the rows are read back.
             await asyncio.sleep(0.5)
         finally:
@@ -186,8 +248,13 @@ async def run_processes(server: BalancingServer, count: int, users: int, rounds:
         print(
             f"{result.line()}\n           checked: {checked.doubled} doubled, "
             f"{checked.out_of_order} chats out of order, "
-            f"{checked.unsent} rows unsent, at most {checked.max_per_second} messages in one second"
+            f"{checked.unsent} rows unsent, at most {checked.max_per_second} messages in one second\n"
+            f"           CPU, ms an update: bot processes {bots_cpu / result.updates * 1000:.2f}, "
+            f"PostgreSQL {database_cpu / result.updates * 1000:.2f}, "
+            f"fake server and users {own_cpu / result.updates * 1000:.2f}; "
+            f"load average {os.getloadavg()[0]:.1f}"
         )
+        cpu[count].append((bots_cpu + database_cpu + own_cpu) / result.updates * 1000)
         if checked.doubled or checked.out_of_order or checked.unsent:
             raise SystemExit(f"{count} processes: doubled or out-of-order replies ({checked})")
         return result
@@ -195,11 +262,12 @@ async def run_processes(server: BalancingServer, count: int, users: int, rounds:
 
 async def main(users: int, rounds: int, repeat: int, counts: list[int]) -> None:
     results: dict[int, list[Result]] = {count: [] for count in counts}
+    cpu: dict[int, list[float]] = {count: [] for count in counts}
     async with BalancingServer() as server:
         base = FIRST_USER
         for run in range(repeat):
             for count in counts if run % 2 == 0 else list(reversed(counts)):
-                results[count].append(await run_processes(server, count, users, rounds, base))
+                results[count].append(await run_processes(server, count, users, rounds, base, cpu))
                 base += users
     print()
     reference = statistics.median(r.rate for r in results[counts[0]])
@@ -209,7 +277,7 @@ async def main(users: int, rounds: int, repeat: int, counts: list[int]) -> None:
             f"{count} process(es): median of {repeat}: {rate:.1f} updates/s, "
             f"p50 {statistics.median(r.percentile(50) for r in results[count]):.0f} ms, "
             f"p99 {statistics.median(r.percentile(99) for r in results[count]):.0f} ms; "
-            f"ratio to {counts[0]}: {rate / reference:.2f}"
+            f"ratio to {counts[0]}: {rate / reference:.2f}; CPU {statistics.median(cpu[count]):.2f} ms an update"
         )
 
 
