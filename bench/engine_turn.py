@@ -6,14 +6,17 @@ database path (`Database.run_now`: on SQLite one connection kept open), with the
 engine's clock fixed: `Engine.handle` with a button event, then the commit. ROUNDS
 rounds, so every course answers ROUNDS questions. Per turn it reports:
 
-- `turn`: the whole transaction, begin to commit;
+- `turn`: the whole transaction, begin to commit (wall clock);
+- `cpu`: this process's CPU time for it (so not the database server's, nor waiting
+  for its disk: on PostgreSQL the COMMIT mostly waits);
 - `lock`: `course_for_chat`, loading the course `FOR UPDATE`;
 - `engine`: the rest of `Engine.handle` (the answer, the next question rendered);
-- `flush`: writing the course's changes;
-- `commit`: the outbox rows' INSERT and the COMMIT;
-- `bare`: a Core transaction of the same shape, for comparison: the course row
-  selected `FOR UPDATE` by chat id, one UPDATE of it, three outbox rows in one INSERT,
-  the commit.
+- `write`: what the turn writes when it commits: the course's changes and the outbox
+  rows (the turn's `before_commit` work);
+- `commit`: the COMMIT itself and the session's end;
+- `bare`, `bare_cpu`: a Core transaction of the same shape, for comparison: the course
+  row selected `FOR UPDATE` by chat id, one UPDATE of it, three outbox rows in one
+  INSERT, the commit.
 
 `--baseline REF` also runs the code of commit REF (unpacked with `git archive`, with
 this bench/ folder copied in), alternating with this code, so before and after are
@@ -34,12 +37,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import event as sqlalchemy_event
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
@@ -55,7 +60,7 @@ from bot.engine.events import Event
 from bot.storage.models import Course, OutboxItem
 
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = ("turn", "lock", "engine", "flush", "commit", "bare")
+PARTS = ("turn", "cpu", "lock", "engine", "write", "commit", "bare", "bare_cpu")
 
 
 def measure(db_kind: str, users: int, rounds: int) -> dict[str, Any]:
@@ -119,21 +124,27 @@ def measure(db_kind: str, users: int, rounds: int) -> dict[str, Any]:
                 marks: dict[str, float] = {}
                 locked[0] = 0.0
 
+                def mark(name: str, marks: dict[str, float] = marks) -> Callable[[Session], None]:
+                    return lambda _session: marks.__setitem__(name, time.perf_counter())
+
                 def work(session: Session, event: Event = event, marks: dict[str, float] = marks) -> None:
+                    # before_commit listeners run in the order they were added: around the turn's own.
+                    sqlalchemy_event.listen(session, "before_commit", mark("writing"), once=True)
                     marks["begun"] = time.perf_counter()
                     app.engine.handle(session, event)
                     marks["handled"] = time.perf_counter()
-                    session.flush()
-                    marks["flushed"] = time.perf_counter()
+                    sqlalchemy_event.listen(session, "before_commit", mark("written"), once=True)
 
+                cpu = time.process_time()
                 began = time.perf_counter()
                 db.run_now(work)
                 ended = time.perf_counter()
+                spent["cpu"].append(time.process_time() - cpu)
                 spent["turn"].append(ended - began)
                 spent["lock"].append(locked[0])
                 spent["engine"].append(marks["handled"] - marks["begun"] - locked[0])
-                spent["flush"].append(marks["flushed"] - marks["handled"])
-                spent["commit"].append(ended - marks["flushed"])
+                spent["write"].append(marks["written"] - marks["writing"])
+                spent["commit"].append(ended - marks["written"])
                 clock.advance(seconds=1)
         core.course_for_chat = original
 
@@ -169,9 +180,11 @@ def measure(db_kind: str, users: int, rounds: int) -> dict[str, Any]:
                     ],
                 )
 
+            cpu = time.process_time()
             began = time.perf_counter()
             db.run_now(bare)
             spent["bare"].append(time.perf_counter() - began)
+            spent["bare_cpu"].append(time.process_time() - cpu)
 
     return {
         "bot": str(Path(bot.__file__).parent),
@@ -235,13 +248,18 @@ def main(users: int, rounds: int, repeat: int, kinds: list[str], baseline: str |
         for name in trees:
             print(line(f"{kind} {name}", {f"{p}_ms": summary(kind, name, p) for p in PARTS}))
         if baseline:
-            before, after = summary(kind, "before", "turn"), summary(kind, "after", "turn")
-            lock_before, lock_after = summary(kind, "before", "lock"), summary(kind, "after", "lock")
-            print(
-                f"{kind}: turn after / before = {after / before:.2f}; lock after / before = "
-                f"{lock_after / lock_before:.2f}; turn / bare: before {before / summary(kind, 'before', 'bare'):.2f}, "
-                f"after {after / summary(kind, 'after', 'bare'):.2f}"
-            )
+            ratios = {
+                part: statistics.median(
+                    a[f"{part}_ms"] / b[f"{part}_ms"]
+                    for a, b in zip(results[(kind, "after")], results[(kind, "before")], strict=True)
+                )
+                for part in PARTS
+            }
+            shares = ", ".join(f"{p} {ratios[p]:.2f}" for p in PARTS)
+            print(f"{kind}: after / before, median of the runs' ratios: {shares}")
+            for name in trees:
+                best = min(results[(kind, name)], key=lambda r: r["turn_ms"])
+                print(line(f"{kind} {name} best", best))
 
 
 if __name__ == "__main__":
