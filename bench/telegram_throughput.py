@@ -34,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,9 @@ from sqlmodel import col, select
 
 from bot.app import App, build_app
 from bot.channels.telegram.database import Database
+from bot.clock import FakeClock
 from bot.config import DEFAULT_DIALOGS_DIR, Settings
+from bot.dialogs.store import DialogStore
 from bot.engine.codes import issue_code
 from bot.engine.events import Event
 from bot.storage.db import migrate
@@ -117,6 +120,9 @@ class EngineUser:
         self.press(3)  # Thursday
         self.send("18:30")
         self.press(0)  # the agreement
+        clock = self.app.engine.clock
+        assert isinstance(clock, FakeClock)
+        clock.advance(days=self.app.dialogs.current.dialogs.schedule.first_checkin_min_days)  # past the gap
         self.send("/checkin")
 
 
@@ -128,8 +134,11 @@ def prepare_database(url: str, users: int, first: int = FIRST_USER, answer: str 
     (with their own labels and chats), which is the same to the engine and much faster.
     """
     migrate(url)
+    # The intake happens a little more than the schedule's gap ago, so /checkin opens now.
+    gap = DialogStore(DEFAULT_DIALOGS_DIR).current.dialogs.schedule.first_checkin_min_days
     app = build_app(
         Settings(_env_file=None, database_url=url, clinician_chat_id=-1001),  # type: ignore[call-arg]
+        FakeClock(datetime.now(UTC) - timedelta(days=gap, minutes=5)),
         run_migrations=False,
     )
     db = Database(app.db, 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
@@ -34,10 +35,20 @@ class ClinicianHandler(Protocol):
     def __call__(self, turn: Turn) -> bool: ...
 
 
+# Built once: every turn runs it, and building and compiling it each time cost as much as
+# running it (docs/performance.md, "The engine's turn"). By the index on chat_id.
+_COURSE_FOR_CHAT = (
+    select(Course)
+    .where(Course.chat_id == bindparam("chat_id"))
+    .order_by(col(Course.id).desc())
+    .limit(1)
+    .with_for_update()
+)
+
+
 def course_for_chat(session: Session, chat_id: int) -> Course | None:
     """The chat's newest course, locked for the rest of the turn."""
-    query = select(Course).where(Course.chat_id == chat_id).order_by(col(Course.id).desc())
-    return session.exec(query.with_for_update()).first()
+    return session.exec(_COURSE_FOR_CHAT, params={"chat_id": chat_id}).first()
 
 
 class Engine:

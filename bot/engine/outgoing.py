@@ -7,6 +7,7 @@ that order, and a rolled-back turn sends nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -16,15 +17,17 @@ from sqlmodel import Session
 from bot.storage.models import OutboxItem
 
 Buttons = list[list[dict[str, str]]]
+_INSERT = insert(OutboxItem.__table__)  # type: ignore[attr-defined]
 
 
 class Outbox:
     """Adds outbox rows to the turn's transaction."""
 
-    def __init__(self, session: Session, now: datetime) -> None:
+    def __init__(self, session: Session, now: datetime, *, before_write: Callable[[], None] | None = None) -> None:
         self.session = session
         self.now = now
         self._rows: list[dict[str, Any]] = []
+        self._before_write = before_write  # the turn's own changes, written first
         event.listen(session, "before_commit", self._write, once=True)
 
     def text(
@@ -80,6 +83,11 @@ class Outbox:
         )
 
     def _write(self, session: Session) -> None:
+        if self._before_write is not None:
+            self._before_write()
         if self._rows:
             rows, self._rows = self._rows, []
-            session.execute(insert(OutboxItem), rows)
+            # The turn's other changes first, as before; then the rows through Core, not the
+            # ORM's bulk insert, which cost three times as much per turn.
+            session.flush()
+            session.connection().execute(_INSERT, rows)
