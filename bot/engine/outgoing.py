@@ -7,7 +7,6 @@ that order, and a rolled-back turn sends nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,11 +22,10 @@ _INSERT = insert(OutboxItem.__table__)  # type: ignore[attr-defined]
 class Outbox:
     """Adds outbox rows to the turn's transaction."""
 
-    def __init__(self, session: Session, now: datetime, *, before_write: Callable[[], None] | None = None) -> None:
+    def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
         self.now = now
         self._rows: list[dict[str, Any]] = []
-        self._before_write = before_write  # the turn's own changes, written first
         event.listen(session, "before_commit", self._write, once=True)
 
     def text(
@@ -83,8 +81,6 @@ class Outbox:
         )
 
     def _write(self, session: Session) -> None:
-        if self._before_write is not None:
-            self._before_write()
         if self._rows:
             rows, self._rows = self._rows, []
             # The turn's other changes first, as before; then the rows through Core, not the

@@ -11,9 +11,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import inspect, update
-from sqlalchemy.orm import NO_VALUE
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from bot.config import Settings
@@ -26,9 +23,6 @@ from bot.engine.facts import load_facts
 from bot.engine.outgoing import Buttons, Outbox
 from bot.engine.service_hours import service_view
 from bot.storage.models import Answer, Course
-
-_COURSE_TABLE = Course.__table__  # type: ignore[attr-defined]
-_COURSE_COLUMNS = frozenset(_COURSE_TABLE.c.keys())
 
 
 @dataclass
@@ -46,33 +40,7 @@ class Turn:
     _facts: CourseFacts | None = None
 
     def __post_init__(self) -> None:
-        self.out = Outbox(self.session, self.now, before_write=self._save_course)
-
-    def _save_course(self) -> None:
-        """The course's changed columns in one Core UPDATE, when the turn commits.
-
-        The ORM's flush of the same change cost twice a bare UPDATE (docs/performance.md,
-        "The engine's turn"). What was written is then the object's committed state, so
-        the flush that follows has nothing left to write for it.
-        """
-        course = self.course
-        if course is None or course.id is None:
-            return
-        state = inspect(course)
-        if not state.persistent or not state.committed_state:
-            return
-        values = state.dict
-        changed = {
-            key: values[key]
-            for key, before in state.committed_state.items()
-            if key in _COURSE_COLUMNS and key in values and (before is NO_VALUE or before != values[key])
-        }
-        if changed:
-            self.session.connection().execute(
-                update(_COURSE_TABLE).where(_COURSE_TABLE.c.id == course.id).values(changed)
-            )
-        for key in [key for key in state.committed_state if key in _COURSE_COLUMNS and key in values]:
-            set_committed_value(course, key, values[key])
+        self.out = Outbox(self.session, self.now)
 
     @property
     def locale(self) -> str:
