@@ -20,6 +20,14 @@ def make_environment() -> SandboxedEnvironment:
     return env
 
 
+_SYNTAX = ("{{", "{%", "{#")
+
+
+def is_plain(text: str) -> bool:
+    """No Jinja syntax in `text` (no line statements are configured), so it renders as itself."""
+    return not any(mark in text for mark in _SYNTAX)
+
+
 class Renderer:
     """Renders text keys for a locale; templates are compiled on first use."""
 
@@ -38,7 +46,15 @@ class Renderer:
             self._cache[(locale, key)] = cached
         return cached
 
+    def is_plain(self, locale: str, key: str) -> bool:
+        """Whether the text has no template syntax at all, so it renders as itself."""
+        return is_plain(self._texts[locale][key])
+
     def render(self, locale: str, key: str, context: Mapping[str, Any]) -> str:
+        text = self._texts[locale][key]
+        if is_plain(text):
+            # Four texts in five: no need to compile what Jinja would give back unchanged.
+            return text.strip()
         return self.template(locale, key).render(context).strip()
 
     def clock(self, locale: str, hhmm: str) -> str:
