@@ -29,6 +29,7 @@ COMMANDS: list[tuple[str, ...]] = [
     ("db", "restore", "{tmp}/a-backup.db"),
     ("db", "retention"),
     ("audit", "export"),
+    ("audit", "views", "K-1001"),
     ("privacy", "inventory"),
     ("clinicians", "list"),
     ("clinicians", "add", "--telegram-id", "5", "--name", "Kari"),
