@@ -225,3 +225,16 @@ def test_the_bot_process_never_imports_scikit_learn(tmp_path: Path) -> None:
         assert 0.0 <= probability <= 1.0
         assert not set(absent) & set(loaded)
     assert len(list(tmp_path.glob("learned-*.json"))) == 1
+
+
+def test_a_cache_made_with_another_normalisation_trains_again(cache: Path) -> None:
+    net = small_net()
+    net.warm_up()
+    path = learned.cache_path(net.key)
+    data = json.loads(path.read_bytes())
+    assert data["probe"]  # normalised examples, checked on every load
+    data["probe"][0][1] = "as an older fold_word had it"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    learned._MODELS.clear()
+    net.warm_up()
+    assert json.loads(path.read_bytes())["probe"][0][1] == learned._normal(RISK[0])

@@ -50,6 +50,8 @@ _LOCK = threading.Lock()
 CACHE_DIR: Path | None = None
 # A child that fits a few thousand phrases takes seconds; this only stops a hung one.
 TRAIN_TIMEOUT = 600.0
+# How many normalised examples the cache keeps to check that `_normal` still gives the same.
+_PROBES = 64
 
 
 def _normal(text: str) -> str:
@@ -222,11 +224,17 @@ def _load_or_train(key: str, risk: Sequence[str], benign: Sequence[str]) -> Scor
             data = json.loads(raw)
             if data.get("key") != key:
                 raise ValueError("the cache holds another set of examples")
+            examples = (*risk, *benign)
+            if any(_normal(examples[i]) != normal for i, normal in data["probe"]):
+                raise ValueError("the examples are normalised differently now")
             return Scorer(data)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             log.warning("learned net: its cache %s is unreadable (%s); training it again", path, exc)
     data = _train(risk, benign)
     data["key"] = key
+    # A sample of the normalised examples: the key covers the examples, this the code that normalises them.
+    examples = (*risk, *benign)
+    data["probe"] = [[i, _normal(examples[i])] for i in range(0, len(examples), max(1, len(examples) // _PROBES))]
     scorer = Scorer(data)
     _store(path, data)
     return scorer
