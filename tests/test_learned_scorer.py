@@ -238,3 +238,16 @@ def test_a_cache_made_with_another_normalisation_trains_again(cache: Path) -> No
     learned._MODELS.clear()
     net.warm_up()
     assert json.loads(path.read_bytes())["probe"][0][1] == learned._normal(RISK[0])
+
+
+def test_the_cache_goes_where_systemd_or_xdg_say(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(learned, "CACHE_DIR", None)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CACHE_DIRECTORY", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert learned.cache_dir() == tmp_path / "home" / ".cache" / "guidebot"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert learned.cache_dir() == tmp_path / "xdg" / "guidebot"
+    # the unit in docs/deploy sets CacheDirectory=guidebot, and systemd passes it on
+    monkeypatch.setenv("CACHE_DIRECTORY", "/var/cache/guidebot")
+    assert learned.cache_dir() == Path("/var/cache/guidebot")

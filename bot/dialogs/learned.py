@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 _WORD = re.compile(r"[^\W_]+")
 _MODELS: dict[str, Scorer] = {}
 _LOCK = threading.Lock()
-# Where trained scorers are kept; None: $XDG_CACHE_HOME/guidebot, else ~/.cache/guidebot.
+# Where trained scorers are kept; None: see `cache_dir`.
 CACHE_DIR: Path | None = None
 # A child that fits a few thousand phrases takes seconds; this only stops a hung one.
 TRAIN_TIMEOUT = 600.0
@@ -196,8 +196,13 @@ class Scorer:
 
 
 def cache_dir() -> Path:
+    """CACHE_DIR if set; else systemd's CacheDirectory= (docs/deploy/guidebot.service sets it, and
+    ProtectHome= hides ~ there); else $XDG_CACHE_HOME/guidebot, else ~/.cache/guidebot."""
     if CACHE_DIR is not None:
         return CACHE_DIR
+    systemd = os.environ.get("CACHE_DIRECTORY", "").split(":")[0]
+    if systemd:
+        return Path(systemd)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "guidebot"
 
