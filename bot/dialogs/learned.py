@@ -8,25 +8,50 @@ find nothing and the classifier finds the text close enough to the risk examples
 bot *asks* the person directly, and their answer decides. Adding an example phrase
 to those files is how an admin teaches it; nothing here needs code.
 
-Training takes about half a second on a few thousand phrases, plus the import of
-scikit-learn; it happens once per process, on first use (`guidebot run` warms it up at
-start), and a trained model is shared by every dialog set with the same examples.
+The bot process never imports scikit-learn (with numpy and scipy it would cost about
+115 MB and 1.5 s). Training runs in a child process (`bot.dialogs.learned_train`), which
+hands back the fitted model as plain data: per vectorizer its n-grams, idf weights and
+regression coefficients. `Scorer` scores with that data in pure Python and gives the same
+probability as the scikit-learn pipeline (to within rounding, 1e-9). The data is kept on
+disk keyed by the examples' sha256, so a restart loads it in milliseconds; training
+happens once per set of examples, on first use (`guidebot run` warms it up at start),
+and a scorer is shared by every dialog set with the same examples.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import math
+import os
 import re
+import subprocess
+import sys
+import tempfile
 import threading
-from collections.abc import Sequence
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
+from bot.dialogs.learned_train import FORMAT
 from bot.dialogs.matcher import fold_word
 
+log = logging.getLogger(__name__)
+
 _WORD = re.compile(r"[^\W_]+")
-_MODELS: dict[str, Any] = {}
+_MODELS: dict[str, Scorer] = {}
 _LOCK = threading.Lock()
+# Where trained scorers are kept; None: see `cache_dir`.
+CACHE_DIR: Path | None = None
+# A child that fits a few thousand phrases takes seconds; this only stops a hung one.
+TRAIN_TIMEOUT = 600.0
+# How many normalised examples the cache keeps to check that `_normal` still gives the same.
+_PROBES = 64
 
 
 def _normal(text: str) -> str:
@@ -59,16 +84,21 @@ class LearnedNet:
     def enabled(self) -> bool:
         return bool(self.risk) and bool(self.benign)
 
-    def _model(self) -> Any:
+    def _model(self) -> Scorer:
         model = _MODELS.get(self.key)
         if model is not None:
             return model
         with _LOCK:
             model = _MODELS.get(self.key)
             if model is None:
-                model = _train(self.risk, self.benign)
+                model = _load_or_train(self.key, self.risk, self.benign)
                 _MODELS[self.key] = model
         return model
+
+    @property
+    def ready(self) -> bool:
+        """Whether the scorer is in memory, so `probability` answers at once."""
+        return not self.enabled or self.key in _MODELS
 
     def warm_up(self) -> None:
         if self.enabled:
@@ -81,20 +111,181 @@ class LearnedNet:
         normal = _normal(text)
         if len(normal.split()) < self.min_words:
             return 0.0
-        return float(self._model().predict_proba([normal])[0][1])
+        return self._model().probability(normal)
 
 
-def _train(risk: Sequence[str], benign: Sequence[str]) -> Any:
-    # scikit-learn takes about 1.5 s to import: only here, so commands that never train do not wait for it.
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline, make_union
+class _Block:
+    """One vectorizer of the union: its analyzer, n-gram → column, idf and coefficients."""
 
-    features = make_union(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True),
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
-    )
-    model = make_pipeline(features, LogisticRegression(C=4.0, solver="liblinear", class_weight="balanced"))
+    _white_spaces = re.compile(r"\s\s+")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        if data["norm"] != "l2":
+            raise ValueError(f"unsupported norm {data['norm']!r}")
+        self.analyzer: str = data["analyzer"]
+        if self.analyzer not in ("char_wb", "word"):
+            raise ValueError(f"unsupported analyzer {self.analyzer!r}")
+        low, high = data["ngram_range"]
+        self.low, self.high = int(low), int(high)
+        self.lowercase = bool(data["lowercase"])
+        self.sublinear = bool(data["sublinear_tf"])
+        self.token = re.compile(data["token_pattern"])
+        terms: list[str] = data["terms"]
+        self.index = {term: i for i, term in enumerate(terms)}
+        self.idf = array("d", data["idf"])
+        self.coef = array("d", data["coef"])
+        if not len(self.index) == len(terms) == len(self.idf) == len(self.coef):
+            raise ValueError("terms, idf and coefficients differ in length")
+
+    def ngrams(self, text: str) -> Iterable[str]:
+        """What scikit-learn's analyzer yields for `text` (its `_char_wb_ngrams` / `_word_ngrams`)."""
+        if self.lowercase:
+            text = text.lower()
+        low, high = self.low, self.high
+        if self.analyzer == "char_wb":
+            for word in self._white_spaces.sub(" ", text).split():
+                padded = f" {word} "
+                length = len(padded)
+                for n in range(low, high + 1):
+                    offset = 0
+                    yield padded[:n]
+                    while offset + n < length:
+                        offset += 1
+                        yield padded[offset : offset + n]
+                    if offset == 0:  # a short word (length <= n) is counted once, as scikit-learn does
+                        break
+            return
+        tokens = self.token.findall(text)
+        if low == 1:
+            yield from tokens
+        for n in range(max(low, 2), min(high, len(tokens)) + 1):
+            for i in range(len(tokens) - n + 1):
+                yield " ".join(tokens[i : i + n])
+
+    def score(self, text: str) -> float:
+        """This block's share of the decision: its l2-normalised tf-idf row dotted with the coefficients."""
+        index, idf, coef = self.index, self.idf, self.coef
+        dot = 0.0
+        square = 0.0
+        for term, count in Counter(self.ngrams(text)).items():
+            column = index.get(term)
+            if column is None:
+                continue
+            value = (math.log(count) + 1.0 if self.sublinear else float(count)) * idf[column]
+            square += value * value
+            dot += value * coef[column]
+        return dot / math.sqrt(square) if square > 0.0 else 0.0
+
+
+class Scorer:
+    """The fitted pipeline without scikit-learn: the same probability from plain data."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        if data.get("format") != FORMAT:
+            raise ValueError(f"scorer data of format {data.get('format')!r}, expected {FORMAT}")
+        self.blocks = [_Block(block) for block in data["blocks"]]
+        self.intercept = float(data["intercept"])
+
+    def probability(self, text: str) -> float:
+        """The probability of the risk class for an already normalised text."""
+        z = self.intercept + sum(block.score(text) for block in self.blocks)
+        if z >= 0.0:
+            return 1.0 / (1.0 + math.exp(-z))
+        e = math.exp(z)
+        return e / (1.0 + e)
+
+
+def cache_dir() -> Path:
+    """CACHE_DIR if set; else systemd's CacheDirectory= (docs/deploy/guidebot.service sets it, and
+    ProtectHome= hides ~ there); else $XDG_CACHE_HOME/guidebot, else ~/.cache/guidebot."""
+    if CACHE_DIR is not None:
+        return CACHE_DIR
+    systemd = os.environ.get("CACHE_DIRECTORY", "").split(":")[0]
+    if systemd:
+        return Path(systemd)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "guidebot"
+
+
+def cache_path(key: str) -> Path:
+    """The scorer's file: the examples' sha256, the data format and the scikit-learn that fitted it."""
+    try:
+        version = metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:
+        version = "none"
+    return cache_dir() / f"learned-{FORMAT}-{version}-{key}.json"
+
+
+def _load_or_train(key: str, risk: Sequence[str], benign: Sequence[str]) -> Scorer:
+    path = cache_path(key)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.warning("learned net: cannot read its cache %s (%s); training it again", path, exc.strerror)
+    else:
+        try:
+            data = json.loads(raw)
+            if data.get("key") != key:
+                raise ValueError("the cache holds another set of examples")
+            examples = (*risk, *benign)
+            if any(_normal(examples[i]) != normal for i, normal in data["probe"]):
+                raise ValueError("the examples are normalised differently now")
+            return Scorer(data)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            log.warning("learned net: its cache %s is unreadable (%s); training it again", path, exc)
+    data = _train(risk, benign)
+    data["key"] = key
+    # A sample of the normalised examples: the key covers the examples, this the code that normalises them.
+    examples = (*risk, *benign)
+    data["probe"] = [[i, _normal(examples[i])] for i in range(0, len(examples), max(1, len(examples) // _PROBES))]
+    scorer = Scorer(data)
+    _store(path, data)
+    return scorer
+
+
+def _store(path: Path, data: dict[str, Any]) -> None:
+    """Write the scorer's data atomically (a temporary file, then a rename); where that fails, do without."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".learned-", delete=False) as tmp:
+            try:
+                tmp.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            except BaseException:
+                os.unlink(tmp.name)
+                raise
+        os.replace(tmp.name, path)
+    except OSError as exc:
+        log.info("learned net: not cached, %s is not writable (%s)", path.parent, exc.strerror)
+
+
+class TrainingFailed(RuntimeError):
+    pass
+
+
+def _train(risk: Sequence[str], benign: Sequence[str]) -> dict[str, Any]:
+    """Fit in a child process, which alone imports scikit-learn; the compact data comes back as JSON."""
     texts = [_normal(t) for t in (*risk, *benign)]
-    model.fit(texts, [1] * len(risk) + [0] * len(benign))
-    return model
+    job = json.dumps({"texts": texts, "labels": [1] * len(risk) + [0] * len(benign)}, ensure_ascii=False)
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])  # so the child finds `bot` even when it is not installed
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.dialogs.learned_train"],
+            input=job.encode(),
+            capture_output=True,
+            env=env,
+            timeout=TRAIN_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise TrainingFailed(f"training the learned net took more than {TRAIN_TIMEOUT:.0f} s") from None
+    if done.returncode != 0:
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        raise TrainingFailed(f"training the learned net failed ({lines[-1] if lines else f'exit {done.returncode}'})")
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data

@@ -202,7 +202,9 @@ class TelegramBot:
                 self._spawn(self._campaign(SEND))
             log.info("delivering the outbox as @%s; updates are taken in by another process", self.username)
             return
-        # The learned net trains once per process (about 2 s); do it now, not on someone's first message.
+        # The learned net, before anyone's first message: read from its cache in milliseconds, or trained
+        # in a child process (a few seconds, scikit-learn stays out of this process) when the examples are
+        # new. Readiness waits for it on purpose: once /readyz says ready, every text gets both readers.
         await asyncio.to_thread(self.app.dialogs.current.dialogs.escalation.learned.warm_up)
         self.worker = Worker(
             self.app,
