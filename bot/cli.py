@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,7 +27,7 @@ from bot.engine.codes import issue_code
 from bot.links import deep_link
 from bot.ops.cli import audit_app, db_backup, db_restore, db_retention, privacy_app
 from bot.ops.logs import configure_logging
-from bot.startup import check_database, database_failed, fail, load_app, settings_or_exit
+from bot.startup import check_database, database_failed, fail, load_app, open_database, settings_or_exit
 from bot.storage.db import migrate, transaction
 from bot.storage.models import Clinician
 from state_machines.course import mermaid
@@ -229,8 +230,8 @@ def cases(
     ] = False,
 ) -> None:
     """List every course with its state and latest scores."""
-    application = load_app(settings_or_exit())
-    with transaction(application.db) as session:  # rows written as they are read (100,000 courses)
+    db = open_database(settings_or_exit())  # the dialogs are not needed to list courses
+    with transaction(db) as session:  # rows written as they are read (100,000 courses)
         rows = case_rows(session, include_demo=include_demo)
         if as_json:
             _json_list(rows)
@@ -239,11 +240,14 @@ def cases(
 
 
 def _json_list(rows: Iterator[dict[str, Any]]) -> None:
-    """What `json.dumps(list(rows))` prints, one row at a time."""
+    """What `json.dumps(list(rows))` prints, written 2,000 rows at a time (one `dumps` a row
+    cost a fifth of `guidebot cases --json` at 100,000 courses)."""
     out = sys.stdout
     out.write("[")
-    for index, row in enumerate(rows):
-        out.write((", " if index else "") + json.dumps(row, ensure_ascii=False))
+    written = False
+    while chunk := list(islice(rows, 2000)):
+        out.write((", " if written else "") + json.dumps(chunk, ensure_ascii=False)[1:-1])
+        written = True
     out.write("]\n")
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
@@ -19,6 +19,7 @@ from bot.app import App, build_app
 from bot.clock import Clock
 from bot.config import Settings
 from bot.dialogs.load import DialogsInvalid
+from bot.storage.db import make_engine, migrate
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -41,6 +42,18 @@ def load_app(settings: Settings, clock: Clock | None = None) -> App:
         return build_app(settings, clock)
     except DialogsInvalid as exc:
         raise fail(f"guidebot: the dialog files have problems, so nothing was started:\n{exc}") from None
+    except (ArgumentError, DBAPIError, OSError) as exc:
+        raise database_failed(settings, exc) from None
+
+
+def open_database(settings: Settings) -> Engine:
+    """The database alone, migrated, for a command that reads it without the dialogs
+    (`guidebot cases`); the dialogs folder is still checked, as every command that uses it does."""
+    if not settings.dialogs_dir.is_dir():
+        raise fail(f"guidebot: GUIDEBOT_DIALOGS_DIR: no such directory: {settings.dialogs_dir}")
+    try:
+        migrate(settings.database_url)
+        return make_engine(settings.database_url)
     except (ArgumentError, DBAPIError, OSError) as exc:
         raise database_failed(settings, exc) from None
 

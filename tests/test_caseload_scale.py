@@ -31,7 +31,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from bot.charts import score_chart
-from bot.clinicians.caseload import case_rows, caseload, summarize
+from bot.clinicians.caseload import ScoreSeries, _arrow, case_rows, caseload, summarize
 from bot.clinicians.report import outcome_rows
 from bot.dialogs.contract import HOMEWORK_DONE, HOMEWORK_WHAT
 from bot.dialogs.store import DialogStore
@@ -335,3 +335,10 @@ def test_seventy_thousand_courses_on_both_backends(db: Engine, shipped_dialogs: 
         assert len(caseload(session, None)) == PAST_POSTGRES_LIMIT
         assert outcome_rows(session, shipped_dialogs.current.dialogs)[-1]["in_progress"] == PAST_POSTGRES_LIMIT
     assert counted.most <= 20
+
+
+def test_the_cases_trend_is_the_score_series_arrow() -> None:
+    for previous in (None, 3, 7, 12):
+        for latest in (None, 3, 7, 12):
+            expected = None if previous is None or latest is None else ScoreSeries(((0, previous), (1, latest))).arrow
+            assert _arrow(latest, previous) == expected

@@ -111,7 +111,7 @@ def test_broken_dialogs_are_refused_at_start_up(
     broken.mkdir()
     (broken / "schedule.yaml").write_text("weeks: [\n", encoding="utf-8")
     monkeypatch.setenv("GUIDEBOT_DIALOGS_DIR", str(broken))
-    result = runner.invoke(cli, ["cases"])
+    result = runner.invoke(cli, ["report"])
     assert result.exit_code == 1
     assert "the dialog files have problems" in result.output and "schedule.yaml:" in result.output
 
