@@ -36,8 +36,7 @@ def settings_or_exit() -> Settings:
 
 
 def load_app(settings: Settings, clock: Clock | None = None) -> App:
-    if not settings.dialogs_dir.is_dir():
-        raise fail(f"guidebot: GUIDEBOT_DIALOGS_DIR: no such directory: {settings.dialogs_dir}")
+    _require_dialogs_dir(settings)
     try:
         return build_app(settings, clock)
     except DialogsInvalid as exc:
@@ -49,13 +48,17 @@ def load_app(settings: Settings, clock: Clock | None = None) -> App:
 def open_database(settings: Settings) -> Engine:
     """The database alone, migrated, for a command that reads it without the dialogs
     (`guidebot cases`); the dialogs folder is still checked, as every command that uses it does."""
-    if not settings.dialogs_dir.is_dir():
-        raise fail(f"guidebot: GUIDEBOT_DIALOGS_DIR: no such directory: {settings.dialogs_dir}")
+    _require_dialogs_dir(settings)
     try:
         migrate(settings.database_url)
         return make_engine(settings.database_url)
     except (ArgumentError, DBAPIError, OSError) as exc:
         raise database_failed(settings, exc) from None
+
+
+def _require_dialogs_dir(settings: Settings) -> None:
+    if not settings.dialogs_dir.is_dir():
+        raise fail(f"guidebot: GUIDEBOT_DIALOGS_DIR: no such directory: {settings.dialogs_dir}")
 
 
 def database_failed(settings: Settings, exc: Exception) -> typer.Exit:
