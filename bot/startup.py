@@ -7,6 +7,7 @@ Telegram runner all start this way.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from pydantic import ValidationError
@@ -15,11 +16,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 
-from bot.app import App, build_app
-from bot.clock import Clock
 from bot.config import Settings
-from bot.dialogs.load import DialogsInvalid
 from bot.storage.db import make_engine, migrate
+
+if TYPE_CHECKING:  # the app is imported where it is built: `guidebot cases` does without it
+    from bot.app import App
+    from bot.clock import Clock
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -36,6 +38,9 @@ def settings_or_exit() -> Settings:
 
 
 def load_app(settings: Settings, clock: Clock | None = None) -> App:
+    from bot.app import build_app  # noqa: PLC0415 (the dialogs and the engine: only commands that use them)
+    from bot.dialogs.load import DialogsInvalid  # noqa: PLC0415 (as above)
+
     _require_dialogs_dir(settings)
     try:
         return build_app(settings, clock)

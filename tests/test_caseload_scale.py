@@ -31,7 +31,9 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from bot.charts import score_chart
-from bot.clinicians.caseload import ScoreSeries, _arrow, case_rows, caseload, summarize
+from bot.clinicians.case_list import arrow as _arrow
+from bot.clinicians.case_list import case_json, case_rows, iso_utc
+from bot.clinicians.caseload import ScoreSeries, caseload, summarize
 from bot.clinicians.report import outcome_rows
 from bot.dialogs.contract import HOMEWORK_DONE, HOMEWORK_WHAT
 from bot.dialogs.store import DialogStore
@@ -186,9 +188,44 @@ def test_cases_json_rows_are_the_ones_worked_out_by_hand(db: Engine) -> None:
     with transaction(db) as session:
         seed_small_caseload(session)
     with transaction(db) as session:
-        assert list(case_rows(session)) == EXPECTED
-        assert list(case_rows(session, include_demo=False)) == [r for r in EXPECTED if r["program"] != "demo"]
-        assert json.loads(json.dumps(list(case_rows(session)), ensure_ascii=False)) == EXPECTED
+        connection = session.connection()
+        assert list(case_rows(connection)) == EXPECTED
+        assert list(case_rows(connection, include_demo=False)) == [r for r in EXPECTED if r["program"] != "demo"]
+        assert json.loads(json.dumps(list(case_rows(connection)), ensure_ascii=False)) == EXPECTED
+
+
+def test_the_json_rows_are_the_bytes_json_dumps_writes(db: Engine) -> None:
+    """`guidebot cases --json` writes each row's text itself; it must be json.dumps's, byte for byte,
+    for awkward labels, times with and without microseconds, and across page boundaries."""
+    with transaction(db) as session:
+        seed_small_caseload(session)
+        odd = [
+            _course('K-"1"\\', "depression", "active", 2, due_at=DUE.replace(microsecond=120), due_kind="checkin"),
+            _course("Kø-Æå\n\t😀", "depression", "active", 2, last_checkin_at=LAST_CHECKIN.replace(microsecond=5)),
+            _course("K-\u2028\x01", "depression", "active", 2, checkin_weekday=0, checkin_time="07:05"),
+        ]
+        session.add_all(odd)
+        session.flush()
+        session.add_all([*_scores(odd[0], "phq9", {1: 27, 2: 0}), *_answers(odd[1], HOMEWORK_DONE, ["partly"])])
+    with transaction(db) as session:
+        connection = session.connection()
+        for page in (1, 2, 5000):
+            rows = list(case_rows(connection, page=page))
+            assert list(case_json(connection, page=page)) == [json.dumps(row, ensure_ascii=False) for row in rows]
+            assert len(rows) == 7
+        assert [r["next_checkin"] for r in rows][4] == "2026-03-12T17:30:00.000120+00:00"
+        assert [r["last_checkin"] for r in rows][5] == "2026-03-05T17:40:00.000005+00:00"
+        shown = list(case_json(connection, include_demo=False))
+        assert [json.loads(line) for line in shown] == [r for r in rows if r["program"] != "demo"]
+
+
+def test_stored_times_are_written_as_isoformat_writes_them() -> None:
+    when = datetime(2026, 3, 5, 17, 40, tzinfo=UTC)
+    for moment in (when, when.replace(microsecond=1), when.replace(microsecond=999999)):
+        naive = moment.replace(tzinfo=None)
+        assert iso_utc(f"{naive:%Y-%m-%d %H:%M:%S.%f}") == moment.isoformat()  # SQLite's text, to_char's
+        assert iso_utc(str(naive)) == moment.isoformat()  # any other ISO text
+        assert iso_utc(naive) == moment.isoformat()
 
 
 def test_the_caseload_summaries_match_the_rows(db: Engine) -> None:
@@ -248,7 +285,7 @@ def test_no_query_binds_a_parameter_per_course(db: Engine, shipped_dialogs: Dial
         _seed_many(session)
     counted = Parameters(db)
     with transaction(db) as session:
-        rows = list(case_rows(session))
+        rows = list(case_rows(session.connection()))
         summaries = caseload(session, None)
         report = outcome_rows(session, shipped_dialogs.current.dialogs)
     assert len(rows) == COURSES
@@ -330,7 +367,7 @@ def test_seventy_thousand_courses_on_both_backends(db: Engine, shipped_dialogs: 
         )
     counted = Parameters(db)
     with transaction(db) as session:
-        rows = list(case_rows(session))
+        rows = list(case_rows(session.connection()))
         assert len(rows) == PAST_POSTGRES_LIMIT and rows[-1]["phq9"] == (PAST_POSTGRES_LIMIT - 1) % 28
         assert len(caseload(session, None)) == PAST_POSTGRES_LIMIT
         assert outcome_rows(session, shipped_dialogs.current.dialogs)[-1]["in_progress"] == PAST_POSTGRES_LIMIT

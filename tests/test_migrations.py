@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from sqlmodel import SQLModel
 
-from bot.storage.db import alembic_config, make_engine, migrate
+from bot.storage.db import alembic_config, head_revision, make_engine, migrate
 from tests.conftest import POSTGRES_ADMIN_URL, postgres_or_skip
+from tests.support.schema import schema_differences
 
 DEAD = {("course", "item_index"), ("outbox", "not_before")}
 
@@ -32,8 +31,7 @@ def _differences(url: str) -> list[object]:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": False})
-            return list(compare_metadata(context, SQLModel.metadata))
+            return schema_differences(connection, compare_type=False)
     finally:
         engine.dispose()
 
@@ -65,3 +63,22 @@ def fresh_postgres() -> Iterator[str]:
 
 def test_the_dead_columns_go_and_come_back_on_postgresql(fresh_postgres: str) -> None:
     _round_trip(fresh_postgres)
+
+
+def test_the_head_named_by_the_files_is_alembics_head() -> None:
+    assert head_revision() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def test_a_database_at_the_head_is_not_migrated_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'head.db'}"
+    migrate(url)
+    calls: list[str] = []
+    monkeypatch.setattr(command, "upgrade", lambda _config, revision: calls.append(revision))
+    migrate(url)  # one query sees the head; Alembic is not asked
+    assert calls == []
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0010'"))
+    engine.dispose()
+    migrate(url)  # behind the head: Alembic upgrades it
+    assert calls == ["head"]

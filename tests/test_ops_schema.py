@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlmodel import SQLModel
-
 from bot.app import App
+from tests.support.schema import schema_differences
 
 
 def test_the_migrated_schema_matches_the_models(any_db_app: App) -> None:
     with any_db_app.db.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        differences = schema_differences(connection)
     assert differences == []

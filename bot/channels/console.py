@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from bot.app import App
-from bot.clinicians.caseload import DEMO_PROGRAM
+from bot.clinicians.case_list import DEMO_PROGRAM
 from bot.clock import FakeClock
 from bot.engine.codes import issue_code
 from bot.engine.events import Event

@@ -10,17 +10,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlmodel import col, select
 
-from bot.clinicians.report import ReportWords, csv_fields, is_clinician_row, outcome_rows
-from bot.clinicians.report_chart import report_chart
-from bot.clinicians.report_table import report_table
-from bot.dialogs.load import DialogsInvalid, load_dialogs
-from bot.engine.codes import audit
-from bot.engine.signals import explain, scan
 from bot.startup import fail, load_app, settings_or_exit
 from bot.storage.db import transaction
-from bot.storage.models import Clinician
 
 clinicians_app = typer.Typer(help="Clinicians and admins.", no_args_is_help=True)
 escalation_app = typer.Typer(help="Escalation rules.", no_args_is_help=True)
@@ -38,6 +30,10 @@ def clinicians_add(
     admin: Annotated[bool, typer.Option("--admin", help="May invite clinicians; gets unacknowledged alerts.")] = False,
 ) -> None:
     """Register a clinician (or bring a removed one back)."""
+    from sqlmodel import select
+
+    from bot.engine.codes import audit
+    from bot.storage.models import Clinician
 
     name = " ".join(name.split())
     if telegram_id <= 0:
@@ -62,6 +58,9 @@ def clinicians_add(
 @clinicians_app.command("list")
 def clinicians_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List clinicians and admins, removed ones too."""
+    from sqlmodel import col, select
+
+    from bot.storage.models import Clinician
 
     application = load_app(settings_or_exit())
     with transaction(application.db) as session:
@@ -84,6 +83,10 @@ def clinicians_remove(
     telegram_id: Annotated[int, typer.Option(help="The clinician's numeric Telegram user id.")],
 ) -> None:
     """Remove a clinician: no more commands or alerts. Their cases stay with the team."""
+    from sqlmodel import select
+
+    from bot.engine.codes import audit
+    from bot.storage.models import Clinician
 
     application = load_app(settings_or_exit())
     now = application.engine.clock.now()
@@ -120,6 +123,8 @@ def escalation_test(
     "action" is "alert" (clinicians alerted, crisis contacts shown), "ask" (the bot
     asks the person directly first) or "none"; "signals" are those raised at once.
     """
+    from bot.dialogs.load import DialogsInvalid, load_dialogs
+    from bot.engine.signals import explain, scan
 
     if locale is not None and locale not in ("nb", "nn", "en"):
         raise fail("guidebot: --locale must be nb, nn or en")
@@ -169,6 +174,10 @@ def report(
 ) -> None:
     """Service outcomes per program and per clinician: started, finished, dropped out, change, recovery,
     time to acknowledge."""
+    from bot.clinicians.report import ReportWords, is_clinician_row, outcome_rows
+    from bot.clinicians.report_chart import report_chart
+    from bot.clinicians.report_table import report_table
+    from bot.engine.codes import audit
 
     settings = settings_or_exit()
     start: datetime | None = None
@@ -220,6 +229,8 @@ def report(
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    from bot.clinicians.report import csv_fields
+
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=csv_fields(rows))
         writer.writeheader()

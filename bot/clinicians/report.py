@@ -27,7 +27,8 @@ from typing import Any
 from sqlalchemy import and_, true
 from sqlmodel import Session, col, select
 
-from bot.clinicians.caseload import DEMO_PROGRAM, Scope, score_series
+from bot.clinicians.case_list import DEMO_PROGRAM
+from bot.clinicians.caseload import Scope, score_series
 from bot.dialogs.context import outcome
 from bot.dialogs.model import DialogSet
 from bot.dialogs.render import Renderer

@@ -12,9 +12,10 @@ import itertools
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.dialogs.render import Renderer
+if TYPE_CHECKING:  # the settings import this module; jinja is not needed to read them
+    from bot.dialogs.render import Renderer
 
 FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 EXAMPLE = "e.g. 'Mon-Fri 08:00-15:30' or 'Mon-Thu 08:00-15:30, Fri 08:00-14:00'"

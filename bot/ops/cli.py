@@ -13,13 +13,6 @@ import typer
 
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.engine.codes import audit
-from bot.ops.audit_export import audit_lines, write_csv, write_json_lines
-from bot.ops.audit_views import as_json as view_json
-from bot.ops.audit_views import case_views
-from bot.ops.backup import BackupProblem, backup, restore
-from bot.ops.inventory import build_inventory, render_text
-from bot.ops.retention import RetentionDone, apply_retention
 from bot.startup import fail, settings_or_exit
 from bot.storage.db import make_engine, migrate, transaction
 
@@ -29,6 +22,7 @@ privacy_app = typer.Typer(help="What is stored, and for how long.", no_args_is_h
 
 def db_backup(file: Annotated[Path, typer.Argument(help="The backup file to write (must not exist).")]) -> None:
     """Write a consistent copy of the database, also while the bot runs."""
+    from bot.ops.backup import BackupProblem, backup
 
     settings = settings_or_exit()
     try:
@@ -40,6 +34,7 @@ def db_backup(file: Annotated[Path, typer.Argument(help="The backup file to writ
 
 def db_restore(file: Annotated[Path, typer.Argument(help="A file made by 'guidebot db backup'.")]) -> None:
     """Load a backup into the empty database in GUIDEBOT_DATABASE_URL."""
+    from bot.ops.backup import BackupProblem, restore
 
     settings = settings_or_exit()
     try:
@@ -51,6 +46,7 @@ def db_restore(file: Annotated[Path, typer.Argument(help="A file made by 'guideb
 
 def db_retention() -> None:
     """Clear old message text and anonymise long-closed courses now (the bot also does it as it runs)."""
+    from bot.ops.retention import RetentionDone, apply_retention
 
     settings = _settings()
     migrate(settings.database_url)
@@ -79,6 +75,8 @@ def audit_export(
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV with a header line.")] = False,
 ) -> None:
     """Print the audit log, oldest first: who did what, when. It never holds message text."""
+    from bot.engine.codes import audit
+    from bot.ops.audit_export import audit_lines, write_csv, write_json_lines
 
     if as_json and as_csv:
         raise fail("guidebot: choose one of --json and --csv")
@@ -107,6 +105,9 @@ def audit_views(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Who looked at a case: every view of it (Telegram or the dashboard), oldest first."""
+    from bot.engine.codes import audit
+    from bot.ops.audit_views import as_json as view_json
+    from bot.ops.audit_views import case_views
 
     settings = _settings()
     migrate(settings.database_url)
@@ -132,6 +133,7 @@ def audit_views(
 @privacy_app.command("inventory")
 def privacy_inventory(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """What is stored, where, why, for how long and who receives it, for the DPIA."""
+    from bot.ops.inventory import build_inventory, render_text
 
     inventory = build_inventory(_settings())
     if as_json:
