@@ -204,14 +204,11 @@ def test_the_due_scan_reads_its_indexes(db: Engine) -> None:
     statements = Statements(db)
     with transaction(db) as session:
         due_events(session, NOW, course_ttl_days=TTL)
-    assert len(statements.seen) == 4
-    plans = _plans(db, statements.seen)
-    for plan, index in zip(
-        plans,
-        ["ix_course_due_scan", "ix_course_due_scan", "ix_alert_resend_scan", "ix_course_expiry_scan"],
-        strict=True,
-    ):
-        assert index in plan, plan
+    assert len(statements.seen) == 1  # one round trip: the four parts are one UNION ALL
+    [plan] = _plans(db, statements.seen)
+    for index, parts in (("ix_course_due_scan", 2), ("ix_alert_resend_scan", 1), ("ix_course_expiry_scan", 1)):
+        assert plan.count(index) >= parts, plan
+    assert "SCAN course" not in plan and "Seq Scan" not in plan, plan
 
 
 def test_a_chats_earlier_unprocessed_update_is_found_by_the_partial_index(db: Engine) -> None:
