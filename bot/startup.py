@@ -51,12 +51,12 @@ def load_app(settings: Settings, clock: Clock | None = None) -> App:
 
 
 def open_database(settings: Settings) -> Engine:
-    """The database alone, migrated, for a command that reads it without the dialogs
+    """The database alone, migrated, for a command that only reads it, without the dialogs
     (`guidebot cases`); the dialogs folder is still checked, as every command that uses it does."""
     _require_dialogs_dir(settings)
     try:
         migrate(settings.database_url)
-        return make_engine(settings.database_url)
+        return make_engine(settings.database_url, reader=True)
     except (ArgumentError, DBAPIError, OSError) as exc:
         raise database_failed(settings, exc) from None
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, insert
+from sqlalchemy import Engine, event, insert, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -379,3 +379,25 @@ def test_the_cases_trend_is_the_score_series_arrow() -> None:
         for latest in (None, 3, 7, 12):
             expected = None if previous is None or latest is None else ScoreSeries(((0, previous), (1, latest))).arrow
             assert _arrow(latest, previous) == expected
+
+
+def test_the_listing_reads_a_snapshot_while_the_bot_writes(sqlite_url: str) -> None:
+    """`guidebot cases` on SQLite begins deferred: a long listing neither waits for nor holds the
+    write lock that the running bot's turns take (with it, each step below would wait 30 s and fail)."""
+    bot_engine, reader = make_engine(sqlite_url), make_engine(sqlite_url, reader=True)
+    try:
+        with transaction(bot_engine) as session:
+            seed_small_caseload(session)
+        with bot_engine.begin() as turn:  # a turn in the middle of its transaction (BEGIN IMMEDIATE)
+            turn.execute(text("UPDATE course SET week = 7 WHERE label = 'C-1'"))
+            with reader.connect() as connection:
+                assert [row["week"] for row in case_rows(connection)] == [3, 8, 1, 2]
+        with reader.connect() as connection:
+            listing = case_rows(connection, page=1)
+            assert next(listing)["week"] == 7  # the listing has begun, its snapshot open
+            with bot_engine.begin() as turn:  # and the bot's next turn writes and commits meanwhile
+                turn.execute(text("UPDATE course SET week = 9 WHERE label = 'C-2'"))
+            assert [row["week"] for row in listing] == [8, 1, 2]  # still the snapshot
+    finally:
+        bot_engine.dispose()
+        reader.dispose()

@@ -21,8 +21,13 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 log = logging.getLogger(__name__)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine with the settings each backend needs for safe concurrent use."""
+def make_engine(url: str, *, reader: bool = False) -> Engine:
+    """An engine with the settings each backend needs for safe concurrent use.
+
+    `reader`: for a command that only reads (`guidebot cases`). On SQLite its transactions
+    begin deferred, a snapshot of the write-ahead log that never holds the write lock, so a
+    long listing does not stall the running bot's writes.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -31,14 +36,14 @@ def make_engine(url: str) -> Engine:
             pool_size=8,
             max_overflow=8,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, begin="BEGIN" if reader else "BEGIN IMMEDIATE")
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, begin: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
@@ -54,8 +59,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock up front: no deadlock when a reader upgrades.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Take the write lock up front: no deadlock when a reader upgrades (a reader's engine
+        # never writes, so it begins deferred).
+        connection.exec_driver_sql(begin)
 
 
 @contextmanager
