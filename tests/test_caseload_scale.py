@@ -219,6 +219,18 @@ def test_the_json_rows_are_the_bytes_json_dumps_writes(db: Engine) -> None:
         assert [json.loads(line) for line in shown] == [r for r in rows if r["program"] != "demo"]
 
 
+def test_pages_are_courses_that_exist_however_sparse_the_ids(db: Engine) -> None:
+    """Ids far apart (erased courses leave gaps) cost no empty pages: a page is the next ids there are."""
+    with transaction(db) as session:
+        ids = (3, 4, 40_000_000, 2_000_000_000, 2_000_000_001)
+        session.add_all(_course(f"G-{n}", "depression", "active", 1, id=n) for n in ids)
+    counted = Parameters(db)
+    with transaction(db) as session:
+        rows = list(case_rows(session.connection(), page=2))
+    assert [row["label"] for row in rows] == [f"G-{n}" for n in ids]
+    assert counted.statements <= 3 + 2 * 3  # BEGIN, min, max, then a page of two: its last id, its rows
+
+
 def test_stored_times_are_written_as_isoformat_writes_them() -> None:
     when = datetime(2026, 3, 5, 17, 40, tzinfo=UTC)
     for moment in (when, when.replace(microsecond=1), when.replace(microsecond=999999)):

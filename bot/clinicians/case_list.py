@@ -182,25 +182,36 @@ def case_json(connection: Connection, *, include_demo: bool = True, page: int = 
 
 
 def _read(connection: Connection, include_demo: bool, page: int) -> Iterator[tuple[Any, ...]]:
-    """The rows, a page of course ids per query, as (label ... open alerts) with the four scores."""
-    low, top = connection.execute(text("SELECT min(id), max(id) FROM course")).one()
-    if top is None:
-        return
+    """The rows, `page` courses per query, as (label ... open alerts) with the four scores.
+
+    A page is the next `page` course ids that exist, found in the primary key (however sparse
+    the ids, after erasures): the page's first and last id bound every part of its query.
+    """
     dialect = connection.dialect.name
     statement = text(page_sql(dialect, include_demo=include_demo))
+    last_of_page = text("SELECT id FROM course WHERE id >= :first ORDER BY id LIMIT 1 OFFSET :skip")
+    top = connection.execute(text("SELECT max(id) FROM course")).scalar()
+    lowest = connection.execute(text("SELECT min(id) FROM course")).scalar()
 
-    def read(first: int) -> Sequence[Any]:
-        return connection.execute(statement, {"low": first, "high": first + page - 1}).all()
+    def read(first: int) -> tuple[Sequence[Any], int | None]:
+        """One page's rows, and the first id of the next page (None after the last)."""
+        high = connection.execute(last_of_page, {"first": first, "skip": page - 1}).scalar()
+        rows = connection.execute(statement, {"low": first, "high": top if high is None else high}).all()
+        return rows, None if high is None or high >= top else high + 1
 
+    if lowest is None or top is None:
+        return
     # The next page is read while this one is written: both drivers let go of the GIL while the
     # database works, so its time and Python's overlap. One page at a time on the connection.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="case-list") as reader:
-        coming = reader.submit(read, low)
-        for first in range(low, top + 1, page):
-            result = coming.result()
-            if first + page <= top:
-                coming = reader.submit(read, first + page)
+        coming = reader.submit(read, lowest)
+        while True:
+            result, following = coming.result()
+            if following is not None:
+                coming = reader.submit(read, following)
             yield from _unpacked(result) if dialect == "postgresql" else result
+            if following is None:
+                return
 
 
 def _unpacked(result: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
