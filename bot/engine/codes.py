@@ -104,6 +104,19 @@ def failed_attempts(session: Session, chat_id: int, since: datetime) -> int:
     return int(session.exec(query).one())
 
 
+def is_issued_code(session: Session, text: str, pepper_key: str = "") -> bool:
+    """Whether `text` as a whole is a code this service made (used, expired or not).
+
+    A code's letters are drawn at random, so about one code in 1,100 holds a group that the
+    escalation rules read as a risk word ("KMS-…", "KYS-…"): such a text is the code, not
+    the person's words (bot/engine/reading.py).
+    """
+    if not looks_like_code(text):
+        return False
+    forms = lookup_forms(hash_code(text), pepper_key, "code")
+    return session.exec(select(AccessCode.id).where(col(AccessCode.code_hash).in_(forms))).first() is not None
+
+
 def find_redeemable(session: Session, text: str, now: datetime, pepper_key: str = "") -> AccessCode | None:
     if not looks_like_code(text):
         return None

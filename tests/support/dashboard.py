@@ -17,10 +17,14 @@ from types import TracebackType
 from typing import Any, Self
 
 import aiohttp
+from sqlmodel import col, select
 
 from bot.app import build_app
 from bot.clock import FakeClock
+from bot.dialogs.contract import ASKS_FOR_PERSON
 from bot.dialogs.store import DialogStore
+from bot.storage.db import transaction
+from bot.storage.models import Alert
 from tests.support.clinician import Colleague
 from tests.support.participant import do_checkin, do_intake, go_to_next_checkin
 from tests.support.settings import make_settings
@@ -51,6 +55,11 @@ def seed_caseload(database_url: str, clock: FakeClock, dialogs: DialogStore) -> 
         per.enrol(1003, "K-C")
         kari.receive()
         per.receive()
+        with transaction(app.db) as session:
+            alerts = [(a.label, a.signal, a.evidence) for a in session.exec(select(Alert).order_by(col(Alert.id)))]
+        # The dashboard tests count on this one open alert: say at once if the seed made another.
+        expected = [("K-B", ASKS_FOR_PERSON)]
+        assert [(label, signal) for label, signal, _ in alerts] == expected, f"the seed's alerts: {alerts}"
     finally:
         app.db.dispose()
 

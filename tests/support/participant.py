@@ -12,6 +12,7 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.engine.codes import issue_code
 from bot.engine.events import Event
+from bot.scheduler import due_events
 from bot.storage.db import transaction
 from bot.storage.models import Alert, Answer, Course, OutboxItem, Score
 from bot.storage.outbox import take_unsent
@@ -168,8 +169,36 @@ def go_to_next_checkin(app: App, clock: FakeClock, user: Participant) -> None:
     course = user.course()
     assert course.due_kind == "checkin" and course.due_at is not None
     clock.set(course.due_at + timedelta(seconds=1))
-    assert run_due_timers(app) == 1
+    due = describe_due(app)
+    assert run_due_timers(app) == 1, f"one scheduler round ran {len(due)} events, not only the check-in: {due}"
     user.receive()
+
+
+def describe_due(app: App) -> list[str]:
+    """What a scheduler round would run now, one line each, so an unexpected count explains itself."""
+    config = app.engine.config
+    digest = (config.tz, config.digest_time) if config.digest_time else None
+    lines: list[str] = []
+    with transaction(app.db) as session:
+        now = app.engine.clock.now()
+        for event in due_events(session, now, course_ttl_days=config.course_ttl_days, digest=digest):
+            if event.alert_id is not None:
+                alert = session.get(Alert, event.alert_id)
+                assert alert is not None
+                lines.append(
+                    f"alert {alert.id} re-send: course {alert.course_id} week {alert.week} {alert.signal} "
+                    f"({alert.level}) evidence {alert.evidence} next_resend_at {alert.next_resend_at}"
+                )
+            elif event.course_id is not None:
+                course = session.get(Course, event.course_id)
+                assert course is not None
+                lines.append(
+                    f"{event.kind} {event.data or ''} course {course.id} {course.label}: state {course.state} "
+                    f"week {course.week} due {course.due_kind} at {course.due_at}"
+                )
+            else:
+                lines.append(f"{event.kind} {event.data}")
+    return lines
 
 
 def run_due_timers(app: App) -> int:
