@@ -29,9 +29,16 @@ class DialogsInvalid(Exception):
 class Reader:
     """Reads dialog files and collects the problems found on the way."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, files: dict[Path, bytes] | None = None) -> None:
         self.root = root
         self.problems: list[Problem] = []
+        # The folder's files as already read (verdict.snapshot), so that what is parsed is what was hashed.
+        self.files = files or {}
+
+    def data(self, path: Path) -> bytes:
+        """A file's bytes: from the snapshot where it holds the file, else from disk."""
+        cached = self.files.get(path)
+        return cached if cached is not None else path.read_bytes()
 
     def name(self, path: Path) -> str:
         try:
@@ -44,7 +51,7 @@ class Reader:
 
     def read(self, path: Path) -> Node | None:
         try:
-            data = load(path)
+            data = load(path, self.files.get(path))
         except YamlError as exc:
             self.fail(path, exc.line, exc.message)
             return None
