@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import ast
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -98,6 +103,8 @@ def _checkpoint(session: Session) -> None:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -105,5 +112,58 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    """Bring the database to the newest schema."""
+    """Bring the database to the newest schema.
+
+    A database already at the newest revision is only looked at: Alembic (with Mako and
+    Pygments), its script directory and env.py are imported only when there is something to do.
+    """
+    if at_head(url):
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")
+
+
+_REVISION = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the version files' `revision` and `down_revision`
+    lines without importing them; None where that is not one plain answer (Alembic then decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    try:
+        for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+            found = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
+            revision = ast.literal_eval(found["revision"])
+            down = ast.literal_eval(found.get("down_revision", "None"))
+            if not isinstance(revision, str):
+                return None
+            revisions.add(revision)
+            if isinstance(down, str):
+                parents.add(down)
+            elif isinstance(down, tuple | list):
+                parents.update(str(d) for d in down)
+            elif down is not None:
+                return None
+    except (OSError, KeyError, ValueError, SyntaxError):
+        return None
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def at_head(url: str) -> bool:
+    """Whether the database's alembic_version holds exactly the newest revision; any doubt is a no."""
+    head = head_revision()
+    if head is None:
+        return False
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    except DBAPIError:
+        return False  # no such table yet, or the database cannot be reached: Alembic says which
+    finally:
+        engine.dispose()
+    return [row[0] for row in rows] == [head]
