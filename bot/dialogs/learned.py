@@ -13,7 +13,9 @@ The bot process never imports scikit-learn (with numpy and scipy it would cost a
 hands back the fitted model as plain data: per vectorizer its n-grams, idf weights and
 regression coefficients. `Scorer` scores with that data in pure Python and gives the same
 probability as the scikit-learn pipeline (to within rounding, 1e-9). The data is kept on
-disk keyed by the examples' sha256, so a restart loads it in milliseconds; training
+disk keyed by the sha256 of the example files' bytes (of the texts, for a net made with
+`LearnedNet.of`), so a restart finds it without parsing the examples and loads it in
+milliseconds; training
 happens once per set of examples, on first use (`guidebot run` warms it up at start),
 and a scorer is shared by every dialog set with the same examples.
 """
@@ -113,11 +115,7 @@ class LearnedNet:
     def of(
         cls, risk: Sequence[str], benign: Sequence[str], threshold: float, signal: str, min_words: int = 4
     ) -> LearnedNet:
-        digest = hashlib.sha256()
-        for label, texts in (("risk", risk), ("benign", benign)):
-            for text in texts:
-                digest.update(f"{label}\0{text}\n".encode())
-        return cls(Examples(risk, benign), threshold, signal, digest.hexdigest(), min_words)
+        return cls(Examples(risk, benign), threshold, signal, _text_key(risk, benign), min_words)
 
     @classmethod
     def from_files(
@@ -141,7 +139,13 @@ class LearnedNet:
 
     @property
     def enabled(self) -> bool:
-        return self.key in _MODELS or self.examples.enabled()
+        """Examples of both kinds. Not yet known for examples read lazily: then the scorer is looked
+        for (as `warm_up` does), which finds a cached one without parsing the examples."""
+        if self.key in _MODELS:
+            return True
+        if self.examples.loaded:
+            return self.examples.enabled()
+        return self._model() is not None
 
     def _model(self) -> Scorer | None:
         """The scorer: in memory, else from the disk cache, else trained; None without examples of both kinds."""
@@ -158,7 +162,7 @@ class LearnedNet:
                     risk, benign = self.examples.texts()
                     if not (risk and benign):
                         return None
-                    model = _train_and_store(self.key, risk, benign)
+                    model = _adopt(self.key, risk, benign) or _train_and_store(self.key, risk, benign)
                 _MODELS[self.key] = model
         return model
 
@@ -304,6 +308,38 @@ def _cached(key: str) -> Scorer | None:
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         log.warning("learned net: its cache %s is unreadable (%s); training it again", path, exc)
         return None
+
+
+def _text_key(risk: Sequence[str], benign: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for label, texts in (("risk", risk), ("benign", benign)):
+        for text in texts:
+            digest.update(f"{label}\0{text}\n".encode())
+    return digest.hexdigest()
+
+
+def _adopt(key: str, risk: Sequence[str], benign: Sequence[str]) -> Scorer | None:
+    """A scorer cached by an older guidebot under the key of the example texts (and with probes by
+    index), taken over under `key` rather than trained again: a first start after the upgrade is
+    then as quick as any. None where there is no such file, or it does not fit."""
+    old = _text_key(risk, benign)
+    if old == key:
+        return None
+    path = cache_path(old)
+    try:
+        data = json.loads(path.read_bytes())
+        if data.get("key") != old:
+            return None
+        examples = (*risk, *benign)
+        probes = [[examples[i], normal] for i, normal in data["probe"]]
+        if not probes or any(_normal(text) != normal for text, normal in probes):
+            return None
+        data["key"], data["probe"] = key, probes
+        scorer = Scorer(data)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return None
+    _store(cache_path(key), data)
+    return scorer
 
 
 def _train_and_store(key: str, risk: Sequence[str], benign: Sequence[str]) -> Scorer:
