@@ -41,7 +41,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 # `none` rules mark plain statements of no risk ("jeg vil ikke dø"): they raise nothing, and the
@@ -229,9 +229,10 @@ class Element:
                 found.append(end)
         return found
 
-    @property
+    @cached_property
     def first_words(self) -> frozenset[Word]:
-        """The words a match of this element can begin with."""
+        """The words a match of this element can begin with (a group's element is shared by many
+        patterns, and each pattern asks for it three times: worked out once)."""
         return self.single | {seq[0] for seq in self.multi}
 
 
@@ -353,9 +354,10 @@ def _element(
     return Element.of(tuple(alternatives), optional, raw)
 
 
-def _words(raw: str, fuzzy: bool = True) -> list[Word]:
+@lru_cache(maxsize=65536)
+def _words(raw: str, fuzzy: bool = True) -> tuple[Word, ...]:
     prefix = raw.endswith("*")
-    return [_word(_one_word(raw.rstrip("*")), prefix, fuzzy)]
+    return (_word(_one_word(raw.rstrip("*")), prefix, fuzzy),)
 
 
 @lru_cache(maxsize=65536)
