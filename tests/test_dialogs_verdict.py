@@ -187,3 +187,20 @@ def test_the_learned_net_loads_from_its_cache_without_the_examples(
     finally:
         learned._MODELS.clear()
         learned._MODELS.update(saved)
+
+
+def test_a_file_added_while_a_known_folder_loads_means_the_full_check(
+    root: Path, records: Path, checks: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    DialogStore(root)
+    real = verdict.snapshot
+
+    def then_a_file_comes(folder: Path) -> verdict.Snapshot | None:
+        taken = real(folder)
+        (folder / "flows" / "extra.yaml").write_text("steps:\n  hello:\n    say: intake.about\n    next: nowhere\n")
+        return taken
+
+    monkeypatch.setattr(verdict, "snapshot", then_a_file_comes)
+    with pytest.raises(DialogsInvalid, match=r"extra\.yaml:3: step 'hello': next 'nowhere' does not exist"):
+        DialogStore(root)
+    assert len(checks) == 2

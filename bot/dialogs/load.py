@@ -96,12 +96,15 @@ def load_dialogs(root: Path, *, trust: bool = False, remember: bool = False) -> 
         source=str(root),
         locales={code: locales[code].meta for code in sorted(locales, key=lambda c: _locale_order(locales[c].meta))},
     )
+    hashed = snap is not None and not reader.unhashed and verdict.unchanged(root, snap)
     if trusted:
-        return dialogs  # these bytes passed the whole check before; templates compile on first use
+        if hashed:
+            return dialogs  # these bytes passed the whole check before; templates compile on first use
+        return load_dialogs(root, remember=remember)  # a file came or went meanwhile: all of it again
     check_semantics(reader, dialogs, locales, texts.used)
     if reader.problems:
         raise DialogsInvalid(reader.problems)
-    if snap is not None and remember:
+    if snap is not None and remember and hashed:
         verdict.remember_good(snap.digest)
     return dialogs
 

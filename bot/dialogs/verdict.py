@@ -94,6 +94,24 @@ def snapshot(root: Path) -> Snapshot | None:
     return Snapshot(files, digest.hexdigest())
 
 
+def unchanged(root: Path, snap: Snapshot) -> bool:
+    """Whether `root` still lists the files of `snap` (names only): the loader finds files by
+    listing folders, so one added or removed since the snapshot would go unhashed."""
+    names: set[Path] = set()
+    seen: set[str] = set()
+    try:
+        for folder, dirs, files in os.walk(root, followlinks=True, onerror=_raise):
+            real = os.path.realpath(folder)
+            if real in seen:
+                dirs.clear()
+                continue
+            seen.add(real)
+            names.update(Path(folder) / name for name in files)
+    except OSError:
+        return False
+    return names == snap.files.keys()
+
+
 def _raise(error: OSError) -> None:
     raise error
 
