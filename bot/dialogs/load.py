@@ -493,8 +493,9 @@ def _learned(reader: Reader, path: Path, node: Node, signals: dict[str, SignalRu
         return found["risk"], found["benign"]
 
     def later() -> tuple[list[str], list[str]]:
+        # Keeps only the example files' bytes alive, not the reader and its snapshot of the folder.
         def fail(file: Path, line: int, message: str) -> None:  # cannot happen: these bytes passed
-            raise DialogsInvalid([Problem(reader.name(file), line, message)])
+            raise DialogsInvalid([Problem(Reader(file.parent).name(file), line, message)])
 
         return texts(fail)
 
