@@ -60,8 +60,9 @@ _REPEATS = re.compile(r"(.)\1+")
 def fold_word(word: str) -> str:
     """One spelling for the ways a word is typed: 'Væææære', 'vaere' and 'vare' meet at 'vere'/'vare'."""
     text = unicodedata.normalize("NFKD", word.casefold().translate(_ACCENTS))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.translate(_ACCENTS)
+    if not text.isascii():  # else there is no combining mark nor accent left to take away
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        text = text.translate(_ACCENTS)
     for pair, single in _PAIRS:
         text = text.replace(pair, single)
     return _REPEATS.sub(r"\1", text)
