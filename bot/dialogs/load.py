@@ -455,6 +455,7 @@ def _learned(reader: Reader, path: Path, node: Node, signals: dict[str, SignalRu
         reader.fail(path, node.line_of("learned"), "'learned' must be a mapping")
         return LearnedNet()
     files: list[tuple[str, Path, bytes]] = []
+    parsed: dict[str, list[str]] = {"risk": [], "benign": []}  # unless trusted: read now, in file order
     for label in ("risk", "benign"):
         globs = block.get(label)
         if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
@@ -471,6 +472,9 @@ def _learned(reader: Reader, path: Path, node: Node, signals: dict[str, SignalRu
                     files.append((label, file, reader.data(file)))
                 except OSError as exc:
                     reader.fail(file, 1, f"cannot read: {exc}")
+                    continue
+                if not trusted:
+                    parsed[label].extend(_example_texts(reader.fail, file, files[-1][2]))
     try:
         threshold = float(block.get("threshold", 0.7))
     except (TypeError, ValueError):
@@ -499,8 +503,12 @@ def _learned(reader: Reader, path: Path, node: Node, signals: dict[str, SignalRu
 
         return texts(fail)
 
-    covered = trusted and all(file in reader.files for _, file, _ in files)
-    examples = Examples(read=later) if covered else Examples(*texts(reader.fail))
+    if not trusted:
+        examples = Examples(parsed["risk"], parsed["benign"])
+    elif all(file in reader.files for _, file, _ in files):
+        examples = Examples(read=later)
+    else:  # an example file outside the dialogs folder: not covered by the record, so read it now
+        examples = Examples(*texts(reader.fail))
     keyed = [(label, data) for label, _, data in files]
     return LearnedNet.from_files(keyed, examples, threshold, signal, min_words)
 
