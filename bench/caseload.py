@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from alembic import command
+from alembic import command  # noqa: TID253 (the bench downgrades and upgrades)
 from sqlalchemy import create_engine, insert, text
 
 from bench.telegram_throughput import BenchServer
@@ -539,8 +539,16 @@ def main(courses: int, backends: list[str], baseline: str | None) -> None:
                 for line in results[-1][0].lines():
                     print(line, flush=True)
                 if len(results) == 2 and results[0][0].cases_failed is None:
-                    same = results[0][1].read_bytes() == results[1][1].read_bytes()
-                    print(f"  cases --json output before and after identical: {same}", flush=True)
+                    if results[0][0].due_events:
+                        # `guidebot run` handles what is due as it starts, so the data changed in between
+                        print(
+                            "  cases --json outputs not compared: the 'before' start-ups handled "
+                            f"{results[0][0].due_events} due events in between",
+                            flush=True,
+                        )
+                    else:
+                        same = results[0][1].read_bytes() == results[1][1].read_bytes()
+                        print(f"  cases --json output before and after identical: {same}", flush=True)
     finally:
         loop.run_until_complete(server.stop())
         loop.close()

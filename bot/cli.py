@@ -280,7 +280,7 @@ def dialogs_check(
 
     root = directory or _dialogs_dir()
     try:
-        dialogs = load_dialogs(root)
+        dialogs = load_dialogs(root, remember=True)  # always the full check; a pass spares the next start it
     except DialogsInvalid as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)

@@ -17,6 +17,7 @@ from sqlmodel import SQLModel
 from bot.app import App, build_app
 from bot.clock import FakeClock
 from bot.config import DEFAULT_DIALOGS_DIR, Settings
+from bot.dialogs import verdict
 from bot.dialogs.store import DialogStore
 from bot.storage.db import migrate
 from tests.support.dashboard import seed_caseload
@@ -101,6 +102,16 @@ def clock() -> FakeClock:
 @pytest.fixture
 def settings(sqlite_url: str) -> Settings:
     return make_settings(sqlite_url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _verdicts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Records of dialog folders that passed the check (verdict.py) go to a folder of this run's own,
+    so each run checks each set of files in full once."""
+    saved = verdict.VERDICT_DIR
+    verdict.VERDICT_DIR = tmp_path_factory.mktemp("verdicts")
+    yield
+    verdict.VERDICT_DIR = saved
 
 
 @pytest.fixture(scope="session")

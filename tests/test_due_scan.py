@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
+from alembic import command  # noqa: TID253 (migrations are what these test)
 from sqlalchemy import Engine, event, inspect, text
 from sqlmodel import Session
 

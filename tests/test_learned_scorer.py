@@ -251,3 +251,27 @@ def test_the_cache_goes_where_systemd_or_xdg_say(tmp_path: Path, monkeypatch: py
     # the unit in docs/deploy sets CacheDirectory=guidebot, and systemd passes it on
     monkeypatch.setenv("CACHE_DIRECTORY", "/var/cache/guidebot")
     assert learned.cache_dir() == Path("/var/cache/guidebot")
+
+
+def test_a_scorer_cached_by_the_example_texts_is_taken_over_without_training(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # what an older guidebot left: the scorer under the texts' key, its probes by index
+    old = small_net()
+    old.warm_up()
+    path = learned.cache_path(old.key)
+    data = json.loads(path.read_bytes())
+    data["probe"] = [[i, learned._normal((*RISK, *BENIGN)[i])] for i in range(0, len(RISK) + len(BENIGN), 2)]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    learned._MODELS.clear()
+    monkeypatch.setattr(learned, "_train", no_training)
+    files = [("risk", "\n".join(RISK).encode()), ("benign", "\n".join(BENIGN).encode())]
+    net = LearnedNet.from_files(files, learned.Examples(RISK, BENIGN), 0.5, "risk_words", 1)
+    assert net.key != old.key
+    net.warm_up()
+    assert net.ready
+    taken = json.loads(learned.cache_path(net.key).read_bytes())
+    assert taken["key"] == net.key and taken["probe"][1] == [RISK[2], learned._normal(RISK[2])]
+    learned._MODELS.clear()
+    lazy = LearnedNet.from_files(files, learned.Examples(read=lambda: pytest.fail("parsed")), 0.5, "risk_words", 1)
+    assert lazy.probability("har lagt en plan for hvordan") == net.probability("har lagt en plan for hvordan")

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.script import ScriptDirectory
+from alembic import command  # noqa: TID253 (migrations are what these test)
+from alembic.script import ScriptDirectory  # noqa: TID253 (migrations are what these test)
 from sqlalchemy import inspect, text
 
-from bot.storage.db import alembic_config, head_revision, make_engine, migrate
+from bot.storage.db import alembic_config, at_head, head_revision, make_engine, migrate
 from tests.conftest import POSTGRES_ADMIN_URL, postgres_or_skip
 from tests.support.schema import schema_differences
 
@@ -65,20 +65,45 @@ def test_the_dead_columns_go_and_come_back_on_postgresql(fresh_postgres: str) ->
     _round_trip(fresh_postgres)
 
 
-def test_the_head_named_by_the_files_is_alembics_head() -> None:
+def test_the_head_read_from_the_version_files_is_alembics() -> None:
     assert head_revision() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
-def test_a_database_at_the_head_is_not_migrated_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    url = f"sqlite:///{tmp_path / 'head.db'}"
-    migrate(url)
+def _upgrades(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
-    monkeypatch.setattr(command, "upgrade", lambda _config, revision: calls.append(revision))
-    migrate(url)  # one query sees the head; Alembic is not asked
-    assert calls == []
+    real = command.upgrade
+
+    def counted(config: object, revision: str) -> None:
+        calls.append(revision)
+        real(config, revision)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(command, "upgrade", counted)
+    return calls
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_database_at_the_newest_revision_is_only_looked_at(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    url = f"sqlite:///{tmp_path / 'at-head.db'}" if backend == "sqlite" else request.getfixturevalue("fresh_postgres")
+    upgrades = _upgrades(monkeypatch)
+    migrate(url)  # a new database: Alembic makes the tables
+    assert upgrades == ["head"] and at_head(url)
+    migrate(url)  # at the head: nothing to do, Alembic not asked
+    assert upgrades == ["head"]
+    command.downgrade(alembic_config(url), "0009")
+    assert not at_head(url)
+    migrate(url)  # one behind: Alembic upgrades it
+    assert upgrades == ["head", "head"] and at_head(url)
+    assert _differences(url) == []
+
+
+def test_a_missing_or_odd_version_table_goes_to_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'odd.db'}"
+    assert not at_head(url)  # no alembic_version table
+    migrate(url)
     engine = make_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("UPDATE alembic_version SET version_num = '0010'"))
+        connection.execute(text("INSERT INTO alembic_version (version_num) VALUES ('0009')"))  # two rows
     engine.dispose()
-    migrate(url)  # behind the head: Alembic upgrades it
-    assert calls == ["head"]
+    assert not at_head(url)

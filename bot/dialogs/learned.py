@@ -13,7 +13,9 @@ The bot process never imports scikit-learn (with numpy and scipy it would cost a
 hands back the fitted model as plain data: per vectorizer its n-grams, idf weights and
 regression coefficients. `Scorer` scores with that data in pure Python and gives the same
 probability as the scikit-learn pipeline (to within rounding, 1e-9). The data is kept on
-disk keyed by the examples' sha256, so a restart loads it in milliseconds; training
+disk keyed by the sha256 of the example files' bytes (of the texts, for a net made with
+`LearnedNet.of`), so a restart finds it without parsing the examples and loads it in
+milliseconds; training
 happens once per set of examples, on first use (`guidebot run` warms it up at start),
 and a scorer is shared by every dialog set with the same examples.
 """
@@ -32,7 +34,7 @@ import tempfile
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -58,15 +60,54 @@ def _normal(text: str) -> str:
     return " ".join(fold_word(w) for w in _WORD.findall(text.casefold()))
 
 
+class Examples:
+    """The labelled example texts: given, or parsed from their files' bytes only when first needed.
+
+    At a start with a known cache the scorer is read by its key alone, so the example files
+    (thousands of lines) need not be parsed; `read` runs only when training needs the texts.
+    """
+
+    def __init__(
+        self,
+        risk: Sequence[str] = (),
+        benign: Sequence[str] = (),
+        read: Callable[[], tuple[Sequence[str], Sequence[str]]] | None = None,
+    ) -> None:
+        self._texts: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        self._read = read
+        if read is None:
+            self._texts = (tuple(risk), tuple(benign))
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._texts is not None
+
+    def texts(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        texts = self._texts
+        if texts is None:
+            with self._lock:
+                texts = self._texts
+                if texts is None:
+                    assert self._read is not None
+                    risk, benign = self._read()
+                    texts = self._texts = (tuple(risk), tuple(benign))
+                    self._read = None
+        return texts
+
+    def enabled(self) -> bool:
+        risk, benign = self.texts()
+        return bool(risk) and bool(benign)
+
+
 @dataclass(frozen=True)
 class LearnedNet:
     """Examples and a threshold; the model itself is trained lazily and cached by content."""
 
-    risk: tuple[str, ...] = ()
-    benign: tuple[str, ...] = ()
+    examples: Examples = field(default_factory=Examples, compare=False, repr=False)
     threshold: float = 0.7
     signal: str = "risk_words"
-    key: str = field(default="", compare=False)
+    key: str = ""
     # Shorter texts ("ja", "kanskje?", "Barna mine") say too little for a guess; the rules read them.
     min_words: int = 4
 
@@ -74,35 +115,64 @@ class LearnedNet:
     def of(
         cls, risk: Sequence[str], benign: Sequence[str], threshold: float, signal: str, min_words: int = 4
     ) -> LearnedNet:
-        digest = hashlib.sha256()
-        for label, texts in (("risk", risk), ("benign", benign)):
-            for text in texts:
-                digest.update(f"{label}\0{text}\n".encode())
-        return cls(tuple(risk), tuple(benign), threshold, signal, digest.hexdigest(), min_words)
+        return cls(Examples(risk, benign), threshold, signal, _text_key(risk, benign), min_words)
+
+    @classmethod
+    def from_files(
+        cls, files: Sequence[tuple[str, bytes]], examples: Examples, threshold: float, signal: str, min_words: int = 4
+    ) -> LearnedNet:
+        """A net keyed by its example files' bytes (label and content, in order), so that finding its
+        cached scorer needs no parsing; `examples` gives the texts those bytes hold."""
+        digest = hashlib.sha256(b"files\0")
+        for label, data in files:
+            digest.update(f"{label}\0{len(data)}\0".encode())
+            digest.update(data)
+        return cls(examples, threshold, signal, digest.hexdigest(), min_words)
+
+    @property
+    def risk(self) -> tuple[str, ...]:
+        return self.examples.texts()[0]
+
+    @property
+    def benign(self) -> tuple[str, ...]:
+        return self.examples.texts()[1]
 
     @property
     def enabled(self) -> bool:
-        return bool(self.risk) and bool(self.benign)
+        """Examples of both kinds. Not yet known for examples read lazily: then the scorer is looked
+        for (as `warm_up` does), which finds a cached one without parsing the examples."""
+        if self.key in _MODELS:
+            return True
+        if self.examples.loaded:
+            return self.examples.enabled()
+        return self._model() is not None
 
-    def _model(self) -> Scorer:
+    def _model(self) -> Scorer | None:
+        """The scorer: in memory, else from the disk cache, else trained; None without examples of both kinds."""
         model = _MODELS.get(self.key)
         if model is not None:
             return model
+        if self.examples.loaded and not self.examples.enabled():
+            return None
         with _LOCK:
             model = _MODELS.get(self.key)
             if model is None:
-                model = _load_or_train(self.key, self.risk, self.benign)
+                model = _cached(self.key)
+                if model is None:
+                    risk, benign = self.examples.texts()
+                    if not (risk and benign):
+                        return None
+                    model = _adopt(self.key, risk, benign) or _train_and_store(self.key, risk, benign)
                 _MODELS[self.key] = model
         return model
 
     @property
     def ready(self) -> bool:
         """Whether the scorer is in memory, so `probability` answers at once."""
-        return not self.enabled or self.key in _MODELS
+        return self.key in _MODELS or (self.examples.loaded and not self.examples.enabled())
 
     def warm_up(self) -> None:
-        if self.enabled:
-            self._model()
+        self._model()
 
     def probability(self, text: str) -> float:
         """How close `text` is to the risk examples, 0 to 1 (0 when there are no examples)."""
@@ -111,7 +181,8 @@ class LearnedNet:
         normal = _normal(text)
         if len(normal.split()) < self.min_words:
             return 0.0
-        return self._model().probability(normal)
+        model = self._model()
+        return model.probability(normal) if model is not None else 0.0
 
 
 class _Block:
@@ -216,32 +287,71 @@ def cache_path(key: str) -> Path:
     return cache_dir() / f"learned-{FORMAT}-{version}-{key}.json"
 
 
-def _load_or_train(key: str, risk: Sequence[str], benign: Sequence[str]) -> Scorer:
+def _cached(key: str) -> Scorer | None:
+    """The scorer kept on disk for `key`, if it is there, whole, and normalises as this code does."""
     path = cache_path(key)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        pass
+        return None
     except OSError as exc:
         log.warning("learned net: cannot read its cache %s (%s); training it again", path, exc.strerror)
-    else:
-        try:
-            data = json.loads(raw)
-            if data.get("key") != key:
-                raise ValueError("the cache holds another set of examples")
-            examples = (*risk, *benign)
-            if any(_normal(examples[i]) != normal for i, normal in data["probe"]):
-                raise ValueError("the examples are normalised differently now")
-            return Scorer(data)
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            log.warning("learned net: its cache %s is unreadable (%s); training it again", path, exc)
+        return None
+    try:
+        data = json.loads(raw)
+        if data.get("key") != key:
+            raise ValueError("the cache holds another set of examples")
+        probes = data["probe"]
+        if not probes or any(_normal(text) != normal for text, normal in probes):
+            raise ValueError("the examples are normalised differently now")
+        return Scorer(data)
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        log.warning("learned net: its cache %s is unreadable (%s); training it again", path, exc)
+        return None
+
+
+def _text_key(risk: Sequence[str], benign: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for label, texts in (("risk", risk), ("benign", benign)):
+        for text in texts:
+            digest.update(f"{label}\0{text}\n".encode())
+    return digest.hexdigest()
+
+
+def _adopt(key: str, risk: Sequence[str], benign: Sequence[str]) -> Scorer | None:
+    """A scorer cached by an older guidebot under the key of the example texts (and with probes by
+    index), taken over under `key` rather than trained again: a first start after the upgrade is
+    then as quick as any. None where there is no such file, or it does not fit."""
+    old = _text_key(risk, benign)
+    if old == key:
+        return None
+    path = cache_path(old)
+    try:
+        data = json.loads(path.read_bytes())
+        if data.get("key") != old:
+            return None
+        examples = (*risk, *benign)
+        probes = [[examples[i], normal] for i, normal in data["probe"]]
+        if not probes or any(_normal(text) != normal for text, normal in probes):
+            return None
+        data["key"], data["probe"] = key, probes
+        scorer = Scorer(data)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return None
+    _store(cache_path(key), data)
+    return scorer
+
+
+def _train_and_store(key: str, risk: Sequence[str], benign: Sequence[str]) -> Scorer:
     data = _train(risk, benign)
     data["key"] = key
-    # A sample of the normalised examples: the key covers the examples, this the code that normalises them.
+    # A sample of the examples with their normalised form: the key covers the examples, this the code
+    # that normalises them (checked on every load without reading the examples).
     examples = (*risk, *benign)
-    data["probe"] = [[i, _normal(examples[i])] for i in range(0, len(examples), max(1, len(examples) // _PROBES))]
+    step = max(1, len(examples) // _PROBES)
+    data["probe"] = [[examples[i], _normal(examples[i])] for i in range(0, len(examples), step)]
     scorer = Scorer(data)
-    _store(path, data)
+    _store(cache_path(key), data)
     return scorer
 
 

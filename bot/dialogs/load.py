@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.dialogs import verdict
 from bot.dialogs.check import check_semantics
 from bot.dialogs.contract import RISK_ITEM
-from bot.dialogs.learned import LearnedNet
+from bot.dialogs.learned import Examples, LearnedNet
 from bot.dialogs.locales import LocaleTable, read_locales
 from bot.dialogs.matcher import TextRules, compile_rules
 from bot.dialogs.model import (
@@ -62,18 +65,25 @@ class _Texts:
         return {code: table.entries.get(value, "") for code, table in self.locales.items()}
 
 
-def load_dialogs(root: Path) -> DialogSet:
-    """Load and validate every dialog file under `root`; raise DialogsInvalid."""
-    reader = Reader(root)
+def load_dialogs(root: Path, *, trust: bool = False, remember: bool = False) -> DialogSet:
+    """Load and validate every dialog file under `root`; raise DialogsInvalid.
+
+    `trust`: when these exact files (and this code) passed the full check before, skip it
+    (see verdict.py); `remember`: record a pass for such a later load. Without either, every
+    file is read and checked in full, as `guidebot dialogs check` does.
+    """
     if not root.is_dir():
         raise DialogsInvalid([Problem(str(root), 0, "dialogs directory not found")])
+    snap = verdict.snapshot(root) if trust or remember else None
+    trusted = snap is not None and trust and verdict.known_good(snap.digest)
+    reader = Reader(root, snap.files if snap is not None else None)
     locales = read_locales(reader, root)
     texts = _Texts(reader, locales)
     instruments = _instruments(texts, root / "instruments")
     programs = _programs(texts, root / "programs")
     flows = _flows(reader, root / "flows")
     schedule = _schedule(reader, root / "schedule.yaml", instruments, flows)
-    escalation = _escalation(reader, root / "escalation.yaml")
+    escalation = _escalation(reader, root / "escalation.yaml", trusted)
     if reader.problems:
         raise DialogsInvalid(reader.problems)
     dialogs = DialogSet(
@@ -86,9 +96,16 @@ def load_dialogs(root: Path) -> DialogSet:
         source=str(root),
         locales={code: locales[code].meta for code in sorted(locales, key=lambda c: _locale_order(locales[c].meta))},
     )
+    hashed = snap is not None and not reader.unhashed and verdict.unchanged(root, snap)
+    if trusted:
+        if hashed:
+            return dialogs  # these bytes passed the whole check before; templates compile on first use
+        return load_dialogs(root, remember=remember)  # a file came or went meanwhile: all of it again
     check_semantics(reader, dialogs, locales, texts.used)
     if reader.problems:
         raise DialogsInvalid(reader.problems)
+    if snap is not None and remember and hashed:
+        verdict.remember_good(snap.digest)
     return dialogs
 
 
@@ -388,7 +405,7 @@ def _booster_days(reader: Reader, path: Path, node: Node) -> tuple[int, ...]:
     return tuple(sorted(d for d in raw if d > 0))
 
 
-def _escalation(reader: Reader, path: Path) -> EscalationRules:
+def _escalation(reader: Reader, path: Path, trusted: bool = False) -> EscalationRules:
     node = reader.read(path)
     if node is None:
         return EscalationRules(signals={})
@@ -419,20 +436,27 @@ def _escalation(reader: Reader, path: Path) -> EscalationRules:
             tell_user=bool(rule.get("tell_user", level != "notice")),
         )
     return EscalationRules(
-        signals=signals, text=_text_rules(reader, path, node, signals), learned=_learned(reader, path, node, signals)
+        signals=signals,
+        text=_text_rules(reader, path, node, signals),
+        learned=_learned(reader, path, node, signals, trusted),
     )
 
 
-def _learned(reader: Reader, path: Path, node: Node, signals: dict[str, SignalRule]) -> LearnedNet:
-    """The `learned:` block: example files (globs beside escalation.yaml) and a threshold."""
+def _learned(reader: Reader, path: Path, node: Node, signals: dict[str, SignalRule], trusted: bool) -> LearnedNet:
+    """The `learned:` block: example files (globs beside escalation.yaml) and a threshold.
+
+    The net is keyed by the example files' bytes. They are parsed here (and their problems
+    reported) unless `trusted` says these bytes passed before; then only when training needs them.
+    """
     block = node.get("learned")
     if block is None:
         return LearnedNet()
     if not isinstance(block, Node):
         reader.fail(path, node.line_of("learned"), "'learned' must be a mapping")
         return LearnedNet()
-    texts: dict[str, list[str]] = {"risk": [], "benign": []}
-    for label, found in texts.items():
+    files: list[tuple[str, Path, bytes]] = []
+    parsed: dict[str, list[str]] = {"risk": [], "benign": []}  # unless trusted: read now, in file order
+    for label in ("risk", "benign"):
         globs = block.get(label)
         if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
             reader.fail(
@@ -440,11 +464,17 @@ def _learned(reader: Reader, path: Path, node: Node, signals: dict[str, SignalRu
             )
             continue
         for pattern in globs:
-            files = sorted(path.parent.glob(pattern))
-            if not files:
+            found = sorted(path.parent.glob(pattern))
+            if not found:
                 reader.fail(path, block.line_of(label), f"learned.{label}: no example file matches '{pattern}'")
-            for file in files:
-                found.extend(_example_texts(reader, file))
+            for file in found:
+                try:
+                    files.append((label, file, reader.data(file)))
+                except OSError as exc:
+                    reader.fail(file, 1, f"cannot read: {exc}")
+                    continue
+                if not trusted:
+                    parsed[label].extend(_example_texts(reader.fail, file, files[-1][2]))
     try:
         threshold = float(block.get("threshold", 0.7))
     except (TypeError, ValueError):
@@ -459,36 +489,55 @@ def _learned(reader: Reader, path: Path, node: Node, signals: dict[str, SignalRu
     if not isinstance(min_words, int) or min_words < 1:
         reader.fail(path, block.line_of("min_words"), "learned.min_words must be a whole number of 1 or more")
         min_words = 4
-    return LearnedNet.of(texts["risk"], texts["benign"], threshold, signal, min_words)
+
+    def texts(fail: Callable[[Path, int, str], None]) -> tuple[list[str], list[str]]:
+        found: dict[str, list[str]] = {"risk": [], "benign": []}
+        for label, file, data in files:
+            found[label].extend(_example_texts(fail, file, data))
+        return found["risk"], found["benign"]
+
+    def later() -> tuple[list[str], list[str]]:
+        # Keeps only the example files' bytes alive, not the reader and its snapshot of the folder.
+        def fail(file: Path, line: int, message: str) -> None:  # cannot happen: these bytes passed
+            raise DialogsInvalid([Problem(Reader(file.parent).name(file), line, message)])
+
+        return texts(fail)
+
+    if not trusted:
+        examples = Examples(parsed["risk"], parsed["benign"])
+    elif all(file in reader.files for _, file, _ in files):
+        examples = Examples(read=later)
+    else:  # an example file outside the dialogs folder: not covered by the record, so read it now
+        examples = Examples(*texts(reader.fail))
+    keyed = [(label, data) for label, _, data in files]
+    return LearnedNet.from_files(keyed, examples, threshold, signal, min_words)
 
 
-_EXAMPLES: dict[tuple[str, int, int], tuple[list[str], list[tuple[int, str]]]] = {}
+_EXAMPLES: dict[str, tuple[list[str], list[tuple[int, str]]]] = {}
 
 
-def _example_texts(reader: Reader, file: Path) -> list[str]:
+def _example_texts(fail: Callable[[Path, int, str], None], file: Path, data: bytes) -> list[str]:
     """The `text` of each entry in an example file (a list of {text: ...}).
 
     Example files are long (thousands of lines), so they are read with libyaml where
-    it is there, and a file unchanged since the last load is not read again.
+    it is there, and the same bytes are not parsed twice in a process.
     """
-    try:
-        stat = file.stat()
-        key = (str(file), stat.st_mtime_ns, stat.st_size)
-        cached = _EXAMPLES.get(key)
-        if cached is None:
-            cached = _read_examples(file)
-            _EXAMPLES[key] = cached
-    except (OSError, UnicodeDecodeError) as exc:
-        reader.fail(file, 1, f"cannot read: {exc}")
-        return []
+    key = hashlib.sha256(data).hexdigest()
+    cached = _EXAMPLES.get(key)
+    if cached is None:
+        try:
+            cached = _read_examples(data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))
+        except UnicodeDecodeError as exc:
+            fail(file, 1, f"cannot read: {exc}")
+            return []
+        _EXAMPLES[key] = cached
     texts, problems = cached
     for line, message in problems:
-        reader.fail(file, line, message)
+        fail(file, line, message)
     return texts
 
 
-def _read_examples(file: Path) -> tuple[list[str], list[tuple[int, str]]]:
-    raw = file.read_text(encoding="utf-8")
+def _read_examples(raw: str) -> tuple[list[str], list[tuple[int, str]]]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         data = yaml.load(raw, Loader=loader)  # noqa: S506 (a safe loader)

@@ -41,7 +41,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 # `none` rules mark plain statements of no risk ("jeg vil ikke dø"): they raise nothing, and the
@@ -60,8 +60,9 @@ _REPEATS = re.compile(r"(.)\1+")
 def fold_word(word: str) -> str:
     """One spelling for the ways a word is typed: 'Væææære', 'vaere' and 'vare' meet at 'vere'/'vare'."""
     text = unicodedata.normalize("NFKD", word.casefold().translate(_ACCENTS))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.translate(_ACCENTS)
+    if not text.isascii():  # else there is no combining mark nor accent left to take away
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        text = text.translate(_ACCENTS)
     for pair, single in _PAIRS:
         text = text.replace(pair, single)
     return _REPEATS.sub(r"\1", text)
@@ -229,9 +230,10 @@ class Element:
                 found.append(end)
         return found
 
-    @property
+    @cached_property
     def first_words(self) -> frozenset[Word]:
-        """The words a match of this element can begin with."""
+        """The words a match of this element can begin with (a group's element is shared by many
+        patterns, and each pattern asks for it three times: worked out once)."""
         return self.single | {seq[0] for seq in self.multi}
 
 
@@ -315,7 +317,24 @@ class Match:
 Fail = Callable[[str], None]
 
 
-def _element(raw: str, groups: Mapping[str, tuple[Word, ...]], fail: Fail, fuzzy: bool) -> Element | None:
+def _element(
+    raw: str,
+    groups: Mapping[str, tuple[Word, ...]],
+    fail: Fail,
+    fuzzy: bool,
+    memo: dict[tuple[str, bool], Element] | None = None,
+) -> Element | None:
+    """One element of a pattern; `memo` keeps those already built with these groups (elements are
+    immutable, and the same `@group|word` recurs across hundreds of patterns). A failing one is
+    never kept, so each pattern that has it reports it."""
+    if memo is not None:
+        known = memo.get((raw, fuzzy))
+        if known is None:
+            built = _element(raw, groups, fail, fuzzy)
+            if built is not None:
+                memo[(raw, fuzzy)] = built
+            return built
+        return known
     optional = raw.endswith("?") and len(raw) > 1
     body = raw[:-1] if optional else raw
     if body == "@gap":
@@ -327,7 +346,7 @@ def _element(raw: str, groups: Mapping[str, tuple[Word, ...]], fail: Fail, fuzzy
             if group is None:
                 fail(f"unknown word group '{alt}'")
                 return None
-            alternatives.extend((w if fuzzy else Word(w.text, w.prefix, fuzzy=False),) for w in group)
+            alternatives.extend((w if fuzzy else _word(w.text, w.prefix, False),) for w in group)
         elif alt:
             alternatives.append(tuple(w for part in alt.split("+") if part for w in _words(part, fuzzy)))
     if not alternatives or not all(alternatives):
@@ -336,21 +355,34 @@ def _element(raw: str, groups: Mapping[str, tuple[Word, ...]], fail: Fail, fuzzy
     return Element.of(tuple(alternatives), optional, raw)
 
 
-def _words(raw: str, fuzzy: bool = True) -> list[Word]:
+@lru_cache(maxsize=65536)
+def _words(raw: str, fuzzy: bool = True) -> tuple[Word, ...]:
     prefix = raw.endswith("*")
-    return [Word(_one_word(raw.rstrip("*")), prefix, fuzzy)]
+    return (_word(_one_word(raw.rstrip("*")), prefix, fuzzy),)
 
 
+@lru_cache(maxsize=65536)
+def _word(text: str, prefix: bool, fuzzy: bool) -> Word:
+    """Words are immutable and compared by value: one object for each, however often rules name it."""
+    return Word(text, prefix, fuzzy)
+
+
+@lru_cache(maxsize=65536)
 def _one_word(raw: str) -> str:
     """A rule word folded as text words are ("don't" → "dont", "self-harm" → "selfharm")."""
     return "".join(fold_word(w) for w in _WORD.findall(_APOSTROPHE.sub("", raw))) or raw
 
 
 def compile_pattern(
-    source: str, groups: Mapping[str, tuple[Word, ...]], fail: Fail, *, fuzzy: bool = True
+    source: str,
+    groups: Mapping[str, tuple[Word, ...]],
+    fail: Fail,
+    *,
+    fuzzy: bool = True,
+    memo: dict[tuple[str, bool], Element] | None = None,
 ) -> Pattern | None:
     parts = source.split()
-    elements = [_element(p, groups, fail, fuzzy) for p in parts]
+    elements = [_element(p, groups, fail, fuzzy, memo) for p in parts]
     if not parts or any(e is None for e in elements):
         if not parts:
             fail("empty pattern")
@@ -642,10 +674,11 @@ def compile_rules(node: Mapping[str, Any], fail: Callable[[str, str], None]) -> 
         items = node.get(key) or []
         return frozenset(fold_word(str(w)) for w in items)
 
+    memo: dict[tuple[str, bool], Element] = {}  # elements built with these groups
     exceptions: dict[str, tuple[Pattern, ...]] = {}
     for name, patterns in (node.get("exceptions") or {}).items():
         report = _reporter(fail, f"exceptions.{name}", "")
-        compiled = [compile_pattern(str(p), groups, report, fuzzy=False) for p in (patterns or [])]
+        compiled = [compile_pattern(str(p), groups, report, fuzzy=False, memo=memo) for p in (patterns or [])]
         exceptions[str(name)] = tuple(p for p in compiled if p is not None)
     rules: list[Rule] = []
     for index, raw in enumerate(node.get("rules") or []):
@@ -662,7 +695,7 @@ def compile_rules(node: Mapping[str, Any], fail: Callable[[str, str], None]) -> 
             if name not in exceptions:
                 fail(where, f"rule '{rule_id}': unknown exception '{name}'")
         report = _reporter(fail, where, f"rule '{rule_id}': ")
-        compiled = [compile_pattern(str(p), groups, report) for p in raw.get("patterns") or []]
+        compiled = [compile_pattern(str(p), groups, report, memo=memo) for p in raw.get("patterns") or []]
         if not compiled:
             fail(where, f"rule '{rule_id}' has no patterns")
         rules.append(

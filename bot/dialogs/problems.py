@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +30,24 @@ class DialogsInvalid(Exception):
 class Reader:
     """Reads dialog files and collects the problems found on the way."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, files: dict[Path, bytes] | None = None) -> None:
         self.root = root
         self.problems: list[Problem] = []
+        # The folder's files as already read (verdict.snapshot), so that what is parsed is what was hashed.
+        self.files = files or {}
+        self.unhashed = False  # a file was read from disk although there is a snapshot (it came since)
+
+    def data(self, path: Path) -> bytes:
+        """A file's bytes: from the snapshot where it holds the file, else from disk."""
+        cached = self.files.get(path)
+        if cached is not None:
+            return cached
+        self._note_unhashed(path)
+        return path.read_bytes()
+
+    def _note_unhashed(self, path: Path) -> None:
+        if self.files and Path(os.path.normpath(path)).is_relative_to(os.path.normpath(self.root)):
+            self.unhashed = True
 
     def name(self, path: Path) -> str:
         try:
@@ -44,7 +60,10 @@ class Reader:
 
     def read(self, path: Path) -> Node | None:
         try:
-            data = load(path)
+            cached = self.files.get(path)
+            if cached is None:
+                self._note_unhashed(path)
+            data = load(path, cached)
         except YamlError as exc:
             self.fail(path, exc.line, exc.message)
             return None

@@ -27,7 +27,8 @@ class DialogStore:
         self._current = self._load()
 
     def _load(self) -> Loaded:
-        dialogs = load_dialogs(self.root)
+        # A set of files that passed the full check before is not checked again (verdict.py).
+        dialogs = load_dialogs(self.root, trust=True, remember=True)
         return Loaded(dialogs, Renderer(dialogs.texts))
 
     @property

@@ -82,9 +82,12 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequen
 _Loader.add_constructor("tag:yaml.org,2002:bool", _bool_as_word)
 
 
-def load(path: Path) -> Any:
-    """Parse one file; syntax errors become YamlError with the line."""
-    text = path.read_text(encoding="utf-8")
+def load(path: Path, data: bytes | None = None) -> Any:
+    """Parse one file (or `data`, its bytes as already read); syntax errors become YamlError with the line."""
+    if data is None:
+        text = path.read_text(encoding="utf-8")
+    else:  # as read_text decodes it, newlines included
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
     except YamlError:
