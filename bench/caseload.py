@@ -18,6 +18,10 @@ Measured, each in a subprocess of its own:
 - `guidebot run` start-up: from starting the process to the first 200 from /readyz
   (GUIDEBOT_METRICS_LISTEN), against the fake Bot API server from tests/fakes; the median of 3.
 
+Both trees are byte-compiled first (`compileall`), as the README's and docs/operations.md's
+install does: where PYTHONDONTWRITEBYTECODE is set, a start would otherwise compile guidebot's
+modules again each time.
+
 `--baseline REF` first measures the code of that git commit (`git archive`) on the same
 database, downgraded to migration 0008 (that code's head; the new indexes go), then
 upgrades it again and measures this tree; on SQLite the two `cases --json` outputs are
@@ -518,6 +522,12 @@ def main(courses: int, backends: list[str], baseline: str | None) -> None:
         with tempfile.TemporaryDirectory() as directory:
             workdir = Path(directory)
             old = code_of(baseline, workdir) if baseline else None
+            for tree in (ROOT, old):  # as installed (README, docs/operations.md): bytecode written once
+                if tree is not None:
+                    subprocess.run(
+                        [sys.executable, "-m", "compileall", "-q", str(tree / "bot"), str(tree / "state_machines")],
+                        check=True,
+                    )
             for db in databases(backends, workdir):
                 began = time.perf_counter()
                 counted = build(db.url, courses, datetime.now(UTC))
