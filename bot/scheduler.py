@@ -15,11 +15,11 @@ import heapq
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cache, partial
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, literal, union_all
+from sqlalchemy import BindParameter, ColumnElement, CompoundSelect, Integer, Select, bindparam, literal, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -61,9 +61,32 @@ def due_events(
     The clinicians' daily digest (`digest`: the service time zone and GUIDEBOT_DIGEST_TIME)
     comes last, after the alerts it lists are released.
     """
-    # One statement, four parts, each reading one range of an index by state (ix_course_due_scan,
-    # ix_alert_resend_scan, ix_course_expiry_scan): the due-scan costs the same at 100,000
-    # courses as at 100, and one round trip to the database, not four.
+    found: dict[int, list[tuple[int, datetime]]] = {_RUNNING: [], _BOOSTER: [], _ALERT: [], _EXPIRED: []}
+    parameters = {"now": now, "expired_before": now - timedelta(days=course_ttl_days), "limit": limit}
+    for kind, row_id, at in session.connection().execute(_due_scan(), parameters):
+        found[kind].append((row_id, at))
+    for rows in found.values():
+        rows.sort(key=_due_time)  # each part comes ordered from its index, but UNION ALL keeps no order
+    courses = [course_id for course_id, _ in heapq.merge(found[_RUNNING], found[_BOOSTER], key=_due_time)][:limit]
+    expired_ids = [course_id for course_id, _ in found[_EXPIRED]]
+    alert_ids = [alert_id for alert_id, _ in found[_ALERT]]
+    events = [Event.expiry(course_id) for course_id in expired_ids]  # closed before all else
+    events.extend(Event.timer(course_id) for course_id in courses)
+    events.extend(Event.alert_timer(alert_id) for alert_id in alert_ids)
+    if digest is not None and digest_due(session, now, *digest):
+        events.append(Event("timer", data=DIGEST))
+    return events
+
+
+@cache
+def _due_scan() -> CompoundSelect[int, int, datetime]:
+    """The due-scan's one statement, built once (building it cost more than running it): four
+    parts, each one range of an index by state (ix_course_due_scan, ix_alert_resend_scan,
+    ix_course_expiry_scan), so it costs the same at 100,000 courses as at 100, in one round trip.
+    Parameters: now, expired_before and limit."""
+    now: BindParameter[datetime] = bindparam("now")
+    expired_before: BindParameter[datetime] = bindparam("expired_before")
+    limit = bindparam("limit", type_=Integer)
     parts = [
         _part(_RUNNING, Course.id, Course.due_at, [col(Course.state).in_(RUNNING), col(Course.due_at) <= now], limit),
         _part(
@@ -84,29 +107,18 @@ def due_events(
             _EXPIRED,
             Course.id,
             Course.last_activity_at,
-            [col(Course.state).in_(NOT_CLOSED), col(Course.last_activity_at) <= now - timedelta(days=course_ttl_days)],
+            [col(Course.state).in_(NOT_CLOSED), col(Course.last_activity_at) <= expired_before],
             limit,
         ),
     ]
-    found: dict[int, list[tuple[int, datetime]]] = {_RUNNING: [], _BOOSTER: [], _ALERT: [], _EXPIRED: []}
-    for kind, row_id, at in session.connection().execute(union_all(*(sa_select(*part.subquery().c) for part in parts))):
-        found[kind].append((row_id, at))
-    for rows in found.values():
-        rows.sort(key=_due_time)  # each part comes ordered from its index, but UNION ALL keeps no order
-    courses = [course_id for course_id, _ in heapq.merge(found[_RUNNING], found[_BOOSTER], key=_due_time)][:limit]
-    expired_ids = [course_id for course_id, _ in found[_EXPIRED]]
-    alert_ids = [alert_id for alert_id, _ in found[_ALERT]]
-    events = [Event.expiry(course_id) for course_id in expired_ids]  # closed before all else
-    events.extend(Event.timer(course_id) for course_id in courses)
-    events.extend(Event.alert_timer(alert_id) for alert_id in alert_ids)
-    if digest is not None and digest_due(session, now, *digest):
-        events.append(Event("timer", data=DIGEST))
-    return events
+    # Each part as a subquery: SQLite allows no ORDER BY or LIMIT on a member of a UNION itself.
+    return union_all(*(sa_select(*part.subquery().c) for part in parts))
 
 
-def _part(kind: int, row_id: Any, at: Any, where: list[ColumnElement[bool]], limit: int) -> Select[int, int, datetime]:
-    """One part of the due-scan: (kind, id, time) of the rows due, oldest first. The union reads it
-    as a subquery: SQLite allows no ORDER BY or LIMIT on a member of a UNION itself."""
+def _part(
+    kind: int, row_id: Any, at: Any, where: list[ColumnElement[bool]], limit: BindParameter[int]
+) -> Select[int, int, datetime]:
+    """One part of the due-scan: (kind, id, time) of the rows due, oldest first."""
     return (
         sa_select(literal(kind).label("kind"), col(row_id).label("id"), col(at).label("at"))
         .where(*where)
