@@ -259,8 +259,11 @@ def build(url: str, courses: int, now: datetime) -> dict[str, int]:
             counted["score"] += len(scores)
             counted["answer"] += len(answers)
             counted["alert"] += len(alerts)
+        # What autovacuum does within a minute or so of a bulk load on PostgreSQL (statistics, and the
+        # visibility map that index-only scans need), and the statistics on SQLite.
+        statement = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
         with engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text(statement))
     finally:
         engine.dispose()
     return counted
