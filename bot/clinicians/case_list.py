@@ -105,48 +105,19 @@ def page_sql(dialect: str, *, include_demo: bool) -> str:
 def case_rows(connection: Connection, *, include_demo: bool = True, page: int = PAGE) -> Iterator[dict[str, Any]]:
     """Every course, by id, for `guidebot cases`; the demo program's only when `include_demo`.
 
-    Rows are made as they are read, one query per range of `page` course ids.
+    The rows of `case_json`, read back: one place says what a row holds.
     """
-    for (
-        label,
-        program,
-        state,
-        week,
-        due_at,
-        due_kind,
-        weekday,
-        clock,
-        last_checkin_at,
-        phq9,
-        phq9_before,
-        gad7,
-        gad7_before,
-        homework_done,
-        homework_checkins,
-        open_alerts,
-    ) in _read(connection, include_demo, page):
-        yield {
-            "label": label,
-            "program": program,
-            "state": state,
-            "week": week,
-            "next_checkin": iso_utc(due_at) if due_at is not None and due_kind == "checkin" else None,
-            "checkin_slot": {"weekday": weekday, "time": clock} if weekday is not None else None,
-            "last_checkin": iso_utc(last_checkin_at) if last_checkin_at is not None else None,
-            "phq9": phq9,
-            "phq9_trend": arrow(phq9, phq9_before),
-            "gad7": gad7,
-            "gad7_trend": arrow(gad7, gad7_before),
-            "homework_done": homework_done or 0,
-            "homework_checkins": homework_checkins or 0,
-            "open_alerts": open_alerts or 0,
-        }
+    for line in case_json(connection, include_demo=include_demo, page=page):
+        yield json.loads(line)
 
 
 def case_json(connection: Connection, *, include_demo: bool = True, page: int = PAGE) -> Iterator[str]:
-    """The rows of `case_rows`, each as the text `json.dumps(row, ensure_ascii=False)` gives,
-    written directly: at 100,000 courses, building the dicts and encoding them cost more than
-    reading the database (tests/test_caseload_scale.py holds the two to the same bytes)."""
+    """Every course, by id, each as the JSON text `json.dumps(row, ensure_ascii=False)` gives for
+    its row, written directly: at 100,000 courses, building dicts and encoding them cost more
+    than reading the database (tests/test_caseload_scale.py holds the text to json.dumps's bytes).
+
+    Rows are made as they are read, one query per page of `page` course ids.
+    """
     enc = encode_basestring
     for (
         label,
