@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import secrets
 
 import pytest
 from sqlmodel import select
 
 from bot.app import App
 from bot.clock import FakeClock
+from bot.dialogs.store import DialogStore
 from bot.engine import codes
 from bot.engine.codes import ALPHABET, LENGTH, new_code
 from bot.engine.signals import scan
@@ -96,6 +99,20 @@ def test_only_a_hash_of_the_code_is_stored(app: App) -> None:
 def _alerts(app: App) -> list[Alert]:
     with transaction(app.db) as session:
         return list(session.exec(select(Alert)).all())
+
+
+def test_no_code_group_is_a_group_the_shipped_rules_read(lighter_dialogs: DialogStore) -> None:
+    """Every three-letter group a code can hold, scanned with the shipped rules: those read as risk
+    words are the ones new codes avoid (a clinician hands the code out, and may read it aloud)."""
+    escalation = lighter_dialogs.current.dialogs.escalation
+    groups = ("".join(letters) for letters in itertools.product(codes.ALPHABET, repeat=3))
+    assert {group for group in groups if scan(escalation, group).action != "none"} == codes.AVOID_GROUPS
+
+
+def test_a_new_code_is_drawn_again_when_a_group_is_avoided(monkeypatch: pytest.MonkeyPatch) -> None:
+    letters = iter("KMS7XY2QA" + "8ZWKYS3RB" + "8ZW7XY3RB")
+    monkeypatch.setattr(secrets, "choice", lambda _alphabet: next(letters))
+    assert codes.new_code() == "8ZW-7XY-3RB"
 
 
 @pytest.mark.parametrize(("group", "action"), [("KMS", "alert"), ("KYS", "ask")])

@@ -18,9 +18,19 @@ LENGTH = 9  # 31**9 ≈ 2**44.6
 _SALT = b"guidebot-access-code-v1"
 
 
+# Letter groups the shipped escalation rules read as risk words ("KMS", "KYS": kill myself, "GUN",
+# "TAU" (rope), "BRU" (bridge) ...): a code never holds one, so nobody reads one out from a code
+# card. tests/test_clinician_codes.py checks every three-letter group against the shipped rules.
+# A code an admin's own rules would read is still passed over as the code it is (reading.py).
+AVOID_GROUPS = frozenset({"ARA", "BRU", "CTB", "GGG", "GUN", "KMS", "KTS", "KYS", "TAU"})
+
+
 def new_code() -> str:
-    raw = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
-    return f"{raw[:3]}-{raw[3:6]}-{raw[6:]}"
+    while True:
+        raw = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+        groups = (raw[:3], raw[3:6], raw[6:])
+        if AVOID_GROUPS.isdisjoint(groups):  # 9 of 29,791 groups: about one code in 1,100 is drawn again
+            return "-".join(groups)
 
 
 def normalize(text: str) -> str:
