@@ -13,7 +13,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -273,6 +272,8 @@ class TelegramBot:
         lock = self._duties.setdefault(duty, DutyLock(self.app.db, duty))
         while not await self._on_duty_thread(lock.try_take):
             await self._until_next_try()
+            if self.stopped.is_set():
+                return
         log.info("this process now does the %s duty for every process on the database", duty)
         if duty == SEND:
             self.sends_here = True
@@ -282,14 +283,27 @@ class TelegramBot:
             self._spawn(self._send_loop(self.tuning.leader_poll))
         else:
             self._spawn(self._housekeeping())
-        while True:
+        while not self.stopped.is_set():
             await self._until_next_try()
+            if self.stopped.is_set():
+                return
             if not await self._on_duty_thread(lock.still_held):
+                if duty == SEND:
+                    # Another process may hold the duty already: not one more message from here, no
+                    # grace (what is in flight finishes; that is the documented crash-in-flight case).
+                    self.sends_here = False
+                    await self.sender.stop(0)
                 raise Deposed(f"lost the database connection that holds the {duty} duty; stopping")
 
     async def _until_next_try(self) -> None:
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self.stopped.wait(), self.tuning.elect_every)
+        """Until the next try for a duty, or until the bot stops. Not `asyncio.wait_for`: on Python
+        3.11 it can swallow the cancellation of a task that waits on an event already set, and the
+        campaign of the other duty then never ended once a deposed one had stopped the bot."""
+        stopping = asyncio.ensure_future(self.stopped.wait())
+        try:
+            await asyncio.wait({stopping}, timeout=self.tuning.elect_every)
+        finally:
+            stopping.cancel()
 
     async def _on_duty_thread(self, work: Callable[[], bool]) -> bool:
         """Duty locks are used from one thread, so a release never races a try."""

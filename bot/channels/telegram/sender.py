@@ -201,6 +201,11 @@ class Sender:
                 task = self._tasks[chat_id] = asyncio.create_task(self._drain(chat_id), name=f"send-{chat_id}")
                 self.activity.track(task)
 
+    @property
+    def stopped(self) -> bool:
+        """Whether `stop` has begun: from then on nothing more is sent."""
+        return self._stopping.is_set()
+
     async def stop(self, grace: float) -> None:
         """Give the chats being delivered `grace` seconds to finish, then stop."""
         if self._tasks or self._answering:
