@@ -14,7 +14,8 @@ connection of its own. The process holding it does the duty; the others try agai
 every second or so. When the holder dies (even by `kill -9`), PostgreSQL ends its
 session and lets the lock go, and another process takes the duty over. A holder whose
 lock connection breaks stops at once (its service manager starts it again), since it
-can no longer know that it still holds the duty.
+can no longer know that it still holds the duty; a sender stops with no grace, so that it
+does not deliver beside the process that may hold the duty a second later.
 
 On SQLite the database takes one process. Each duty is an exclusive lock on a file
 beside the database, taken at start; a second process is refused with a clear line.
