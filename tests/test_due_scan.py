@@ -15,7 +15,6 @@ Alerts: one open with a re-send due, one open due later, one acknowledged with a
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 
 import pytest
 from alembic import command  # noqa: TID253 (migrations are what these test)
-from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import Engine, event, inspect
 from sqlmodel import Session
 
 from bot.channels.telegram.inbox import earlier_pending
@@ -31,7 +30,6 @@ from bot.engine.events import Event
 from bot.scheduler import due_events
 from bot.storage.db import alembic_config, make_engine, migrate, transaction
 from bot.storage.models import Alert, Course, InboxItem
-from tests.conftest import POSTGRES_ADMIN_URL, postgres_or_skip
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 TTL = 30
@@ -70,16 +68,6 @@ def _round_trip(url: str) -> None:
 
 def test_migration_0009_adds_and_removes_the_indexes_on_sqlite(tmp_path: Path) -> None:
     _round_trip(f"sqlite:///{tmp_path / 'indexes.db'}")
-
-
-@pytest.fixture
-def fresh_postgres() -> Iterator[str]:
-    name = f"guidebot_indexes_{uuid.uuid4().hex[:10]}"
-    admin = postgres_or_skip(name)
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_migration_0009_adds_and_removes_the_indexes_on_postgresql(fresh_postgres: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,6 @@ from alembic.script import ScriptDirectory  # noqa: TID253 (migrations are what 
 from sqlalchemy import inspect, text
 
 from bot.storage.db import alembic_config, at_head, head_revision, make_engine, migrate
-from tests.conftest import POSTGRES_ADMIN_URL, postgres_or_skip
 from tests.support.schema import schema_differences
 
 DEAD = {("course", "item_index"), ("outbox", "not_before")}
@@ -49,16 +46,6 @@ def _round_trip(url: str) -> None:
 
 def test_the_dead_columns_go_and_come_back_on_sqlite(tmp_path: Path) -> None:
     _round_trip(f"sqlite:///{tmp_path / 'migrations.db'}")
-
-
-@pytest.fixture
-def fresh_postgres() -> Iterator[str]:
-    name = f"guidebot_migrations_{uuid.uuid4().hex[:10]}"
-    admin = postgres_or_skip(name)
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_the_dead_columns_go_and_come_back_on_postgresql(fresh_postgres: str) -> None:

@@ -155,50 +155,23 @@ def case_json(connection: Connection, *, include_demo: bool = True, page: int = 
         )
 
 
+# PostgreSQL pages read at once, each on a connection of its own (see `_read`).
+READERS = 2
+
+
 def _read(connection: Connection, include_demo: bool, page: int) -> Iterator[tuple[Any, ...]]:
     """The rows, `page` courses per query, as (label ... open alerts) with the four scores.
 
     A page is the next `page` course ids that exist, found in the primary key (however sparse
     the ids, after erasures): the page's first and last id bound every part of its query.
+    The next pages are read while this one is written: both drivers let go of the GIL while
+    the database works, so its time and Python's overlap. On SQLite one reader, on the caller's
+    connection and its one snapshot; on PostgreSQL READERS, each on a connection of its own
+    (under READ COMMITTED each statement reads its own snapshot anyway), since the server's
+    seeks per page take as long as Python's writing.
     """
-    dialect = connection.dialect.name
-    statement = text(page_sql(dialect, include_demo=include_demo))
-    last_of_page = text("SELECT id FROM course WHERE id >= :first ORDER BY id LIMIT 1 OFFSET :skip")
-    top = connection.execute(text("SELECT max(id) FROM course")).scalar()
-    lowest = connection.execute(text("SELECT min(id) FROM course")).scalar()
-
-    def read(first: int) -> tuple[Sequence[Any], int | None]:
-        """One page's rows, and the first id of the next page (None after the last)."""
-        high = connection.execute(last_of_page, {"first": first, "skip": page - 1}).scalar()
-        rows = connection.execute(statement, {"low": first, "high": top if high is None else high}).all()
-        return rows, None if high is None or high >= top else high + 1
-
-    if lowest is None or top is None:
-        return
-    if dialect == "postgresql":
-        yield from _read_in_parallel(connection, statement, page, top)
-        return
-    # The next page is read while this one is written: both drivers let go of the GIL while the
-    # database works, so its time and Python's overlap. One page at a time on the connection.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="case-list") as reader:
-        coming = reader.submit(read, lowest)
-        while True:
-            result, following = coming.result()
-            if following is not None:
-                coming = reader.submit(read, following)
-            yield from _unpacked(result) if dialect == "postgresql" else result
-            if following is None:
-                return
-
-
-# PostgreSQL pages read at once, each on a connection of its own: the server's work per page
-# (the index seeks) is as long as Python's, so two readers keep the writer busy.
-READERS = 2
-
-
-def _read_in_parallel(connection: Connection, statement: Any, page: int, top: int) -> Iterator[tuple[Any, ...]]:
-    """PostgreSQL's pages, READERS at a time on connections of their own, in order. Under READ
-    COMMITTED each statement reads its own snapshot anyway, so nothing is lost by it."""
+    postgresql = connection.dialect.name == "postgresql"
+    statement = text(page_sql(connection.dialect.name, include_demo=include_demo))
     firsts = list(
         connection.execute(
             text(
@@ -210,28 +183,30 @@ def _read_in_parallel(connection: Connection, statement: Any, page: int, top: in
     )
     if not firsts:
         return
+    top = connection.execute(text("SELECT max(id) FROM course")).scalar_one()
     bounds = [(first, after - 1) for first, after in pairwise(firsts)] + [(firsts[-1], max(top, firsts[-1]))]
     local = threading.local()
     opened: list[Connection] = []
     lock = threading.Lock()
 
     def read(low: int, high: int) -> Sequence[Any]:
-        own: Connection | None = getattr(local, "connection", None)
+        own: Connection | None = getattr(local, "connection", None) if postgresql else connection
         if own is None:
             own = local.connection = connection.engine.connect()
             with lock:
                 opened.append(own)
         return own.execute(statement, {"low": low, "high": high}).all()
 
+    readers = READERS if postgresql else 1
     try:
-        with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="case-list") as readers:
+        with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="case-list") as pool:
             waiting = iter(bounds)
-            coming = deque(readers.submit(read, *bound) for bound in islice(waiting, READERS + 1))
+            coming = deque(pool.submit(read, *bound) for bound in islice(waiting, readers + 1))
             while coming:
                 result = coming.popleft().result()
                 for bound in islice(waiting, 1):
-                    coming.append(readers.submit(read, *bound))
-                yield from _unpacked(result)
+                    coming.append(pool.submit(read, *bound))
+                yield from _unpacked(result) if postgresql else result
     finally:
         for own in opened:
             own.close()
