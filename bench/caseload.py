@@ -376,7 +376,10 @@ def guidebot(*args: str) -> list[str]:
     return [
         sys.executable,
         "-c",
-        "import sys; from bot.cli import main; sys.argv = ['guidebot', *sys.argv[1:]]; main()",
+        "import sys\n"
+        "try:\n    from bot.entry import main  # as the installed `guidebot` command\n"
+        "except ImportError:  # code from before bot/entry.py\n    from bot.cli import main\n"
+        "sys.argv = ['guidebot', *sys.argv[1:]]\nmain()",
         *args,
     ]
 

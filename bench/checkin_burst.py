@@ -171,7 +171,10 @@ async def run_bot(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "import sys; from bot.cli import main; sys.argv = ['guidebot', 'run']; main()",
+        "import sys\n"
+        "try:\n    from bot.entry import main  # as the installed `guidebot` command\n"
+        "except ImportError:  # code from before bot/entry.py\n    from bot.cli import main\n"
+        "sys.argv = ['guidebot', 'run']\nmain()",
         cwd=workdir,
         env=env,
         stdin=asyncio.subprocess.DEVNULL,

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from bot.clinicians.cli import clinicians_app, escalation_app, report
 from bot.clock import FakeClock, SystemClock
+from bot.collector import started
 from bot.config import Settings
 from bot.ops.cli import audit_app, db_backup, db_restore, db_retention, privacy_app
 from bot.ops.logs import configure_logging
@@ -52,6 +53,8 @@ class Guarded(TyperGroup):
         words = [*getattr(ctx, "_protected_args", []), *ctx.args]
         if words and words[0] not in OFFLINE and not {"--help", "-h"} & set(words):
             check_database(settings_or_exit())
+        if words[:1] != ["run"]:
+            started()  # `guidebot run` resumes the collector once it is ready (bot/entry.py)
         try:
             return super().invoke(ctx)
         except (ArgumentError, DBAPIError) as exc:
@@ -128,6 +131,7 @@ def chat(
 
 
 def _chat(settings: Settings, code: str | None, *, clock: bool = False, first: str | None = None) -> None:
+    started()
     from bot.channels.console import ConsoleChat
 
     fake = FakeClock(SystemClock().now()) if clock else None

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib import import_module
 from typing import Any
 
 from sqlalchemy import JSON, bindparam, delete, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.channels.telegram.leadership import CHAT_NAMESPACE, chat_key
@@ -76,10 +76,10 @@ def store_updates(session: Session, updates: list[Update], now: datetime) -> lis
     if not values:
         return []
     values.sort(key=lambda value: int(value["update_id"]))
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # The dialect's own INSERT (for ON CONFLICT), loaded here: a SQLite bot need not load PostgreSQL's.
+    dialect = import_module(f"sqlalchemy.dialects.{session.get_bind().dialect.name}")
     statement = (
-        insert(InboxItem)
+        dialect.insert(InboxItem)
         .values(values)
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(col(InboxItem.id), col(InboxItem.chat_id), col(InboxItem.update_id))

@@ -12,6 +12,7 @@ from telegram.error import InvalidToken
 from bot.app import App
 from bot.channels.telegram.runtime import NO_TEAM_CHAT, SettingsProblem, TelegramBot, Tuning
 from bot.channels.telegram.worker import Failpoint
+from bot.collector import started
 from bot.config import Settings
 from bot.startup import fail, load_app
 
@@ -79,6 +80,7 @@ async def serve(app: App, failpoint: Failpoint, role: str = "all") -> None:
             starting.cancel()
         else:
             starting.result()
+            started()  # ready: the garbage collector, paused while starting, resumes (bot/entry.py)
             ended = asyncio.create_task(runtime.stopped.wait())
             await asyncio.wait({stopping, ended}, return_when=asyncio.FIRST_COMPLETED)
             ended.cancel()
