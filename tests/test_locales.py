@@ -267,5 +267,6 @@ async def test_over_telegram_a_nynorsk_user_gets_the_nynorsk_course_and_menu(tmp
         course = course_of(tg.app, 42)
         assert course is not None and course.locale == "nn"
         renderer = tg.app.dialogs.current.renderer
+        await tg.server.wait_until(lambda: all(tg.server.menu(code) for code in ("nn", "no", "nb", "en")))
         for language, locale in (("nn", "nn"), ("no", "nb"), ("nb", "nb"), ("en", "en")):
             assert tg.server.menu(language)[0]["description"] == renderer.render(locale, "commands.start", {})

@@ -122,6 +122,8 @@ async def test_a_whole_course_over_telegram(database_url: str, clock: FakeClock)
 async def test_command_menus_in_norwegian_and_english(sqlite_url: str) -> None:
     async with running_bot(sqlite_url) as tg:
         renderer = tg.app.dialogs.current.renderer
+        # Registered once the bot is ready, off the path to ready (runtime._register_menu).
+        await tg.server.wait_until(lambda: all(tg.server.menu(language) for language in ("nb", "en", "")))
         for language, locale in (("nb", "nb"), ("en", "en"), ("", "nb")):
             menu = tg.server.menu(language)
             assert [c["command"] for c in menu] == list(USER_COMMANDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Bot, BotCommand
@@ -29,12 +30,21 @@ def menu_languages(dialogs: DialogSet) -> dict[str, str]:
 
 
 async def register_commands(bot: Bot, current: Loaded, default_locale: str) -> bool:
-    """setMyCommands for each language, and the default for everyone else."""
-    try:
-        for language, locale in menu_languages(current.dialogs).items():
-            await bot.set_my_commands(menu(current.renderer, locale), language_code=language)
-        await bot.set_my_commands(menu(current.renderer, default_locale))
-    except TelegramError as exc:
-        log.warning("the command menu was not registered (%s); it is tried again at the next start", type(exc).__name__)
+    """setMyCommands for each language, and the default for everyone else, all at once: each
+    menu stands alone, so they need not wait for each other's round trip to Telegram."""
+    calls = [
+        bot.set_my_commands(menu(current.renderer, locale), language_code=language)
+        for language, locale in menu_languages(current.dialogs).items()
+    ]
+    calls.append(bot.set_my_commands(menu(current.renderer, default_locale)))
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    for outcome in failed:
+        if not isinstance(outcome, TelegramError):
+            raise outcome
+    if failed:
+        log.warning(
+            "the command menu was not registered (%s); it is tried again at the next start", type(failed[0]).__name__
+        )
         return False
     return True

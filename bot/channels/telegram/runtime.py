@@ -47,6 +47,7 @@ from bot.channels.telegram.updates import ALLOWED_UPDATES
 from bot.channels.telegram.worker import Failpoint, Worker
 from bot.config import Settings
 from bot.dashboard.server import DashboardServer
+from bot.dialogs.store import Loaded
 from bot.engine.team_chat import mark_reachable
 from bot.ops.health import HealthServer
 from bot.ops.retention import apply_retention
@@ -162,6 +163,7 @@ class TelegramBot:
         self.stopped = asyncio.Event()
         self.error: BaseException | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._menu: asyncio.Task[None] | None = None
         self.dashboard: DashboardServer | None = None
         self._duties: dict[str, DutyLock] = {}
         self._duty_threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guidebot-duty")
@@ -191,8 +193,18 @@ class TelegramBot:
                 "webhook mode needs a secret: set GUIDEBOT_WEBHOOK_SECRET (1-256 characters A-Z, a-z, 0-9, _ and -)"
             )
         self._take_sqlite()
-        await self._connect()
-        await self._check_team_chat()
+        # The learned net, before anyone's first message: read from its cache in milliseconds, or trained
+        # in a child process (a few seconds, scikit-learn stays out of this process) when the examples are
+        # new. It is made ready while Telegram answers the checks below; readiness waits for it on purpose:
+        # once /readyz says ready, every text gets both readers.
+        warming = None if self.tuning.role == "send" else asyncio.create_task(self._warm_up())
+        try:
+            await self._connect()
+            await self._check_team_chat()
+        except BaseException:
+            if warming is not None:
+                warming.cancel()
+            raise
         if self.tuning.role == "send":
             if self.db.sqlite:
                 await self.sender.scan()
@@ -201,10 +213,8 @@ class TelegramBot:
                 self._spawn(self._campaign(SEND))
             log.info("delivering the outbox as @%s; updates are taken in by another process", self.username)
             return
-        # The learned net, before anyone's first message: read from its cache in milliseconds, or trained
-        # in a child process (a few seconds, scikit-learn stays out of this process) when the examples are
-        # new. Readiness waits for it on purpose: once /readyz says ready, every text gets both readers.
-        await asyncio.to_thread(self.app.dialogs.current.dialogs.escalation.learned.warm_up)
+        assert warming is not None
+        await warming
         self.worker = Worker(
             self.app,
             self.db,
@@ -225,7 +235,7 @@ class TelegramBot:
             if self.sends_here:
                 await self.sender.scan()
             self._spawn(self._housekeeping())
-        await register_commands(self.bot, self.app.dialogs.current, settings.locale)
+        self._register_menu()
         now = self.app.engine.clock.now
         if self.uses_webhook:
             self.webhook = WebhookServer(
@@ -348,6 +358,20 @@ class TelegramBot:
             )
         await self.db.run(lambda session: mark_reachable(session, chat_id, self.app.engine.clock.now()))
 
+    async def _warm_up(self) -> None:
+        await asyncio.to_thread(self.app.dialogs.current.dialogs.escalation.learned.warm_up)
+
+    def _register_menu(self) -> None:
+        """The command menus, off the path to ready: a menu helps people find the commands, but a bot
+        without one still takes every message, and each menu is a call to Telegram. A reload registers
+        its own and cancels this one if it is still on its way, so an older menu never lands last."""
+        self._menu = asyncio.create_task(self._menu_registered(self.app.dialogs.current))
+        self._tasks.add(self._menu)
+        self._menu.add_done_callback(self._ended)
+
+    async def _menu_registered(self, current: Loaded) -> None:
+        await register_commands(self.bot, current, self.settings.locale)
+
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
@@ -415,7 +439,9 @@ class TelegramBot:
         """SIGHUP: load the dialog files again; broken ones are refused and the old stay."""
         if await asyncio.to_thread(self.app.dialogs.reload) is not None:
             return False
-        await asyncio.to_thread(self.app.dialogs.current.dialogs.escalation.learned.warm_up)
+        await self._warm_up()
+        if self._menu is not None:
+            self._menu.cancel()  # the start's registration, if still on its way, would be older
         await register_commands(self.bot, self.app.dialogs.current, self.settings.locale)
         return True
 
