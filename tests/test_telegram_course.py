@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlmodel import col, select
@@ -13,7 +15,9 @@ from bot.dialogs.contract import USER_COMMANDS
 from bot.links import deep_link
 from bot.storage.db import transaction
 from bot.storage.models import AuditEntry, Course, InboxItem, Score
+from tests.fakes import FakeTelegram
 from tests.support.telegram_harness import (
+    FAST,
     answer_measure,
     answers_of,
     course_of,
@@ -131,6 +135,21 @@ async def test_command_menus_in_norwegian_and_english(sqlite_url: str) -> None:
                 renderer.render(locale, f"commands.{n}", {}) for n in USER_COMMANDS
             ]
         assert tg.server.menu("en")[0]["description"] == "Start, or type your access code"
+
+
+async def test_the_bot_takes_messages_while_telegram_still_holds_the_menus(sqlite_url: str) -> None:
+    """The command menus are registered off the path to ready: a bot that waited for them before
+    taking messages would never answer here, as Telegram holds every setMyCommands for an hour."""
+    async with FakeTelegram() as server:
+        server.faults.add("setMyCommands", kind="timeout", delay=3600, count=100)
+        async with (
+            asyncio.timeout(60),
+            running_bot(sqlite_url, server=server, tuning=replace(FAST, read_timeout=3600)) as tg,
+        ):
+            user = tg.chat(42)
+            welcome = await user.send(f"/start {tg.code('depression', 'K-7002')}")
+            assert welcome and welcome[0].text
+            assert any(c.method == "setMyCommands" and not c.status for c in server.all_calls)
 
 
 async def test_mydata_sends_a_json_file_and_delete_erases_everything(sqlite_url: str) -> None:

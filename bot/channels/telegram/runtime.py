@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from telegram import Bot, ChatMemberRestricted
+from telegram import Bot, ChatFullInfo, ChatMember, ChatMemberRestricted
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 
@@ -74,10 +74,19 @@ NO_TEAM_CHAT = (
 
 async def team_chat_problem(bot: Bot, chat_id: int) -> str | None:
     """What stops the bot posting in `chat_id`, or None. Telegram's refusals raise."""
-    chat = await bot.get_chat(chat_id)
-    if chat.type == ChatType.PRIVATE:
-        return None
-    member = await bot.get_chat_member(chat_id, bot.id)
+    if chat_id < 0:  # a group or a channel (Telegram's ids for them are negative): both asked at once
+        chat, member = await asyncio.gather(
+            bot.get_chat(chat_id), bot.get_chat_member(chat_id, bot.id), return_exceptions=True
+        )
+        for answer in (chat, member):  # the chat's own refusal first ("chat not found"), as when asked in turn
+            if isinstance(answer, BaseException):
+                raise answer
+        assert isinstance(chat, ChatFullInfo) and isinstance(member, ChatMember)
+    else:
+        chat = await bot.get_chat(chat_id)
+        if chat.type == ChatType.PRIVATE:
+            return None
+        member = await bot.get_chat_member(chat_id, bot.id)
     status = member.status
     if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
         return f"the bot is not a member of it (status '{status}')"
@@ -198,12 +207,19 @@ class TelegramBot:
         # new. It is made ready while Telegram answers the checks below; readiness waits for it on purpose:
         # once /readyz says ready, every text gets both readers.
         warming = None if self.tuning.role == "send" else asyncio.create_task(self._warm_up())
+        polls = not self.uses_webhook and self.tuning.role != "send"
+        unhooked = None
         try:
             await self._connect()
+            # Polling needs any webhook gone; asked while the team chat is checked, not after it.
+            unhooked = asyncio.create_task(self.bot.delete_webhook()) if polls else None
             await self._check_team_chat()
+            if unhooked is not None:
+                await unhooked
         except BaseException:
-            if warming is not None:
-                warming.cancel()
+            for task in (warming, unhooked):
+                if task is not None:
+                    task.cancel()
             raise
         if self.tuning.role == "send":
             if self.db.sqlite:
@@ -254,7 +270,6 @@ class TelegramBot:
             )
             log.info("receiving updates by webhook on %s:%s", self.webhook.host, self.webhook.port)
         else:
-            await self.bot.delete_webhook()
             self.poller = Poller(
                 self.bot,
                 self.db,

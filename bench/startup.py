@@ -1,0 +1,131 @@
+"""`guidebot run` start-up: from starting the process to the first 200 from /readyz (issue 11).
+
+This tree and, with --baseline REF, the code of that git commit (`git archive`) start in turn,
+--runs times each, against the fake Bot API server from tests/fakes. Each tree has a database
+of its own (migrated by its own first start, which is not counted, nor is the start that writes
+its dialog check record and its learned net's cache). Both trees are byte-compiled first, as
+installed. Reported: the median wall time and the median CPU time of the process, and the ratio
+of this tree's to the baseline's; the rounds alternate, so both see the same machine.
+
+--latency S makes the fake server wait S seconds before it answers each call, as a round trip
+to api.telegram.org does (e.g. 0.04): the calls a start waits for then show.
+
+Usage: .venv/bin/python -m bench.startup [--runs 9] [--backend sqlite|postgresql]
+           [--baseline 9772232] [--latency 0,0.04]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import create_engine, text
+
+from bench.caseload import POSTGRES_ADMIN_URL, ROOT, TEAM, code_of, environment, start_up_seconds
+from bench.telegram_throughput import BenchServer
+
+
+class SlowServer(BenchServer):
+    """The fake Bot API server, answering each call `latency` seconds late."""
+
+    latency = 0.0
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        return await super()._handle(request)
+
+
+def compile_tree(tree: Path) -> None:
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "bot")], check=True)
+
+
+def database(backend: str, workdir: Path, name: str) -> tuple[str, Any]:
+    """A fresh database for one tree, and what drops it afterwards."""
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / f'{name}.db'}", lambda: None
+    db = f"guidebot_startup_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{db}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
+
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{db}", drop
+
+
+async def measure(runs: int, backend: str, baseline: str | None, latencies: list[float]) -> None:
+    server = SlowServer()
+    await server.start()
+    server.group(TEAM, "Veilederteamet")  # the bot checks at start that it can post in the team chat
+    drops = []
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            workdir = Path(directory)
+            trees: dict[str, Path | None] = {}
+            if baseline:
+                trees[f"before ({baseline})"] = code_of(baseline, workdir)
+            trees["after"] = None
+            envs = {}
+            for index, (name, code) in enumerate(trees.items()):
+                await asyncio.to_thread(compile_tree, code or ROOT)
+                url, drop = database(backend, workdir, f"tree{index}")
+                drops.append(drop)
+                envs[name] = environment(url, code)
+                for _ in range(2):  # migrates; writes the dialog check record and the learned cache
+                    await start_up_seconds(server, envs[name], workdir)
+            for latency in latencies:
+                server.latency = latency
+                found: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+                began = time.perf_counter()
+                for _ in range(runs):
+                    for name in trees:
+                        found[name].append(await start_up_seconds(server, envs[name], workdir))
+                print(
+                    f"{backend}, each call to the Bot API answered {latency * 1000:.0f} ms late, "
+                    f"{runs} starts each ({time.perf_counter() - began:.0f} s):",
+                    flush=True,
+                )
+                medians = {}
+                for name, starts in found.items():
+                    wall = statistics.median(w for w, _ in starts)
+                    cpu = statistics.median(c for _, c in starts)
+                    medians[name] = wall
+                    spread = f"{min(w for w, _ in starts):.2f}–{max(w for w, _ in starts):.2f}"
+                    print(f"  {name:<22} to /readyz 200: median {wall:.2f} s (range {spread}), CPU {cpu:.2f} s")
+                if baseline:
+                    before, after = medians[f"before ({baseline})"], medians["after"]
+                    print(f"  after / before: ×{after / before:.2f}", flush=True)
+    finally:
+        await server.stop()
+        for drop in drops:
+            drop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--baseline", help="a git commit to measure in turn with this tree (e.g. 9772232)")
+    parser.add_argument("--latency", default="0", help="seconds each Bot API call waits, comma-separated: 0,0.04")
+    args = parser.parse_args()
+    logging.getLogger("aiohttp").setLevel(logging.CRITICAL)  # a stopped bot's long poll, cut off
+    latencies = [float(x) for x in args.latency.split(",")]
+    asyncio.run(measure(args.runs, args.backend, args.baseline, latencies))
+
+
+if __name__ == "__main__":
+    main()
