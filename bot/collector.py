@@ -5,7 +5,8 @@ Starting builds a couple of hundred thousand objects that live as long as the pr
 garbage. Python's cyclic collector would still walk all of them again and again while they
 are being made: about a fifth of `guidebot run`'s start-up (docs/performance.md, "Start-up").
 So `pause()` stops it before anything else is imported, and `started()` resumes it once the
-command is under way (for `guidebot run`: once /readyz says ready). `gc.freeze()` then moves
+command is under way (for `guidebot run`: once /readyz says ready, or after at most 5 s of a
+start that waits, for Telegram or for the learned net to train). `gc.freeze()` then moves
 what start-up made out of the collector's sight for good, so that later collections do not
 walk it either, and collection goes on as usual for everything made after it. The few
 thousand start-up objects that were already garbage by then stay: a few hundred kilobytes.

@@ -4,7 +4,10 @@ process that collects no garbage."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import os
+import signal
 from collections.abc import Iterator
 
 import aiohttp
@@ -12,8 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from bot import collector
+from bot.app import build_app
+from bot.channels.telegram import runner
 from bot.cli import app as cli
-from tests.fakes import FakeTelegram
+from tests.fakes import TOKEN, FakeTelegram
+from tests.support.settings import make_settings
 from tests.support.telegram_harness import BotProcess, free_port
 from tests.test_telegram_process import issue_code
 
@@ -83,3 +89,32 @@ async def test_guidebot_run_collects_garbage_once_ready(sqlite_url: str) -> None
         after_a_turn = await collections()
         assert await process.stop() == 0
     assert after_a_turn > at_first_reply
+
+
+async def test_a_start_that_waits_for_telegram_collects_garbage_meanwhile(
+    sqlite_url: str, paused_here: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram out of reach: the start tries again and again, making garbage each time; the
+    collector is back after PAUSE_AT_MOST seconds even though the bot is not ready."""
+    resumed = asyncio.Event()
+
+    def resume() -> None:
+        collector.started()
+        resumed.set()
+
+    monkeypatch.setattr(runner, "PAUSE_AT_MOST", 0.05)
+    monkeypatch.setattr(runner, "started", resume)
+    async with FakeTelegram() as server:
+        server.faults.add("getMe", kind="500", count=10_000)
+        app = build_app(
+            make_settings(sqlite_url, telegram_token=TOKEN, telegram_api_url=server.base_url.removesuffix("/bot"))
+        )
+        serving = asyncio.create_task(runner.serve(app, runner.failpoint_from_env()))
+        try:
+            await asyncio.wait_for(resumed.wait(), 30)
+            assert gc.isenabled() and not collector.paused()
+            assert not any(c.method == "getMe" and c.status == 200 for c in server.all_calls), "not ready"
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)  # as a service manager stops it
+            await asyncio.wait_for(serving, 30)
+            app.db.dispose()

@@ -19,6 +19,7 @@ from bot.startup import fail, load_app
 log = logging.getLogger(__name__)
 
 FAILPOINT_ENV = "GUIDEBOT_FAILPOINT"
+PAUSE_AT_MOST = 5.0  # seconds
 BAD_TOKEN = (
     "guidebot: Telegram did not accept the bot token. Set GUIDEBOT_TELEGRAM_TOKEN to the token "  # noqa: S105
     "@BotFather gave you."
@@ -71,6 +72,10 @@ async def serve(app: App, failpoint: Failpoint, role: str = "all") -> None:
         task.add_done_callback(reloads.discard)
 
     loop.add_signal_handler(signal.SIGHUP, reload)
+    # The collector, paused while starting (bot/collector.py), is back once ready, or at the latest after
+    # PAUSE_AT_MOST seconds: a start that waits (Telegram out of reach, the learned net training) makes
+    # garbage with each try, and must not keep it.
+    resume = loop.call_later(PAUSE_AT_MOST, started)
     starting = asyncio.create_task(runtime.start())
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -80,12 +85,13 @@ async def serve(app: App, failpoint: Failpoint, role: str = "all") -> None:
             starting.cancel()
         else:
             starting.result()
-            started()  # ready: the garbage collector, paused while starting, resumes (bot/entry.py)
+            started()
             ended = asyncio.create_task(runtime.stopped.wait())
             await asyncio.wait({stopping, ended}, return_when=asyncio.FIRST_COMPLETED)
             ended.cancel()
         log.info("stopping")
     finally:
+        resume.cancel()
         stopping.cancel()
         await asyncio.gather(*reloads, return_exceptions=True)
         await runtime.stop()
