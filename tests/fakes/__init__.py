@@ -5,7 +5,7 @@ from __future__ import annotations
 from .chats import FakeChat, FakeGroup, FakeUser
 from .faults import MESSAGE_METHODS, Fault, FaultInjector, FloodControl
 from .records import Call, CallbackAnswer, Edit, SentMessage, UploadedFile, WaitTimeout
-from .telegram_server import BOT_ID, BOT_USERNAME, TOKEN, FakeTelegram
+from .telegram_server import BOT_ID, BOT_USERNAME, TOKEN, FakeTelegram, most_within
 from .validation import ApiError
 
 __all__ = [
@@ -27,4 +27,5 @@ __all__ = [
     "SentMessage",
     "UploadedFile",
     "WaitTimeout",
+    "most_within",
 ]

@@ -19,7 +19,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -193,6 +193,17 @@ def _scope_key(scope: Any) -> str:
     return ":".join(parts)
 
 
+def most_within(times: Iterable[float], window_s: float) -> int:
+    """Most of these moments within any window_s span."""
+    ordered = sorted(times)
+    best = start = 0
+    for end, moment in enumerate(ordered):
+        while moment - ordered[start] >= window_s:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
 class FakeTelegram:
     """The fake Bot API server. See the module docstring and the FakeUser class."""
 
@@ -326,18 +337,13 @@ class FakeTelegram:
 
     def max_per_window(self, chat_id: int | None, window_s: float) -> int:
         """Most messages delivered to chat_id (None: all chats) within any window_s span."""
-        times = sorted(
+        times = (
             message.time
             for chat in self.chats.values()
             if chat_id is None or chat.chat_id == chat_id
             for message in chat.messages
         )
-        best = start = 0
-        for end, moment in enumerate(times):
-            while moment - times[start] >= window_s:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
+        return most_within(times, window_s)
 
     def menu(self, language_code: str = "", scope: str = "default") -> list[dict[str, str]]:
         """Commands stored by setMyCommands for (scope, language_code); see _scope_key."""
