@@ -376,9 +376,11 @@ def guidebot(*args: str) -> list[str]:
     return [
         sys.executable,
         "-c",
-        "import sys\n"
-        "try:\n    from bot.entry import main  # as the installed `guidebot` command\n"
-        "except ImportError:  # code from before bot/entry.py\n    from bot.cli import main\n"
+        "import sys, pathlib, bot\n"
+        "# as the installed `guidebot` command; code from before bot/entry.py has only bot.cli (and an\n"
+        "# older tree on PYTHONPATH must not take bot.entry from this tree's editable install)\n"
+        "if (pathlib.Path(bot.__file__).parent / 'entry.py').exists():\n    from bot.entry import main\n"
+        "else:\n    from bot.cli import main\n"
         "sys.argv = ['guidebot', *sys.argv[1:]]\nmain()",
         *args,
     ]

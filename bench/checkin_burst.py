@@ -171,9 +171,11 @@ async def run_bot(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "import sys\n"
-        "try:\n    from bot.entry import main  # as the installed `guidebot` command\n"
-        "except ImportError:  # code from before bot/entry.py\n    from bot.cli import main\n"
+        "import sys, pathlib, bot\n"
+        "# as the installed `guidebot` command; code from before bot/entry.py has only bot.cli (and an\n"
+        "# older tree on PYTHONPATH must not take bot.entry from this tree's editable install)\n"
+        "if (pathlib.Path(bot.__file__).parent / 'entry.py').exists():\n    from bot.entry import main\n"
+        "else:\n    from bot.cli import main\n"
         "sys.argv = ['guidebot', 'run']\nmain()",
         cwd=workdir,
         env=env,

@@ -1,17 +1,17 @@
 """`guidebot run` start-up: from starting the process to the first 200 from /readyz (issue 11).
 
-This tree and, with --baseline REF, the code of that git commit (`git archive`) start in turn,
+This tree and, with --baseline REF[,REF...], the code of those git commits (`git archive`) start in turn,
 --runs times each, against the fake Bot API server from tests/fakes. Each tree has a database
 of its own (migrated by its own first start, which is not counted, nor is the start that writes
 its dialog check record and its learned net's cache). Both trees are byte-compiled first, as
 installed. Reported: the median wall time and the median CPU time of the process, and the ratio
-of this tree's to the baseline's; the rounds alternate, so both see the same machine.
+of this tree's to each baseline's; the rounds alternate, so both see the same machine.
 
 --latency S makes the fake server wait S seconds before it answers each call, as a round trip
 to api.telegram.org does (e.g. 0.04): the calls a start waits for then show.
 
 Usage: .venv/bin/python -m bench.startup [--runs 9] [--backend sqlite|postgresql]
-           [--baseline 9772232] [--latency 0,0.04]
+           [--baseline 9772232,dfa724f] [--latency 0,0.04]
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def database(backend: str, workdir: Path, name: str) -> tuple[str, Any]:
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{db}", drop
 
 
-async def measure(runs: int, backend: str, baseline: str | None, latencies: list[float]) -> None:
+async def measure(runs: int, backend: str, baselines: list[str], latencies: list[float]) -> None:
     server = SlowServer()
     await server.start()
     server.group(TEAM, "Veilederteamet")  # the bot checks at start that it can post in the team chat
@@ -76,9 +76,9 @@ async def measure(runs: int, backend: str, baseline: str | None, latencies: list
         with tempfile.TemporaryDirectory() as directory:
             workdir = Path(directory)
             trees: dict[str, Path | None] = {}
-            if baseline:
-                trees[f"before ({baseline})"] = code_of(baseline, workdir)
-            trees["after"] = None
+            for ref in baselines:
+                trees[ref] = code_of(ref, workdir)
+            trees["this tree"] = None
             envs = {}
             for index, (name, code) in enumerate(trees.items()):
                 await asyncio.to_thread(compile_tree, code or ROOT)
@@ -106,9 +106,8 @@ async def measure(runs: int, backend: str, baseline: str | None, latencies: list
                     medians[name] = wall
                     spread = f"{min(w for w, _ in starts):.2f}–{max(w for w, _ in starts):.2f}"
                     print(f"  {name:<22} to /readyz 200: median {wall:.2f} s (range {spread}), CPU {cpu:.2f} s")
-                if baseline:
-                    before, after = medians[f"before ({baseline})"], medians["after"]
-                    print(f"  after / before: ×{after / before:.2f}", flush=True)
+                for ref in baselines:
+                    print(f"  this tree / {ref}: ×{medians['this tree'] / medians[ref]:.2f}", flush=True)
     finally:
         await server.stop()
         for drop in drops:
@@ -119,12 +118,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--baseline", help="a git commit to measure in turn with this tree (e.g. 9772232)")
+    parser.add_argument("--baseline", default="", help="git commits to measure in turn with this tree: 9772232,dfa724f")
     parser.add_argument("--latency", default="0", help="seconds each Bot API call waits, comma-separated: 0,0.04")
     args = parser.parse_args()
     logging.getLogger("aiohttp").setLevel(logging.CRITICAL)  # a stopped bot's long poll, cut off
     latencies = [float(x) for x in args.latency.split(",")]
-    asyncio.run(measure(args.runs, args.backend, args.baseline, latencies))
+    asyncio.run(measure(args.runs, args.backend, [r for r in args.baseline.split(",") if r], latencies))
 
 
 if __name__ == "__main__":
