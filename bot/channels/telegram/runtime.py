@@ -220,6 +220,8 @@ class TelegramBot:
             for task in (warming, unhooked):
                 if task is not None:
                     task.cancel()
+                    if task.done() and not task.cancelled():
+                        task.exception()  # the start's own failure is the one to report
             raise
         if self.tuning.role == "send":
             if self.db.sqlite:
