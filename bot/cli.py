@@ -54,7 +54,7 @@ class Guarded(TyperGroup):
         if words and words[0] not in OFFLINE and not {"--help", "-h"} & set(words):
             check_database(settings_or_exit())
         if words[:1] != ["run"]:
-            started()  # `guidebot run` resumes the collector once it is ready (bot/entry.py)
+            started()  # `guidebot run` resumes the collector once it is ready (bot/collector.py)
         try:
             return super().invoke(ctx)
         except (ArgumentError, DBAPIError) as exc:
