@@ -25,8 +25,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 from sqlalchemy import create_engine, text
@@ -50,7 +50,7 @@ def compile_tree(tree: Path) -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "bot")], check=True)
 
 
-def database(backend: str, workdir: Path, name: str) -> tuple[str, Any]:
+def database(backend: str, workdir: Path, name: str) -> tuple[str, Callable[[], None]]:
     """A fresh database for one tree, and what drops it afterwards."""
     if backend == "sqlite":
         return f"sqlite:///{workdir / f'{name}.db'}", lambda: None
@@ -71,7 +71,7 @@ async def measure(runs: int, backend: str, baselines: list[str], latencies: list
     server = SlowServer()
     await server.start()
     server.group(TEAM, "Veilederteamet")  # the bot checks at start that it can post in the team chat
-    drops = []
+    drops: list[Callable[[], None]] = []
     try:
         with tempfile.TemporaryDirectory() as directory:
             workdir = Path(directory)
