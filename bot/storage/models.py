@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
+from sqlmodel.main import SQLModelConfig
 
 from bot.storage.types import UTCDateTime
 
@@ -20,6 +21,15 @@ from bot.storage.types import UTCDateTime
 MIGRATION_ONLY_INDEXES = frozenset({"ix_answer_homework", "ix_inbox_unprocessed"})
 
 
+class Row(SQLModel):
+    """What every table shares: pydantic's validation schema is built when a table is first validated
+    or dumped, not when this module is imported. Rows are read and written through SQLAlchemy, which
+    never needs it; building it for all the tables was about a third of this module's import, which
+    every `guidebot run` pays before it is ready (docs/performance.md)."""
+
+    model_config = SQLModelConfig(from_attributes=True, defer_build=True)
+
+
 def _utc(**kw: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kw)
 
@@ -28,7 +38,7 @@ def _json(default: Any) -> Any:
     return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
 
 
-class Clinician(SQLModel, table=True):
+class Clinician(Row, table=True):
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_type=BigInteger, unique=True, index=True)
     name: str
@@ -37,7 +47,7 @@ class Clinician(SQLModel, table=True):
     created_at: datetime = _utc()
 
 
-class AccessCode(SQLModel, table=True):
+class AccessCode(Row, table=True):
     # Unused codes long expired are deleted by the retention pass (bot/ops/retention.py).
     __table_args__ = (Index("ix_accesscode_unused", "redeemed_at", "expires_at"),)
 
@@ -51,7 +61,7 @@ class AccessCode(SQLModel, table=True):
     redeemed_at: datetime | None = _utc(default=None)
 
 
-class Course(SQLModel, table=True):
+class Course(Row, table=True):
     # The retention pass finds closed courses not yet stamped, and those due for anonymising.
     # The scheduler's due-scan (bot/scheduler.py) reads, by state, what is due (due_at) and
     # what has expired (last_activity_at), oldest first: a range of each index, not every course.
@@ -97,7 +107,7 @@ class Course(SQLModel, table=True):
     scratch: dict[str, Any] = _json(dict)
 
 
-class Answer(SQLModel, table=True):
+class Answer(Row, table=True):
     # One question's answers across courses (homework done, the dropout reason), by course id:
     # `guidebot cases` and the report read a range of courses at a time.
     __table_args__ = (Index("ix_answer_key_course", "key", "course_id"),)
@@ -111,7 +121,7 @@ class Answer(SQLModel, table=True):
     created_at: datetime = _utc()
 
 
-class Score(SQLModel, table=True):
+class Score(Row, table=True):
     # `guidebot cases` seeks each course's latest and previous total per instrument here.
     __table_args__ = (
         UniqueConstraint("course_id", "week", "instrument"),
@@ -128,7 +138,7 @@ class Score(SQLModel, table=True):
     created_at: datetime = _utc()
 
 
-class Alert(SQLModel, table=True):
+class Alert(Row, table=True):
     # The metrics read the oldest open urgent alert on every scrape; the due-scan, the open
     # alerts due for a re-send.
     __table_args__ = (
@@ -164,7 +174,7 @@ class Alert(SQLModel, table=True):
     erased_at: datetime | None = _utc(default=None)
 
 
-class Message(SQLModel, table=True):
+class Message(Row, table=True):
     """A message between a clinician and a participant: "to_participant" or "from_participant"."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -175,7 +185,7 @@ class Message(SQLModel, table=True):
     clinician_id: int | None = Field(default=None, foreign_key="clinician.id")
 
 
-class InboxItem(SQLModel, table=True):
+class InboxItem(Row, table=True):
     """A received update, stored before it is acknowledged to Telegram."""
 
     __tablename__ = "inbox"
@@ -191,7 +201,7 @@ class InboxItem(SQLModel, table=True):
     attempts: int = 0
 
 
-class OutboxItem(SQLModel, table=True):
+class OutboxItem(Row, table=True):
     """A message committed for delivery; the sender delivers it at least once."""
 
     __tablename__ = "outbox"
@@ -220,7 +230,7 @@ class OutboxItem(SQLModel, table=True):
     cleared_at: datetime | None = _utc(default=None)
 
 
-class CodeAttempt(SQLModel, table=True):
+class CodeAttempt(Row, table=True):
     """A failed code redemption, by a hashed chat key, for the lockout."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -228,7 +238,7 @@ class CodeAttempt(SQLModel, table=True):
     at: datetime = _utc(index=True)
 
 
-class AuditEntry(SQLModel, table=True):
+class AuditEntry(Row, table=True):
     __tablename__ = "audit"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -239,7 +249,7 @@ class AuditEntry(SQLModel, table=True):
     detail: dict[str, Any] = _json(dict)
 
 
-class ServiceState(SQLModel, table=True):
+class ServiceState(Row, table=True):
     """A durable fact about the service itself, by key (e.g. "team_chat_unreachable")."""
 
     key: str = Field(primary_key=True)
@@ -247,7 +257,7 @@ class ServiceState(SQLModel, table=True):
     updated_at: datetime = _utc()
 
 
-class Invite(SQLModel, table=True):
+class Invite(Row, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(unique=True, index=True)
     created_by: int = Field(foreign_key="clinician.id")
@@ -257,7 +267,7 @@ class Invite(SQLModel, table=True):
     used_at: datetime | None = _utc(default=None)
 
 
-class DashboardLink(SQLModel, table=True):
+class DashboardLink(Row, table=True):
     """A one-time login link for the web dashboard, asked for with /dashboard; only its hash is kept."""
 
     __tablename__ = "dashboard_link"
@@ -270,7 +280,7 @@ class DashboardLink(SQLModel, table=True):
     used_at: datetime | None = _utc(default=None)
 
 
-class DashboardSession(SQLModel, table=True):
+class DashboardSession(Row, table=True):
     """A signed-in browser; the cookie holds the token, the table only its hash."""
 
     __tablename__ = "dashboard_session"
@@ -286,7 +296,7 @@ class DashboardSession(SQLModel, table=True):
     handles: dict[str, int] = _json(dict)
 
 
-class Cover(SQLModel, table=True):
+class Cover(Row, table=True):
     """A clinician away (/away UNTIL NAME) and the colleague who takes their alerts, queue and replies.
 
     The cover holds until `until` (the start of the day after UNTIL, in the service's time zone)
