@@ -1,9 +1,11 @@
 """Updates that are not what they should be: malformed ones are set aside alone, and button
 presses are honoured only from the chat's own user (clinicians' only from an active
-clinician), while every press is answered."""
+clinician), while every press is answered. And a start that Telegram makes hard: trouble on
+the way to ready is waited out, and a method the Bot API server does not know stops nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -13,7 +15,7 @@ from sqlmodel import select
 
 from bot.storage.db import transaction
 from bot.storage.models import Alert, Clinician
-from tests.fakes import BOT_ID, FakeChat, FakeUser
+from tests.fakes import BOT_ID, FakeChat, FakeTelegram, FakeUser
 from tests.fakes.chats import FakeGroup
 from tests.support.clinician import add_clinician
 from tests.support.telegram_harness import Running, course_of, enrol, inbox_rows, running_bot
@@ -168,3 +170,36 @@ async def test_an_alert_is_acknowledged_only_by_an_active_clinician(sqlite_url: 
         await tg.settle(int(tg.server.updates[-1]["update_id"]))
         assert _acknowledged(tg)
         assert tg.server.unanswered_callback_queries == []
+
+
+# -- the start ------------------------------------------------------------------
+
+
+async def test_a_start_waits_out_network_trouble_on_delete_webhook(sqlite_url: str) -> None:
+    """Polling asks for any webhook to be removed before it begins; a 502 there is waited out, as for
+    getMe and the team chat check (it used to end the start)."""
+    async with FakeTelegram() as server:
+        server.faults.add("deleteWebhook", kind="502", count=2)
+        async with asyncio.timeout(30), running_bot(sqlite_url, server=server) as tg:
+            welcome = await tg.chat(42).send(f"/start {tg.code('depression', 'K-7101')}")
+            assert welcome and welcome[0].text
+    assert [c.status for c in server.all_calls if c.method == "deleteWebhook"] == [502, 502, 200]
+
+
+async def test_a_bot_api_server_without_getchatmember_or_deletewebhook_still_serves(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Bot API server that does not know a method answers 404, as Telegram does, which
+    python-telegram-bot reports as a bad token; getMe took the token, so it is the method. The
+    start goes on with a warning, where it used to wait for ever (the team chat check) or stop
+    saying the token was wrong (deleteWebhook)."""
+    async with FakeTelegram() as server:
+        server.forget("getChatMember")
+        server.forget("deleteWebhook")
+        with caplog.at_level(logging.WARNING, logger="bot"):
+            async with asyncio.timeout(30), running_bot(sqlite_url, server=server) as tg:
+                welcome = await tg.chat(42).send(f"/start {tg.code('depression', 'K-7102')}")
+                assert welcome and welcome[0].text
+    assert {c.status for c in server.all_calls if c.method in ("getChatMember", "deleteWebhook")} == {404}
+    assert f"GUIDEBOT_CLINICIAN_CHAT_ID={TEAM} is not checked" in caplog.text
+    assert "deleteWebhook was refused" in caplog.text

@@ -7,7 +7,8 @@ from aiohttp import ClientSession
 
 from bot.channels.telegram.runtime import SettingsProblem
 from bot.channels.telegram.updates import ALLOWED_UPDATES
-from tests.support.telegram_harness import free_port, inbox_rows, running_bot
+from tests.fakes import FakeTelegram
+from tests.support.telegram_harness import BotProcess, free_port, inbox_rows, running_bot
 
 SECRET = "s3cret_Value-123"
 
@@ -78,3 +79,33 @@ async def test_a_malformed_webhook_update_gets_a_200_and_is_set_aside(sqlite_url
 
         welcome = await user.send(f"/start {tg.code()}")  # and the next update is taken as usual
         assert welcome[0].text is not None and welcome[0].text.startswith("Velkommen!")
+
+
+async def test_a_webhook_telegram_refuses_stops_the_start_with_one_line(sqlite_url: str) -> None:
+    """Telegram takes only HTTPS webhooks; `guidebot run` says so in one line, naming the setting
+    (it used to end in a traceback)."""
+    async with FakeTelegram() as server:
+        process = BotProcess(
+            server,
+            sqlite_url,
+            GUIDEBOT_WEBHOOK_URL="http://bot.example.no/telegram/hook",
+            GUIDEBOT_WEBHOOK_SECRET=SECRET,
+            GUIDEBOT_LISTEN=f"127.0.0.1:{free_port()}",
+        )
+        await process.start()
+        assert await process.wait() != 0
+    lines = process.stderr.strip().splitlines()
+    assert len(lines) == 1, process.stderr
+    assert "GUIDEBOT_WEBHOOK_URL=http://bot.example.no/telegram/hook" in lines[0] and "https url" in lines[0].lower()
+
+
+async def test_setwebhook_waits_out_network_trouble(sqlite_url: str) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/hook"
+    async with FakeTelegram() as server:
+        server.faults.add("setWebhook", kind="502", count=2)
+        async with running_bot(
+            sqlite_url, server=server, webhook_url=url, webhook_secret=SECRET, listen=f"127.0.0.1:{port}"
+        ) as tg:
+            assert tg.server.webhook_url == url
+    assert [c.status for c in server.all_calls if c.method == "setWebhook"] == [502, 502, 200]

@@ -22,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any, Self, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -92,6 +93,7 @@ _JSON_FIELDS = frozenset(
         "rights",
     }
 )
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _STORED_SETTINGS = (
     "setMyDescription",
     "setMyShortDescription",
@@ -319,6 +321,11 @@ class FakeTelegram:
         if not isinstance(chat, FakeGroup):
             chat = self.chats[chat_id] = FakeGroup(self, chat_id, title)
         return chat
+
+    def forget(self, method: str) -> None:
+        """Answer `method` as Telegram answers one it does not know (404 Not Found), as an older or a
+        limited Bot API server would."""
+        del self._methods[method.lower()]
 
     def block(self, user_id: int) -> None:
         """Every send/edit to this chat answers 403 "bot was blocked by the user"."""
@@ -686,6 +693,10 @@ class FakeTelegram:
         return batch
 
     async def _set_webhook(self, params: Params) -> Any:
+        url = urlsplit(str(params.get("url") or ""))
+        if url.geturl() and not (url.scheme == "https" or (url.scheme == "http" and url.hostname in LOOPBACK)):
+            # Telegram's answer; plain http to this machine is let through, for the tests' webhooks
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
         if params.get("drop_pending_updates"):
             self._queue.clear()
         self.webhook_params = params

@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 from telegram import Bot, ChatFullInfo, ChatMember, ChatMemberRestricted
@@ -53,6 +53,7 @@ from bot.ops.health import HealthServer
 from bot.ops.retention import apply_retention
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class SettingsProblem(Exception):
@@ -212,7 +213,7 @@ class TelegramBot:
         try:
             await self._connect()
             # Polling needs any webhook gone; asked while the team chat is checked, not after it.
-            unhooked = asyncio.create_task(self.bot.delete_webhook()) if polls else None
+            unhooked = asyncio.create_task(self._unhook()) if polls else None
             await self._check_team_chat()
             if unhooked is not None:
                 await unhooked
@@ -267,9 +268,19 @@ class TelegramBot:
                 failpoint=self.failpoint,
             )
             await self.webhook.start()
-            await self.bot.set_webhook(
-                settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=list(ALLOWED_UPDATES)
-            )
+            try:
+                await self._until_answered(
+                    "setWebhook",
+                    lambda: self.bot.set_webhook(
+                        settings.webhook_url,
+                        secret_token=settings.webhook_secret,
+                        allowed_updates=list(ALLOWED_UPDATES),
+                    ),
+                )
+            except BadRequest as exc:
+                raise SettingsProblem(
+                    f"Telegram refused the webhook GUIDEBOT_WEBHOOK_URL={settings.webhook_url}: {exc.message}"
+                ) from None
             log.info("receiving updates by webhook on %s:%s", self.webhook.host, self.webhook.port)
         else:
             self.poller = Poller(
@@ -336,44 +347,55 @@ class TelegramBot:
         """Duty locks are used from one thread, so a release never races a try."""
         return await asyncio.get_running_loop().run_in_executor(self._duty_threads, work)
 
-    async def _connect(self) -> None:
+    async def _until_answered(self, what: str, call: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """A call on the way to ready. Network trouble, a 5xx and flood control are waited out (the bot
+        starts once Telegram is back); Telegram's refusals (400, 403, 401/404) are the caller's."""
         failures = 0
         while True:
             try:
-                await self.bot.initialize()
-            except InvalidToken:
+                return await call()
+            except (BadRequest, Forbidden, InvalidToken):
                 raise
             except TelegramError as exc:
                 failures += 1
-                log.warning("Telegram cannot be reached (%s); trying again", type(exc).__name__)
+                log.warning("%s: no answer from Telegram yet (%s); trying again", what, type(exc).__name__)
                 await asyncio.sleep(self.tuning.backoff.delay(failures))
-                continue
-            self.username = self.bot.username
-            return
+
+    async def _connect(self) -> None:
+        await self._until_answered("getMe", self.bot.initialize)
+        self.username = self.bot.username
 
     async def _check_team_chat(self) -> None:
         """The alerts must reach someone: the bot has to be able to post in the team chat."""
         chat_id = self.settings.clinician_chat_id
         if chat_id is None:
             raise SettingsProblem(NO_TEAM_CHAT)
-        failures = 0
-        while True:
-            try:
-                problem = await team_chat_problem(self.bot, chat_id)
-            except (BadRequest, Forbidden) as exc:
-                problem = f"Telegram says '{exc.message}'"
-            except TelegramError as exc:  # network trouble: not the setting's fault
-                failures += 1
-                log.warning("cannot check the team chat yet (%s); trying again", type(exc).__name__)
-                await asyncio.sleep(self.tuning.backoff.delay(failures))
-                continue
-            break
+        try:
+            problem = await self._until_answered("the team chat check", lambda: team_chat_problem(self.bot, chat_id))
+        except (BadRequest, Forbidden) as exc:
+            problem = f"Telegram says '{exc.message}'"
+        except InvalidToken:  # getMe took this token: the Bot API server does not know getChat(Member)
+            log.warning(
+                "the Bot API server does not answer getChat or getChatMember, so the team chat "
+                "GUIDEBOT_CLINICIAN_CHAT_ID=%s is not checked; the first alert will show whether it "
+                "takes the bot's messages",
+                chat_id,
+            )
+            return
         if problem is not None:
             raise SettingsProblem(
                 f"the bot cannot post in the team chat GUIDEBOT_CLINICIAN_CHAT_ID={chat_id}: "
                 f"{problem}. Add the bot to that chat and let it send messages, or fix the id."
             )
         await self.db.run(lambda session: mark_reachable(session, chat_id, self.app.engine.clock.now()))
+
+    async def _unhook(self) -> None:
+        """Polling needs any webhook gone. Network trouble is waited out, as for getMe; a server that
+        does not know deleteWebhook (a 404 once getMe took the token) has no webhook to remove."""
+        try:
+            await self._until_answered("deleteWebhook", self.bot.delete_webhook)
+        except (InvalidToken, BadRequest) as exc:
+            log.warning("deleteWebhook was refused (%s); polling without it", exc.message)
 
     async def _warm_up(self) -> None:
         await asyncio.to_thread(self.app.dialogs.current.dialogs.escalation.learned.warm_up)
