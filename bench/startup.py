@@ -10,8 +10,12 @@ of this tree's to each baseline's; the rounds alternate, so both see the same ma
 --latency S makes the fake server wait S seconds before it answers each call, as a round trip
 to api.telegram.org does (e.g. 0.04): the calls a start waits for then show.
 
+--cold measures a first start on a new machine instead: each start gets a new, empty database
+(migrated by that start) and an empty cache directory (XDG_CACHE_HOME), so it checks the dialog
+files in full and needs the learned net's scorer (trained, or read where it is shipped).
+
 Usage: .venv/bin/python -m bench.startup [--runs 9] [--backend sqlite|postgresql]
-           [--baseline 9772232,dfa724f] [--latency 0,0.04]
+           [--baseline 9772232,dfa724f] [--latency 0,0.04] [--cold]
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ def database(backend: str, workdir: Path, name: str) -> tuple[str, Callable[[], 
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{db}", drop
 
 
-async def measure(runs: int, backend: str, baselines: list[str], latencies: list[float]) -> None:
+async def measure(runs: int, backend: str, baselines: list[str], latencies: list[float], cold: bool = False) -> None:
     server = SlowServer()
     await server.start()
     server.group(TEAM, "Veilederteamet")  # the bot checks at start that it can post in the team chat
@@ -82,21 +86,34 @@ async def measure(runs: int, backend: str, baselines: list[str], latencies: list
             envs = {}
             for index, (name, code) in enumerate(trees.items()):
                 await asyncio.to_thread(compile_tree, code or ROOT)
+                if cold:
+                    continue
                 url, drop = database(backend, workdir, f"tree{index}")
                 drops.append(drop)
                 envs[name] = environment(url, code)
                 for _ in range(2):  # migrates; writes the dialog check record and the learned cache
                     await start_up_seconds(server, envs[name], workdir)
+
+            def new_machine(index: int, run: int, code: Path | None) -> dict[str, str]:
+                """A new database and an empty cache, for one cold start."""
+                url, drop = database(backend, workdir, f"cold{index}-{run}")
+                drops.append(drop)
+                cache = workdir / f"cache{index}-{run}"
+                cache.mkdir()
+                return {**environment(url, code), "XDG_CACHE_HOME": str(cache)}
+
             for latency in latencies:
                 server.latency = latency
                 found: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
                 began = time.perf_counter()
-                for _ in range(runs):
-                    for name in trees:
-                        found[name].append(await start_up_seconds(server, envs[name], workdir))
+                for run in range(runs):
+                    for index, (name, code) in enumerate(trees.items()):
+                        env = new_machine(index, run, code) if cold else envs[name]
+                        found[name].append(await start_up_seconds(server, env, workdir))
                 print(
-                    f"{backend}, each call to the Bot API answered {latency * 1000:.0f} ms late, "
-                    f"{runs} starts each ({time.perf_counter() - began:.0f} s):",
+                    f"{backend}{', first starts (new database, empty cache)' if cold else ''}, each call to the "
+                    f"Bot API answered {latency * 1000:.0f} ms late, {runs} starts each "
+                    f"({time.perf_counter() - began:.0f} s):",
                     flush=True,
                 )
                 medians = {}
@@ -120,10 +137,11 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--baseline", default="", help="git commits to measure in turn with this tree: 9772232,dfa724f")
     parser.add_argument("--latency", default="0", help="seconds each Bot API call waits, comma-separated: 0,0.04")
+    parser.add_argument("--cold", action="store_true", help="first starts: a new database and an empty cache each")
     args = parser.parse_args()
     logging.getLogger("aiohttp").setLevel(logging.CRITICAL)  # a stopped bot's long poll, cut off
     latencies = [float(x) for x in args.latency.split(",")]
-    asyncio.run(measure(args.runs, args.backend, [r for r in args.baseline.split(",") if r], latencies))
+    asyncio.run(measure(args.runs, args.backend, [r for r in args.baseline.split(",") if r], latencies, args.cold))
 
 
 if __name__ == "__main__":

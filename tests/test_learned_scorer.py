@@ -7,7 +7,9 @@ texts made to be awkward. The rest train in a child process on a small made-up e
 
 from __future__ import annotations
 
+import gzip
 import json
+import logging
 import random
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from bot.dialogs import learned
 from bot.dialogs.learned import LearnedNet, Scorer, _normal
 from bot.dialogs.learned_train import compact, fit_pipeline
 from bot.dialogs.load import load_dialogs
+from bot.dialogs.ship import ship
 
 CORPUS = Path(__file__).parent / "data" / "escalation_corpus"
 
@@ -91,6 +94,11 @@ def test_the_compact_scorer_gives_scikit_learns_probability() -> None:
     assert worst <= 1e-9
     # and the probe reaches both ends, so the agreement means something
     assert min(expected) < 0.1 and max(expected) > 0.9
+    # the scorer shipped for these examples (bot/dialogs/shipped/) is the one trained here
+    shipped = learned._shipped(net.key)
+    assert shipped is not None, "dialogs/examples/ changed: run .venv/bin/python -m bot.dialogs.ship"
+    worst = max(abs(shipped.probability(text) - float(p)) for text, p in zip(probe, expected, strict=True))
+    assert worst <= 1e-9, "the shipped scorer is not what training gives now: run .venv/bin/python -m bot.dialogs.ship"
 
 
 @pytest.fixture
@@ -195,6 +203,7 @@ import sys
 from pathlib import Path
 from bot.dialogs import learned
 learned.CACHE_DIR = Path(sys.argv[1])
+learned.SHIPPED_DIR = Path(sys.argv[1]) / "nothing-shipped"  # so the cold start trains, in its child
 {imports}
 from bot.config import DEFAULT_DIALOGS_DIR
 from bot.dialogs.load import load_dialogs
@@ -275,3 +284,58 @@ def test_a_scorer_cached_by_the_example_texts_is_taken_over_without_training(
     learned._MODELS.clear()
     lazy = LearnedNet.from_files(files, learned.Examples(read=lambda: pytest.fail("parsed")), 0.5, "risk_words", 1)
     assert lazy.probability("har lagt en plan for hvordan") == net.probability("har lagt en plan for hvordan")
+
+
+# -- the scorer shipped for guidebot's own examples -----------------------------------------
+
+
+def test_only_the_scorer_for_the_shipped_examples_is_shipped() -> None:
+    net = load_dialogs(DEFAULT_DIALOGS_DIR, trust=True).escalation.learned
+    assert [p.name for p in learned.SHIPPED_DIR.glob("learned-*")] == [learned.shipped_path(net.key).name], (
+        "dialogs/examples/ changed: run .venv/bin/python -m bot.dialogs.ship"
+    )
+
+
+def test_a_first_start_reads_the_shipped_scorer_and_trains_nothing(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a new machine (an empty cache) the shipped examples' scorer is read, not trained: a first
+    start used to wait several seconds for the child to fit it."""
+    monkeypatch.setattr(learned, "_train", no_training)
+    net = load_dialogs(DEFAULT_DIALOGS_DIR, trust=True).escalation.learned
+    assert not net.ready
+    net.warm_up()
+    assert net.ready
+    assert not cache.exists() or not list(cache.glob("learned-*"))  # read where it lies, not copied
+    assert net.probability("har tenkt at alle hadde hatt det bedre uten meg") > net.threshold
+    assert net.probability("har tenkt å gå en lang tur i skogen i morgen") < net.threshold
+
+
+@pytest.mark.parametrize("content", [b"", b"not gzip", gzip.compress(b"{not json"), gzip.compress(b'{"key": "x"}')])
+def test_an_unreadable_shipped_scorer_means_training(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, content: bytes
+) -> None:
+    monkeypatch.setattr(learned, "SHIPPED_DIR", cache.parent / "shipped")
+    net = small_net()
+    learned.SHIPPED_DIR.mkdir()
+    learned.shipped_path(net.key).write_bytes(content)
+    with caplog.at_level(logging.WARNING, logger="bot.dialogs.learned"):
+        net.warm_up()
+    assert net.ready and "unreadable" in caplog.text
+    assert json.loads(learned.cache_path(net.key).read_bytes())["key"] == net.key  # trained and cached
+
+
+def test_ship_writes_the_file_that_is_shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m bot.dialogs.ship` writes the same bytes for the same scorer (training is fed the
+    shipped data here, as a fresh fit gives it: the equivalence test above holds that), and removes
+    what was shipped for older examples."""
+    net = load_dialogs(DEFAULT_DIALOGS_DIR, trust=True).escalation.learned
+    committed = learned.shipped_path(net.key).read_bytes()
+    fitted = json.loads(gzip.decompress(committed))
+    monkeypatch.setattr(learned, "_train", lambda *_: {k: v for k, v in fitted.items() if k not in ("key", "probe")})
+    monkeypatch.setattr(learned, "SHIPPED_DIR", tmp_path)
+    stale = tmp_path / "learned-1-0000.json.gz"
+    stale.write_bytes(b"older examples")
+    path = ship(DEFAULT_DIALOGS_DIR)
+    assert path.read_bytes() == committed
+    assert list(tmp_path.iterdir()) == [path]

@@ -18,10 +18,16 @@ disk keyed by the sha256 of the example files' bytes (of the texts, for a net ma
 milliseconds; training
 happens once per set of examples, on first use (`guidebot run` warms it up at start),
 and a scorer is shared by every dialog set with the same examples.
+
+The scorer for the example files guidebot ships is shipped too, trained in advance
+(`bot/dialogs/shipped/`, made with `python -m bot.dialogs.ship`): a first start on a new machine
+reads it, where it would otherwise train for several seconds before it is ready. It is found
+by the same key, so examples an admin has changed are trained as before.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -32,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import zlib
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -50,6 +57,8 @@ _MODELS: dict[str, Scorer] = {}
 _LOCK = threading.Lock()
 # Where trained scorers are kept; None: see `cache_dir`.
 CACHE_DIR: Path | None = None
+# The scorers shipped with guidebot, for its own example files (`python -m bot.dialogs.ship`).
+SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 # A child that fits a few thousand phrases takes seconds; this only stops a hung one.
 TRAIN_TIMEOUT = 600.0
 # How many normalised examples the cache keeps to check that `_normal` still gives the same.
@@ -157,7 +166,7 @@ class LearnedNet:
         with _LOCK:
             model = _MODELS.get(self.key)
             if model is None:
-                model = _cached(self.key)
+                model = _cached(self.key) or _shipped(self.key)
                 if model is None:
                     risk, benign = self.examples.texts()
                     if not (risk and benign):
@@ -297,16 +306,38 @@ def _cached(key: str) -> Scorer | None:
     except OSError as exc:
         log.warning("learned net: cannot read its cache %s (%s); training it again", path, exc.strerror)
         return None
+    return _scorer(raw, key, path)
+
+
+def shipped_path(key: str) -> Path:
+    return SHIPPED_DIR / f"learned-{FORMAT}-{key}.json.gz"
+
+
+def _shipped(key: str) -> Scorer | None:
+    """The scorer shipped for `key` (guidebot's own example files), if there is one and it fits."""
+    path = shipped_path(key)
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, EOFError, zlib.error) as exc:
+        log.warning("learned net: the shipped scorer %s is unreadable (%s); training it", path, exc)
+        return None
+    return _scorer(raw, key, path)
+
+
+def _scorer(raw: bytes, key: str, path: Path) -> Scorer | None:
+    """A scorer from its data, if the data is whole, for `key`, and normalises as this code does."""
     try:
         data = json.loads(raw)
         if data.get("key") != key:
-            raise ValueError("the cache holds another set of examples")
+            raise ValueError("it holds another set of examples")
         probes = data["probe"]
         if not probes or any(_normal(text) != normal for text, normal in probes):
             raise ValueError("the examples are normalised differently now")
         return Scorer(data)
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-        log.warning("learned net: its cache %s is unreadable (%s); training it again", path, exc)
+        log.warning("learned net: %s is unreadable (%s); training it again", path, exc)
         return None
 
 
@@ -342,7 +373,8 @@ def _adopt(key: str, risk: Sequence[str], benign: Sequence[str]) -> Scorer | Non
     return scorer
 
 
-def _train_and_store(key: str, risk: Sequence[str], benign: Sequence[str]) -> Scorer:
+def trained_data(key: str, risk: Sequence[str], benign: Sequence[str]) -> dict[str, Any]:
+    """A scorer's data, trained now, with its key and probes."""
     data = _train(risk, benign)
     data["key"] = key
     # A sample of the examples with their normalised form: the key covers the examples, this the code
@@ -350,6 +382,11 @@ def _train_and_store(key: str, risk: Sequence[str], benign: Sequence[str]) -> Sc
     examples = (*risk, *benign)
     step = max(1, len(examples) // _PROBES)
     data["probe"] = [[examples[i], _normal(examples[i])] for i in range(0, len(examples), step)]
+    return data
+
+
+def _train_and_store(key: str, risk: Sequence[str], benign: Sequence[str]) -> Scorer:
+    data = trained_data(key, risk, benign)
     scorer = Scorer(data)
     _store(cache_path(key), data)
     return scorer
