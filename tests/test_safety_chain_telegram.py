@@ -75,6 +75,19 @@ async def test_guidebot_run_stops_when_the_team_chat_does_not_exist(sqlite_url: 
     assert len(lines) == 1 and "GUIDEBOT_CLINICIAN_CHAT_ID=-4242" in lines[0] and "chat not found" in lines[0].lower()
 
 
+async def test_guidebot_run_stops_naming_the_new_id_when_the_team_chat_became_a_supergroup(sqlite_url: str) -> None:
+    """Telegram gives a group a new id when it makes it a supergroup. The start used to take that
+    answer for network trouble and wait for ever; now it says which id to set."""
+    async with FakeTelegram() as server:
+        process = BotProcess(server, sqlite_url)
+        server.group(TEAM).upgrade(-1009876543210)
+        await process.start()
+        assert await process.wait() != 0
+    lines = process.stderr.strip().splitlines()
+    assert len(lines) == 1, process.stderr
+    assert "GUIDEBOT_CLINICIAN_CHAT_ID=-1009876543210" in lines[0] and "supergroup" in lines[0]
+
+
 @pytest.mark.parametrize("muted", ["restricted", "members_muted"])
 async def test_the_bot_will_not_start_in_a_team_chat_where_it_may_not_write(sqlite_url: str, muted: str) -> None:
     async with FakeTelegram() as server:
@@ -96,6 +109,29 @@ async def test_the_bot_will_not_start_in_a_team_chat_where_it_may_not_write(sqli
 
 
 # -- 2. a team chat that removed the bot: the admins get every alert ----------------------
+
+
+async def test_an_alert_to_a_team_chat_telegram_made_a_supergroup_reaches_the_supergroup(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While the bot runs, Telegram makes the team chat a supergroup with a new id: the alert is
+    posted there, and the log says which id to set (a restart would otherwise stop, see above)."""
+    async with running_bot(sqlite_url) as tg:
+        add_clinician(tg.app, 501, "Kari")
+        user = await _enrol(tg, 42, "K-42")
+        supergroup = tg.server.group(-1009876543210, "Veilederteamet")
+        tg.server.group(TEAM).upgrade(-1009876543210)
+        with caplog.at_level(logging.WARNING):
+            await user.send("jeg vil ta livet mitt")
+            await tg.settle()
+        [alert] = _alerts_for(supergroup.messages, "K-42")
+        assert "Risikoord" in (alert.text or "")
+        assert any("GUIDEBOT_CLINICIAN_CHAT_ID" in r.getMessage() for r in caplog.records)
+        assert not any("livet" in r.getMessage() for r in caplog.records), "no message text in the log"
+        await supergroup.press(501, alert, "Kvitter")  # a clinician acknowledges it there
+        await tg.settle(int(tg.server.updates[-1]["update_id"]))
+        [stored] = _stored_alerts(tg.app)
+        assert stored.acknowledged_at is not None
 
 
 async def test_an_alert_to_a_team_chat_that_removed_the_bot_reaches_the_admins(

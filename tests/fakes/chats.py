@@ -271,6 +271,12 @@ class FakeGroup(FakeChat):
         self.bot_status = "member"
         self.bot_can_send = True  # for "restricted": its own right to send messages
         self.members_can_send = True  # the group's default permission for members
+        self.migrated_to: int | None = None  # the supergroup Telegram made of it, if it did
+
+    def upgrade(self, supergroup_id: int) -> None:
+        """Telegram made this group a supergroup with a new id: calls naming the old one are refused
+        with "group chat was upgraded to a supergroup chat" and the new id."""
+        self.migrated_to = supergroup_id
 
     def kick_bot(self) -> None:
         """Remove the bot: sends and look-ups answer 403 "bot was kicked from the group chat"."""

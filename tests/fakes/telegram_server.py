@@ -538,6 +538,12 @@ class FakeTelegram:
             return
         if not method.startswith(("send", "edit")) and method not in ("getChat", "getChatMember"):
             return
+        if chat.migrated_to is not None:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": chat.migrated_to},
+            )
         where = f"{chat.raw_chat['type']} chat"
         if chat.bot_status == "kicked":
             raise ApiError(403, f"Forbidden: bot was kicked from the {where}")

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from telegram import Bot, ChatFullInfo, ChatMember, ChatMemberRestricted
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, TelegramError
 
 from bot.app import App
 from bot.channels.telegram.activity import Activity
@@ -349,12 +349,13 @@ class TelegramBot:
 
     async def _until_answered(self, what: str, call: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """A call on the way to ready. Network trouble, a 5xx and flood control are waited out (the bot
-        starts once Telegram is back); Telegram's refusals (400, 403, 401/404) are the caller's."""
+        starts once Telegram is back); Telegram's refusals (400, 403, 401/404, a group that moved) are
+        the caller's."""
         failures = 0
         while True:
             try:
                 return await call()
-            except (BadRequest, Forbidden, InvalidToken):
+            except (BadRequest, Forbidden, InvalidToken, ChatMigrated):
                 raise
             except TelegramError as exc:
                 failures += 1
@@ -372,6 +373,11 @@ class TelegramBot:
             raise SettingsProblem(NO_TEAM_CHAT)
         try:
             problem = await self._until_answered("the team chat check", lambda: team_chat_problem(self.bot, chat_id))
+        except ChatMigrated as exc:  # Telegram upgraded the group: it has a new id for good
+            problem = (
+                f"Telegram made the group a supergroup, whose id is {exc.new_chat_id}; "
+                f"set GUIDEBOT_CLINICIAN_CHAT_ID={exc.new_chat_id}"
+            )
         except (BadRequest, Forbidden) as exc:
             problem = f"Telegram says '{exc.message}'"
         except InvalidToken:  # getMe took this token: the Bot API server does not know getChat(Member)
