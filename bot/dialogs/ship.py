@@ -4,7 +4,7 @@
 
 A first start on a new machine then reads this scorer instead of training for several seconds
 before it is ready (see `learned.py`). Run it after changing `dialogs/examples/`;
-tests/test_learned_shipped.py fails until then. It always trains afresh (never from a cache),
+tests/test_learned_scorer.py fails until then. It always trains afresh (never from a cache),
 writes `learned-<format>-<key>.json.gz` with the same bytes for the same scorer, and removes
 the scorers shipped for older examples.
 """
