@@ -18,7 +18,7 @@ from bot.storage.models import Alert, Clinician
 from tests.fakes import BOT_ID, FakeChat, FakeTelegram, FakeUser
 from tests.fakes.chats import FakeGroup
 from tests.support.clinician import add_clinician
-from tests.support.telegram_harness import Running, course_of, enrol, inbox_rows, running_bot
+from tests.support.telegram_harness import BotProcess, Running, course_of, enrol, inbox_rows, running_bot
 
 TEAM = -1001
 SECRET_TEXT = "hemmelig tekst som aldri skal i loggen"
@@ -203,3 +203,39 @@ async def test_a_bot_api_server_without_getchatmember_or_deletewebhook_still_ser
     assert {c.status for c in server.all_calls if c.method in ("getChatMember", "deleteWebhook")} == {404}
     assert f"GUIDEBOT_CLINICIAN_CHAT_ID={TEAM} is not checked" in caplog.text
     assert "deleteWebhook was refused" in caplog.text
+
+
+async def test_a_send_method_the_bot_api_server_does_not_know_is_set_aside_and_the_chat_goes_on(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 404 on a send (here a server without sendDocument) was taken for a bad token and tried
+    again for ever, and the chat's later messages waited behind it. Now that row is set aside, said
+    in one line, and the chat goes on."""
+    async with FakeTelegram() as server:
+        server.forget("sendDocument")
+        async with running_bot(sqlite_url, server=server) as tg:
+            user = tg.chat(42)
+            await user.send(f"/start {tg.code('depression', 'K-7103')}")
+            await user.press("Ja, vi fortsetter")
+            with caplog.at_level(logging.ERROR, logger="bot"):
+                await user.send("/mydata")
+            after = await user.send("/help")
+            assert after and after[-1].text
+    assert "the Bot API server does not know sendDocument; set aside" in caplog.text
+
+
+@pytest.mark.parametrize("answer", ["401 Unauthorized", "404 Not Found"])
+async def test_a_token_telegram_does_not_take_stops_the_start_with_one_line(sqlite_url: str, answer: str) -> None:
+    """Telegram answers 401 to a revoked token and 404 to a malformed one (as to a method it does not
+    know: getMe is the one every server knows, so there it is the token)."""
+    async with FakeTelegram() as server:
+        process = BotProcess(server, sqlite_url)
+        if answer.startswith("401"):
+            process.env["GUIDEBOT_TELEGRAM_TOKEN"] = "123456:revoked"
+        else:
+            server.forget("getMe")
+        await process.start()
+        assert await process.wait() != 0
+    lines = process.stderr.strip().splitlines()
+    assert len(lines) == 1, process.stderr
+    assert "Telegram did not accept the bot token" in lines[0] and "GUIDEBOT_TELEGRAM_TOKEN" in lines[0]

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from telegram import Bot, ChatFullInfo, ChatMember, ChatMemberRestricted
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, TelegramError
+from telegram.error import BadRequest, ChatMigrated, EndPointNotFound, Forbidden, InvalidToken, TelegramError
 
 from bot.app import App
 from bot.channels.telegram.activity import Activity
@@ -349,13 +349,13 @@ class TelegramBot:
 
     async def _until_answered(self, what: str, call: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """A call on the way to ready. Network trouble, a 5xx and flood control are waited out (the bot
-        starts once Telegram is back); Telegram's refusals (400, 403, 401/404, a group that moved) are
-        the caller's."""
+        starts once Telegram is back); Telegram's refusals (400, 403, 401, 404 for a method the server
+        does not know, a group that moved) are the caller's."""
         failures = 0
         while True:
             try:
                 return await call()
-            except (BadRequest, Forbidden, InvalidToken, ChatMigrated):
+            except (BadRequest, Forbidden, InvalidToken, ChatMigrated, EndPointNotFound):
                 raise
             except TelegramError as exc:
                 failures += 1
@@ -363,7 +363,10 @@ class TelegramBot:
                 await asyncio.sleep(self.tuning.backoff.delay(failures))
 
     async def _connect(self) -> None:
-        await self._until_answered("getMe", self.bot.initialize)
+        try:
+            await self._until_answered("getMe", self.bot.initialize)
+        except EndPointNotFound:  # every Bot API server knows getMe: Telegram's answer to a malformed token
+            raise InvalidToken("Not Found") from None
         self.username = self.bot.username
 
     async def _check_team_chat(self) -> None:
@@ -380,7 +383,7 @@ class TelegramBot:
             )
         except (BadRequest, Forbidden) as exc:
             problem = f"Telegram says '{exc.message}'"
-        except InvalidToken:  # getMe took this token: the Bot API server does not know getChat(Member)
+        except EndPointNotFound:  # the Bot API server does not know getChat or getChatMember
             log.warning(
                 "the Bot API server does not answer getChat or getChatMember, so the team chat "
                 "GUIDEBOT_CLINICIAN_CHAT_ID=%s is not checked; the first alert will show whether it "
@@ -397,10 +400,10 @@ class TelegramBot:
 
     async def _unhook(self) -> None:
         """Polling needs any webhook gone. Network trouble is waited out, as for getMe; a server that
-        does not know deleteWebhook (a 404 once getMe took the token) has no webhook to remove."""
+        does not know deleteWebhook (a 404) has no webhook to remove."""
         try:
             await self._until_answered("deleteWebhook", self.bot.delete_webhook)
-        except (InvalidToken, BadRequest) as exc:
+        except (EndPointNotFound, BadRequest) as exc:
             log.warning("deleteWebhook was refused (%s); polling without it", exc.message)
 
     async def _warm_up(self) -> None:

@@ -34,6 +34,7 @@ from telegram import Bot
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    EndPointNotFound,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -293,6 +294,11 @@ class Sender:
                 return await self._blocked(pending, attempts)
             except BadRequest as exc:
                 return await self._refused(pending, exc, attempts)
+            except EndPointNotFound as exc:  # no try can help: set aside, so the chat's next rows go on
+                reason = f"the Bot API server does not know {exc.message}"
+                log.error("outbox row %s: %s; set aside", row_id, reason)
+                await self.db.run(partial(mark_failed, row_id=row_id, reason=reason, attempts=attempts))
+                return Outcome.SET_ASIDE
             except (NetworkError, InvalidToken) as exc:
                 failures += 1
                 self._log_retry(row_id, exc, failures)

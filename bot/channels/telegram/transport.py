@@ -12,10 +12,11 @@ Every failed call is counted here, for `guidebot_telegram_errors_total` (bot/ops
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
-from telegram.error import NetworkError, TelegramError, TimedOut
+from telegram.error import EndPointNotFound, NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from typing_extensions import override
 
@@ -76,6 +77,10 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(exc).__name__}") from exc
         if status >= 400:
             count_telegram_error(api_method, status)
+        if status == HTTPStatus.NOT_FOUND:
+            # Telegram's answer to a method it does not know (and, before getMe, to a malformed token);
+            # python-telegram-bot would call both a bad token, which is retried as if it could be fixed
+            raise EndPointNotFound(api_method)
         return status, body
 
     @staticmethod
