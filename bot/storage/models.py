@@ -24,7 +24,7 @@ MIGRATION_ONLY_INDEXES = frozenset({"ix_answer_homework", "ix_inbox_unprocessed"
 class Row(SQLModel):
     """What every table shares: pydantic's validation schema is built when a table is first validated
     or dumped, not when this module is imported. Rows are read and written through SQLAlchemy, which
-    never needs it; building it for all the tables was about a third of this module's import, which
+    never needs it; building it for all the tables was about a fifth of this module's import, which
     every `guidebot run` pays before it is ready (docs/performance.md)."""
 
     model_config = SQLModelConfig(from_attributes=True, defer_build=True)
