@@ -115,7 +115,8 @@ async def test_an_alert_to_a_team_chat_telegram_made_a_supergroup_reaches_the_su
     sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """While the bot runs, Telegram makes the team chat a supergroup with a new id: the alert is
-    posted there, and the log says which id to set (a restart would otherwise stop, see above)."""
+    posted there, later ones go straight there, and the log says which id to set (a restart would
+    otherwise stop, see above)."""
     async with running_bot(sqlite_url) as tg:
         add_clinician(tg.app, 501, "Kari")
         user = await _enrol(tg, 42, "K-42")
@@ -132,6 +133,13 @@ async def test_an_alert_to_a_team_chat_telegram_made_a_supergroup_reaches_the_su
         await tg.settle(int(tg.server.updates[-1]["update_id"]))
         [stored] = _stored_alerts(tg.app)
         assert stored.acknowledged_at is not None
+
+        await user.send("trenger hjelp nå")  # the next alert goes straight to the supergroup
+        await tg.settle()
+        [second] = _alerts_for(supergroup.messages, "K-42")  # the first lost its buttons when acknowledged
+        assert second.message_id != alert.message_id
+        to_old = [c for c in tg.server.all_calls if c.method == "sendMessage" and c.params.get("chat_id") == TEAM]
+        assert len(to_old) == 1, "only the first message met the refusal"
 
 
 async def test_an_alert_to_a_team_chat_that_removed_the_bot_reaches_the_admins(

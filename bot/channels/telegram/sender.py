@@ -130,6 +130,9 @@ class Sender:
         self._stopping = asyncio.Event()
         self._team_chat = app.settings.clinician_chat_id
         self._team_down: bool | None = None  # None: not known; looked up after the next delivery there
+        # Groups Telegram made supergroups (a new id for good), learned from its refusals: later rows
+        # for the old id go straight to the new one, not first to a refusal each.
+        self._moved: dict[int, int] = {}
 
     # -- finding rows ------------------------------------------------------------
 
@@ -264,7 +267,7 @@ class Sender:
             log.error("outbox row %s is malformed (%s); set aside", row_id, describe(exc))
             await self.db.run(lambda session: mark_failed(session, row_id, "malformed", 1))
             return Outcome.SET_ASIDE
-        chat_id = pending.chat_id
+        chat_id = self._moved.get(pending.chat_id, pending.chat_id)
         done, attempts, failures, message_id = 0, 0, 0, None
         while done < len(parts):
             if self._stopping.is_set():
@@ -288,7 +291,7 @@ class Sender:
                     row_id,
                     exc.new_chat_id,
                 )
-                chat_id = int(exc.new_chat_id)
+                chat_id = self._moved[pending.chat_id] = int(exc.new_chat_id)
                 continue
             except Forbidden:
                 return await self._blocked(pending, attempts)
@@ -314,8 +317,8 @@ class Sender:
                 continue
             await self._pause(self.backoff.delay(failures))
         self._mark(Delivered(row_id, message_id, attempts))
-        if chat_id == self._team_chat and self._team_down is not False:
-            await self._team_chat_works(chat_id)
+        if pending.chat_id == self._team_chat and self._team_down is not False:
+            await self._team_chat_works(pending.chat_id)
         return Outcome.SENT
 
     def _turn(self, pending: Pending, part: Part, chat_id: int) -> AbstractAsyncContextManager[None]:
@@ -323,7 +326,7 @@ class Sender:
         if pending.kind == "callback":
             return self._answer_slots
         if part.is_message:
-            alert = pending.alert_id is not None or chat_id == self._team_chat
+            alert = pending.alert_id is not None or pending.chat_id == self._team_chat
             return self._pacer.message(chat_id, pending.row_id, alert=alert)
         return self._pacer.call()
 
