@@ -28,7 +28,6 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from bench.caseload import guidebot
 from bench.telegram_throughput import BenchServer, EngineUser
 from bot.app import build_app
 from bot.channels.telegram.database import Database
@@ -169,14 +169,7 @@ async def run_bot(
     if code is not None:
         env["PYTHONPATH"] = str(code)  # found before the editable install of this tree
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "import sys, pathlib, bot\n"
-        "# as the installed `guidebot` command; code from before bot/entry.py has only bot.cli (and an\n"
-        "# older tree on PYTHONPATH must not take bot.entry from this tree's editable install)\n"
-        "if (pathlib.Path(bot.__file__).parent / 'entry.py').exists():\n    from bot.entry import main\n"
-        "else:\n    from bot.cli import main\n"
-        "sys.argv = ['guidebot', 'run']\nmain()",
+        *guidebot("run"),
         cwd=workdir,
         env=env,
         stdin=asyncio.subprocess.DEVNULL,

@@ -265,8 +265,7 @@ class Sender:
             parts = parts_for(pending)
         except (KeyError, ValueError, TypeError) as exc:
             log.error("outbox row %s is malformed (%s); set aside", row_id, describe(exc))
-            await self.db.run(lambda session: mark_failed(session, row_id, "malformed", 1))
-            return Outcome.SET_ASIDE
+            return await self._set_aside(row_id, "malformed", 1)
         chat_id = self._moved.get(pending.chat_id, pending.chat_id)
         done, attempts, failures, message_id = 0, 0, 0, None
         while done < len(parts):
@@ -300,8 +299,7 @@ class Sender:
             except EndPointNotFound as exc:  # no try can help: set aside, so the chat's next rows go on
                 reason = f"the Bot API server does not know {exc.message}"
                 log.error("outbox row %s: %s; set aside", row_id, reason)
-                await self.db.run(partial(mark_failed, row_id=row_id, reason=reason, attempts=attempts))
-                return Outcome.SET_ASIDE
+                return await self._set_aside(row_id, reason, attempts)
             except (NetworkError, InvalidToken) as exc:
                 failures += 1
                 self._log_retry(row_id, exc, failures)
@@ -309,8 +307,7 @@ class Sender:
                 failures += 1
                 self._log_retry(row_id, exc, failures)
                 if failures >= MAX_OTHER_ERRORS:
-                    await self.db.run(partial(mark_failed, row_id=row_id, reason=type(exc).__name__, attempts=attempts))
-                    return Outcome.SET_ASIDE
+                    return await self._set_aside(row_id, type(exc).__name__, attempts)
             else:
                 done += 1
                 message_id = sent if sent is not None else message_id
@@ -349,7 +346,11 @@ class Sender:
             self._mark(Delivered(row_id, None, attempts))
             return Outcome.SENT
         log.error("outbox row %s: Telegram refused it: %s; set aside", row_id, exc.message)
-        await self.db.run(lambda session: mark_failed(session, row_id, exc.message, attempts))
+        return await self._set_aside(row_id, exc.message, attempts)
+
+    async def _set_aside(self, row_id: int, reason: str, attempts: int) -> Outcome:
+        """The row can never be sent: it is marked failed with why, and the chat's next rows go on."""
+        await self.db.run(partial(mark_failed, row_id=row_id, reason=reason, attempts=attempts))
         return Outcome.SET_ASIDE
 
     async def _blocked(self, pending: Pending, attempts: int) -> Outcome:
