@@ -94,11 +94,17 @@ def test_the_compact_scorer_gives_scikit_learns_probability() -> None:
     assert worst <= 1e-9
     # and the probe reaches both ends, so the agreement means something
     assert min(expected) < 0.1 and max(expected) > 0.9
-    # the scorer shipped for these examples (bot/dialogs/shipped/) is the one trained here
+    # the scorer shipped for these examples (bot/dialogs/shipped/) is the one trained here. Not to
+    # the last bit: liblinear stops at its tolerance, and another scikit-learn, numpy or CPU stops it
+    # a hair elsewhere (1.3e-7 between two machines). The same model all the same: every text falls
+    # on the same side of the threshold.
     shipped = learned._shipped(net.key)
     assert shipped is not None, "dialogs/examples/ changed: run .venv/bin/python -m bot.dialogs.ship"
-    worst = max(abs(shipped.probability(text) - float(p)) for text, p in zip(probe, expected, strict=True))
-    assert worst <= 1e-9, "the shipped scorer is not what training gives now: run .venv/bin/python -m bot.dialogs.ship"
+    given = [shipped.probability(text) for text in probe]
+    worst = max(abs(g - float(p)) for g, p in zip(given, expected, strict=True))
+    assert worst <= 1e-5, "the shipped scorer is not what training gives now: run .venv/bin/python -m bot.dialogs.ship"
+    sides = [(g >= net.threshold) == (float(p) >= net.threshold) for g, p in zip(given, expected, strict=True)]
+    assert all(sides)
 
 
 @pytest.fixture
@@ -311,7 +317,11 @@ def test_a_first_start_reads_the_shipped_scorer_and_trains_nothing(
     assert net.probability("har tenkt å gå en lang tur i skogen i morgen") < net.threshold
 
 
-@pytest.mark.parametrize("content", [b"not gzip", gzip.compress(b'{"key": "another set of examples"}')])
+@pytest.mark.parametrize(
+    "content",
+    [b"not gzip", gzip.compress(b'{"key": "another set of examples"}', mtime=0)],
+    ids=["not gzip", "another key"],
+)
 def test_an_unreadable_shipped_scorer_means_training(
     cache: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, content: bytes
 ) -> None:
