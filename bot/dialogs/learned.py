@@ -321,7 +321,7 @@ def _shipped(key: str) -> Scorer | None:
     except FileNotFoundError:
         return None
     except (OSError, EOFError, zlib.error) as exc:
-        log.warning("learned net: the shipped scorer %s is unreadable (%s); training it", path, exc)
+        log.warning("learned net: the shipped scorer %s is unreadable (%s); training instead", path, exc)
         return None
     return _scorer(raw, key, path)
 
@@ -337,7 +337,7 @@ def _scorer(raw: bytes, key: str, path: Path) -> Scorer | None:
             raise ValueError("the examples are normalised differently now")
         return Scorer(data)
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-        log.warning("learned net: %s is unreadable (%s); training it again", path, exc)
+        log.warning("learned net: %s is unreadable (%s); training instead", path, exc)
         return None
 
 
